@@ -1,0 +1,501 @@
+//go:build ignore
+
+// report.go turns bench/run.sh's raw measurements (one JSON object a line) into
+// bench/results.json and the generated section of BENCHMARKS.md, between the markers
+// <!-- bench:begin --> and <!-- bench:end --> (prose around them survives; without them the
+// section is appended).
+//
+//	go run bench/report.go -raw raw.jsonl -results bench/results.json -md BENCHMARKS.md -pg "$(psql -Atc 'SELECT version()')"
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	beginMarker = "<!-- bench:begin -->"
+	endMarker   = "<!-- bench:end -->"
+)
+
+// line is one raw measurement; which fields are set depends on Kind.
+type line struct {
+	Kind     string    `json:"kind"`
+	Engine   string    `json:"engine"`
+	C        int       `json:"c"`
+	Run      int       `json:"run"`
+	Exit     int       `json:"exit"`
+	What     string    `json:"what"`
+	Cmd      string    `json:"cmd"`
+	TPS      float64   `json:"tps"`
+	Txns     float64   `json:"transactions"`
+	PgTPS    float64   `json:"pgbench_tps"`  // pgbench's own figure, warm-up included
+	Client   float64   `json:"client_ticks"` // CPU ticks of the load generator (saldo-load or pgbench)
+	Quiet    float64   `json:"quiet_pct"`    // the machine's busy percentage in the second before the run
+	Failed   int64     `json:"failed"`
+	LatAvgMS float64   `json:"latency_avg_ms"`
+	CPUTicks float64   `json:"cpu_ticks"`
+	ClkTck   float64   `json:"clk_tck"`
+	Busy     []float64 `json:"busy"`
+	BusyEnd  []float64 `json:"busy_end"`
+	VmHWMKB  int64     `json:"vmhwm_kb"`
+	VmRSSKB  int64     `json:"vmrss_kb"`
+	Rows     int64     `json:"customers"`
+	Report   *struct {
+		Sent             int64              `json:"sent"`
+		OK               int64              `json:"ok"`
+		Errors           int64              `json:"errors"`
+		ElapsedSeconds   float64            `json:"elapsed_s"`
+		CreatesPerSecond float64            `json:"creates_per_s"`
+		Latency          map[string]float64 `json:"latency_ms"`
+		ErrorsBy         map[string]int64   `json:"errors_by"`
+		Verify           *struct {
+			Expected   int64 `json:"expected"`
+			Checked    int64 `json:"checked"`
+			Missing    int64 `json:"missing"`
+			Mismatched int64 `json:"mismatched"`
+			Errors     int64 `json:"errors"`
+		} `json:"verify"`
+	} `json:"report"`
+}
+
+// busyShare is the machine's busy share of CPU time between the two /proc/stat samples.
+func (l *line) busyShare() float64 {
+	if len(l.Busy) != 2 || len(l.BusyEnd) != 2 || l.BusyEnd[1] <= l.Busy[1] {
+		return 0
+	}
+	return (l.BusyEnd[0] - l.Busy[0]) / (l.BusyEnd[1] - l.Busy[1])
+}
+
+// Point is the figures at one concurrency: medians over the runs, and the runs themselves.
+type Point struct {
+	Concurrency int `json:"concurrency"`
+
+	ReferenceTPS       []float64 `json:"reference_tps,omitempty"`
+	ReferenceTPSMedian float64   `json:"reference_tps_median,omitempty"`
+	ReferenceFailed    int64     `json:"reference_failed"`
+	ReferenceLatencyMS float64   `json:"reference_latency_avg_ms_median,omitempty"`
+	// pgbench's own tps, warm-up and connecting included; ReferenceTPS is the steady state.
+	ReferencePgbenchTPS float64 `json:"reference_pgbench_tps_median,omitempty"`
+	ReferenceBusy       float64 `json:"reference_machine_busy_median,omitempty"`
+
+	SaldoCreatesPerS       []float64        `json:"saldo_creates_per_s"`
+	SaldoCreatesPerSMedian float64          `json:"saldo_creates_per_s_median"`
+	Ratio                  float64          `json:"ratio,omitempty"` // saldo / reference, of the medians
+	P50MS                  float64          `json:"saldo_p50_ms"`
+	P95MS                  float64          `json:"saldo_p95_ms"`
+	P99MS                  float64          `json:"saldo_p99_ms"`
+	P99MSRuns              []float64        `json:"saldo_p99_ms_runs"`
+	MaxMS                  float64          `json:"saldo_max_ms"`
+	Errors                 int64            `json:"saldo_errors"`
+	ErrorsBy               map[string]int64 `json:"saldo_errors_by,omitempty"`
+	CPUMSPerCreate         float64          `json:"server_cpu_ms_per_create"`
+	SaldoBusy              float64          `json:"saldo_machine_busy_median"`   // share of the machine's CPU time busy, any process
+	ServerShare            float64          `json:"server_machine_share_median"` // share of the machine's CPU time the saldo server used
+	PeakRSSMiB             float64          `json:"server_peak_rss_mib"`
+
+	// The machine's busy share in the second before each run (others' work on a shared
+	// machine), and the load generators' CPU per transaction or create.
+	ReferenceBefore      float64 `json:"reference_machine_busy_before_median"`
+	SaldoBefore          float64 `json:"saldo_machine_busy_before_median"`
+	ReferenceClientCPUMS float64 `json:"pgbench_cpu_ms_per_transaction"`
+	SaldoClientCPUMS     float64 `json:"saldo_load_cpu_ms_per_create"`
+}
+
+// Results is bench/results.json, what bench/chart.go draws.
+type Results struct {
+	Generated string            `json:"generated"`
+	Seconds   int               `json:"seconds"`
+	Runs      int               `json:"runs"`
+	Machine   map[string]string `json:"machine"`
+	Commands  map[string]string `json:"commands"`
+	Points    []*Point          `json:"points"`
+	SQLite    *Point            `json:"sqlite,omitempty"`
+	Verify    map[string]int64  `json:"verify,omitempty"`
+	Rows      map[string]int64  `json:"rows,omitempty"`
+}
+
+func main() {
+	rawPath := flag.String("raw", "", "raw measurements from bench/run.sh (JSON lines)")
+	resultsPath := flag.String("results", "bench/results.json", "results JSON to write")
+	mdPath := flag.String("md", "BENCHMARKS.md", "markdown file whose generated section to replace")
+	pg := flag.String("pg", "", "PostgreSQL version string")
+	pgSettings := flag.String("pg-settings", "", "relevant PostgreSQL settings")
+	seconds := flag.Int("seconds", 0, "BENCH_SECONDS")
+	runs := flag.Int("runs", 0, "BENCH_RUNS")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("report: ")
+
+	lines, err := readLines(*rawPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res := build(lines)
+	res.Seconds, res.Runs = *seconds, *runs
+	res.Machine = machine(*pg, *pgSettings)
+
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*resultsPath, append(b, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := splice(*mdPath, markdown(res)); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func readLines(path string) ([]*line, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []*line
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
+		}
+		out = append(out, &l)
+	}
+	return out, sc.Err()
+}
+
+func build(lines []*line) *Results {
+	res := &Results{Generated: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commands: map[string]string{}}
+	points := map[int]*Point{}
+	point := func(c int) *Point {
+		if points[c] == nil {
+			points[c] = &Point{Concurrency: c}
+		}
+		return points[c]
+	}
+	type acc struct {
+		refTPS, refLat, refBusy                        []float64
+		rate, p50, p95, p99, max, cpu, saldoBusy       []float64
+		serverShare                                    []float64
+		refBefore, saldoBefore, refClient, saldoClient []float64
+		refPgTPS                                       []float64
+	}
+	accs := map[*Point]*acc{}
+	accOf := func(p *Point) *acc {
+		if accs[p] == nil {
+			accs[p] = &acc{}
+		}
+		return accs[p]
+	}
+	var okCreates int64
+	for _, l := range lines {
+		switch l.Kind {
+		case "command":
+			res.Commands[l.What] = l.Cmd
+		case "reference":
+			p, a := point(l.C), accOf(point(l.C))
+			if l.TPS > 0 { // 0: the run ended before any transaction (see run.sh)
+				a.refTPS = append(a.refTPS, l.TPS)
+				a.refLat = append(a.refLat, l.LatAvgMS)
+				a.refBusy = append(a.refBusy, l.busyShare())
+				a.refBefore = append(a.refBefore, l.Quiet/100)
+				a.refPgTPS = append(a.refPgTPS, l.PgTPS)
+				if l.Txns > 0 && l.ClkTck > 0 {
+					a.refClient = append(a.refClient, l.Client/l.ClkTck*1000/l.Txns)
+				}
+			}
+			p.ReferenceFailed += l.Failed
+			if l.Exit != 0 && l.Failed == 0 {
+				p.ReferenceFailed++ // pgbench failed without counting a transaction
+			}
+		case "saldo", "sqlite", "warmup", "verify", "sqlite_warmup":
+			r := l.Report
+			if r == nil {
+				log.Fatalf("a %s line without a report", l.Kind)
+			}
+			if l.Kind == "saldo" || l.Kind == "warmup" || l.Kind == "verify" {
+				okCreates += r.OK
+			}
+			if l.Kind == "verify" && r.Verify != nil {
+				v := r.Verify
+				res.Verify = map[string]int64{"expected": v.Expected, "checked": v.Checked, "missing": v.Missing,
+					"mismatched": v.Mismatched, "errors": v.Errors, "create_errors": r.Errors}
+			}
+			if l.Kind != "saldo" && l.Kind != "sqlite" {
+				continue
+			}
+			var p *Point
+			if l.Kind == "sqlite" {
+				if res.SQLite == nil {
+					res.SQLite = &Point{Concurrency: l.C}
+				}
+				p = res.SQLite
+			} else {
+				p = point(l.C)
+			}
+			a := accOf(p)
+			a.rate = append(a.rate, r.CreatesPerSecond)
+			a.p50 = append(a.p50, r.Latency["p50"])
+			a.p95 = append(a.p95, r.Latency["p95"])
+			a.p99 = append(a.p99, r.Latency["p99"])
+			a.max = append(a.max, r.Latency["max"])
+			a.saldoBusy = append(a.saldoBusy, l.busyShare())
+			a.saldoBefore = append(a.saldoBefore, l.Quiet/100)
+			if r.Sent > 0 && l.ClkTck > 0 {
+				a.saldoClient = append(a.saldoClient, l.Client/l.ClkTck*1000/float64(r.Sent))
+			}
+			if len(l.Busy) == 2 && len(l.BusyEnd) == 2 && l.BusyEnd[1] > l.Busy[1] {
+				a.serverShare = append(a.serverShare, l.CPUTicks/(l.BusyEnd[1]-l.Busy[1]))
+			}
+			if r.OK > 0 && l.ClkTck > 0 {
+				a.cpu = append(a.cpu, l.CPUTicks/l.ClkTck*1000/float64(r.OK))
+			}
+			p.Errors += r.Errors
+			if l.Exit != 0 && r.Errors == 0 {
+				p.Errors++ // failed verification or an interruption
+			}
+			for k, v := range r.ErrorsBy {
+				if p.ErrorsBy == nil {
+					p.ErrorsBy = map[string]int64{}
+				}
+				p.ErrorsBy[k] += v
+			}
+		case "rss":
+			var p *Point
+			if l.Engine == "sqlite" {
+				if res.SQLite == nil {
+					res.SQLite = &Point{Concurrency: l.C}
+				}
+				p = res.SQLite
+			} else {
+				p = point(l.C)
+			}
+			p.PeakRSSMiB = round(float64(l.VmHWMKB)/1024, 1)
+		case "rows":
+			res.Rows = map[string]int64{"customers": l.Rows, "ok_creates": okCreates}
+		case "reference_warmup":
+		default:
+			log.Fatalf("unknown kind %q", l.Kind)
+		}
+	}
+	for p, a := range accs {
+		p.ReferenceTPS = roundAll(a.refTPS, 1)
+		p.ReferenceTPSMedian = round(median(a.refTPS), 1)
+		p.ReferenceLatencyMS = round(median(a.refLat), 2)
+		p.ReferencePgbenchTPS = round(median(a.refPgTPS), 1)
+		p.ReferenceBusy = round(median(a.refBusy), 2)
+		p.SaldoCreatesPerS = roundAll(a.rate, 1)
+		p.SaldoCreatesPerSMedian = round(median(a.rate), 1)
+		if p.ReferenceTPSMedian > 0 {
+			p.Ratio = round(median(a.rate)/median(a.refTPS), 2)
+		}
+		p.P50MS = round(median(a.p50), 2)
+		p.P95MS = round(median(a.p95), 2)
+		p.P99MS = round(median(a.p99), 2)
+		p.P99MSRuns = roundAll(a.p99, 2)
+		p.MaxMS = round(median(a.max), 2)
+		p.CPUMSPerCreate = round(median(a.cpu), 3)
+		p.SaldoBusy = round(median(a.saldoBusy), 2)
+		p.ServerShare = round(median(a.serverShare), 2)
+		p.ReferenceBefore = round(median(a.refBefore), 2)
+		p.SaldoBefore = round(median(a.saldoBefore), 2)
+		p.ReferenceClientCPUMS = round(median(a.refClient), 3)
+		p.SaldoClientCPUMS = round(median(a.saldoClient), 3)
+	}
+	for _, p := range points {
+		res.Points = append(res.Points, p)
+	}
+	slices.SortFunc(res.Points, func(a, b *Point) int { return a.Concurrency - b.Concurrency })
+	return res
+}
+
+// median of xs: the middle value, or the mean of the two middle ones.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+func roundAll(xs []float64, digits int) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = round(x, digits)
+	}
+	return out
+}
+
+// machine describes this machine; the PostgreSQL figures come from the caller.
+func machine(pg, pgSettings string) map[string]string {
+	m := map[string]string{"nproc": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version(), "postgres": pg, "postgres_settings": pgSettings}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				m["memory"] = fmt.Sprintf("%.1f GiB", kb/1024/1024)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m["kernel"] = "Linux " + strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func num(x float64, digits int) string {
+	if x == 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(x, 'f', digits, 64)
+}
+
+func joinNums(xs []float64, digits int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'f', digits, 64)
+	}
+	return strings.Join(s, ", ")
+}
+
+func markdown(res *Results) string {
+	var b strings.Builder
+	m := res.Machine
+	fmt.Fprintf(&b, "_Generated by `bench/run.sh` on %s with BENCH_SECONDS=%d, BENCH_RUNS=%d: every figure is the median of %d runs of %d s._\n\n",
+		res.Generated, res.Seconds, res.Runs, res.Runs, res.Seconds)
+	fmt.Fprintf(&b, "**Machine.** %s CPUs (`nproc`), %s; %s memory; %s. %s (%s). %s. ",
+		m["nproc"], m["cpu"], m["memory"], m["kernel"], m["postgres"], m["postgres_settings"], m["go"])
+	b.WriteString("saldo, saldo-load, pgbench and PostgreSQL all share these CPUs; all traffic is to 127.0.0.1.\n\n")
+
+	b.WriteString("| concurrency | reference tps | saldo creates/s | saldo / reference | saldo p50 ms | saldo p99 ms | errors (saldo / reference) | server CPU ms per create | server peak RSS MiB |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	row := func(label string, p *Point) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d / %s | %s | %s |\n", label,
+			num(p.ReferenceTPSMedian, 0), num(p.SaldoCreatesPerSMedian, 0), num(p.Ratio, 2),
+			num(p.P50MS, 1), num(p.P99MS, 1), p.Errors, refErrors(p), num(p.CPUMSPerCreate, 2), num(p.PeakRSSMiB, 1))
+	}
+	for _, p := range res.Points {
+		row(strconv.Itoa(p.Concurrency), p)
+	}
+	if res.SQLite != nil {
+		row(fmt.Sprintf("%d, embedded SQLite", res.SQLite.Concurrency), res.SQLite)
+	}
+	b.WriteString("\nThe reference is pgbench running `bench/create.sql`: the same statements and rows as one create, as plain SQL in one transaction. " +
+		"saldo's figures are composite creates (customer, wallet, 3 tokens, parent balance and parent, 2 events) over HTTP. " +
+		"CPU is the saldo process's alone (utime+stime from /proc), not PostgreSQL's; " +
+		"peak RSS is its VmHWM after the runs at that concurrency and all before it.\n\n")
+
+	b.WriteString("<details><summary>Every run</summary>\n\n")
+	b.WriteString("| concurrency | reference tps | saldo creates/s | saldo p99 ms | saldo p95 ms | saldo max ms | machine CPU busy (reference / saldo runs) | saldo server's share of the machine | machine busy just before (reference / saldo runs) | client CPU ms per op (pgbench / saldo-load) | errors by status/code |\n")
+	b.WriteString("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	detail := func(label string, p *Point) {
+		var errs []string
+		for k, v := range p.ErrorsBy {
+			errs = append(errs, fmt.Sprintf("`%s` × %d", k, v))
+		}
+		slices.Sort(errs)
+		if len(errs) == 0 {
+			errs = []string{"none"}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s |\n", label, joinNums(p.ReferenceTPS, 0), joinNums(p.SaldoCreatesPerS, 0),
+			joinNums(p.P99MSRuns, 1), num(p.P95MS, 1), num(p.MaxMS, 1), refPct(p, p.ReferenceBusy), pct(p.SaldoBusy), pct(p.ServerShare),
+			refPct(p, p.ReferenceBefore), pct(p.SaldoBefore), num(p.ReferenceClientCPUMS, 2), num(p.SaldoClientCPUMS, 2), strings.Join(errs, ", "))
+	}
+	for _, p := range res.Points {
+		detail(strconv.Itoa(p.Concurrency), p)
+	}
+	if res.SQLite != nil {
+		detail(fmt.Sprintf("%d, SQLite", res.SQLite.Concurrency), res.SQLite)
+	}
+	b.WriteString("\n</details>\n\n")
+
+	if v := res.Verify; v != nil {
+		fmt.Fprintf(&b, "**Checks.** After the timed runs, one run of %d creates was read back with `--verify`: %d read back, %d missing, %d mismatched, %d errors (create errors %d).",
+			v["expected"], v["checked"], v["missing"], v["mismatched"], v["errors"], v["create_errors"])
+	}
+	if r := res.Rows; r != nil {
+		verdict := "as many as"
+		if r["customers"] != r["ok_creates"] {
+			verdict = "**not** as many as"
+		}
+		fmt.Fprintf(&b, " The customers table then held %d rows, %s the %d creates saldo-load counted as successful.", r["customers"], verdict, r["ok_creates"])
+	}
+	b.WriteString("\n\n**Commands.**\n\n```sh\n")
+	for _, k := range []string{"run", "server", "reference", "saldo", "sqlite"} {
+		if c, ok := res.Commands[k]; ok {
+			fmt.Fprintf(&b, "%s\n", c)
+		}
+	}
+	b.WriteString("```\n\n")
+	b.WriteString("![Creates per second of the reference and of saldo, and saldo's p99 latency, against concurrency](bench/chart.svg)\n")
+	return b.String()
+}
+
+func refErrors(p *Point) string {
+	if p.ReferenceTPSMedian == 0 {
+		return "—"
+	}
+	return strconv.FormatInt(p.ReferenceFailed, 10)
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.0f %%", x*100) }
+
+// refPct is pct of a reference figure, "—" where there is no reference (SQLite).
+func refPct(p *Point, x float64) string {
+	if p.ReferenceTPSMedian == 0 {
+		return "—"
+	}
+	return pct(x)
+}
+
+// splice writes section between the markers of the file at path, keeping everything around
+// them; a file without them gets them appended.
+func splice(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	block := beginMarker + "\n" + section + endMarker
+	var out []byte
+	i, j := bytes.Index(old, []byte(beginMarker)), bytes.Index(old, []byte(endMarker))
+	if i >= 0 && j > i {
+		out = append(append(append(out, old[:i]...), block...), old[j+len(endMarker):]...)
+	} else {
+		if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
+			old = append(old, '\n')
+		}
+		out = append(append(old, block...), '\n')
+	}
+	return os.WriteFile(path, out, 0o644)
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# bench/run.sh: saldo's account-create throughput against a pgbench reference that writes the
+# same rows (bench/create.sql), on the local PostgreSQL, then the figures into BENCHMARKS.md
+# and bench/chart.svg.
+#
+#   bash bench/run.sh                             # 10 s per run, 3 runs per point (a few minutes)
+#   BENCH_SECONDS=2 BENCH_RUNS=1 bash bench/run.sh  # a quick smoke run
+#
+# Settings (environment): BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_CONCURRENCY ("1 4 8 16 64"),
+# BENCH_SQLITE_CONCURRENCY (8), BENCH_PGBENCH_WARMUP (2: seconds each pgbench run goes on
+# before its steady-state tps is counted), BENCH_QUIET (30) and BENCH_QUIET_WAIT (30: before each run, wait
+# up to this many seconds for the machine to be at most BENCH_QUIET % busy), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres),
+# BENCH_DB (saldo_bench: dropped and created afresh, and dropped at the end).
+#
+# It creates the database, builds saldo and saldo-load into a temporary directory, migrates the
+# database twice (schema public for saldo, schema ref for the reference, so both use the real
+# table definitions), registers a partner with composite balances in each, and starts
+# `saldo serve` on a free port of 127.0.0.1. For each concurrency C it then alternates, BENCH_RUNS
+# times, a pgbench run of the reference and a saldo-load run of composite creates, each for
+# BENCH_SECONDS; it samples the server's CPU time (utime+stime) around each saldo run and its
+# peak RSS (VmHWM) after each C. Last, one point on the embedded SQLite default. Every
+# process it starts is stopped, and the database dropped, however it ends. All traffic is to
+# 127.0.0.1.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+seconds=${BENCH_SECONDS:-10}
+runs=${BENCH_RUNS:-3}
+concurrencies=${BENCH_CONCURRENCY:-"1 4 8 16 64"}
+pg_warmup=${BENCH_PGBENCH_WARMUP:-2} # seconds of each pgbench run not counted
+sqlite_c=${BENCH_SQLITE_CONCURRENCY:-8}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+# No TLS on either side: libpq (pgbench) and pgx both default to sslmode=prefer, which on a
+# server with ssl=on encrypts even 127.0.0.1; saldo's URL below says sslmode=disable too.
+export PGSSLMODE=disable
+db=${BENCH_DB:-saldo_bench}
+url="postgres://$PGUSER@$PGHOST:$PGPORT/$db?sslmode=disable"
+
+for tool in go psql pgbench createdb dropdb pg_isready curl getconf; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is not on PATH" >&2; exit 1; }
+done
+pg_isready -q || { echo "bench: PostgreSQL does not answer on $PGHOST:$PGPORT" >&2; exit 1; }
+
+work=$(mktemp -d)
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  dropdb --if-exists --force "$db" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+
+# json_str prints its argument as a JSON string.
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+# cpu_ticks prints a process's user+system CPU time in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# status_kb prints a VmXXX line of a process's status in kB.
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# busy_ticks prints "busy total" jiffies of the whole machine.
+busy_ticks() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+clk_tck=$(getconf CLK_TCK)
+# child_ticks prints the CPU time of this script's reaped children (saldo-load, pgbench).
+child_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+
+# wait_quiet waits, up to BENCH_QUIET_WAIT seconds (30), until the machine was at most
+# BENCH_QUIET percent busy (30) over one second, so that a run does not start on top of other
+# work on a shared machine; it sets quiet_pct to the last share measured.
+quiet_pct=0
+wait_quiet() {
+  local limit=${BENCH_QUIET:-30} deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-30})) a b
+  while :; do
+    a=($(busy_ticks))
+    sleep 1
+    b=($(busy_ticks))
+    quiet_pct=$(( (b[0] - a[0]) * 100 / (b[1] - a[1] > 0 ? b[1] - a[1] : 1) ))
+    [ "$quiet_pct" -le "$limit" ] && return 0
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "the machine is still ${quiet_pct}% busy with other work; running anyway"
+      return 0
+    fi
+  done
+}
+
+# start_server DATABASE_URL: runs saldo serve on a free port, waits for /readyz, and sets
+# server_pid and server_url.
+start_server() {
+  local logf="$work/serve-$RANDOM.log"
+  "$work/saldo" serve --database-url "$1" --addr 127.0.0.1:0 --log-format json >"$work/serve.out" 2>"$logf" &
+  server_pid=$!
+  local addr=""
+  for _ in $(seq 1 100); do
+    addr=$(sed -n 's/.*"msg":"listening","addr":"\([^"]*\)".*/\1/p' "$logf" | head -n 1)
+    [ -n "$addr" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$logf" >&2; log "saldo serve exited"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$addr" ] || { log "saldo serve did not listen"; exit 1; }
+  server_url="http://$addr"
+  for _ in $(seq 1 100); do
+    curl -sf "$server_url/readyz" >/dev/null && return 0
+    sleep 0.1
+  done
+  log "saldo serve is not ready at $server_url"
+  exit 1
+}
+
+# token_of prints the token of `saldo ecommerce create`'s JSON; id_of its id.
+token_of() { sed -n 's/.*"token":"\([^"]*\)".*/\1/p'; }
+id_of() { sed -n 's/.*"id":\([0-9]*\).*/\1/p'; }
+
+raw="$work/raw.jsonl"
+: >"$raw"
+seq_offset=0 # a fresh database; each run continues from the last one's seq_end
+run_no=0
+
+# saldo_run KIND C RUN [ARGS...]: one saldo-load run of composite creates against the server,
+# its report, the server's CPU ticks and the machine's busy share appended to raw.jsonl.
+saldo_run() {
+  local kind=$1 c=$2 r=$3
+  shift 3
+  local out="$work/load.json" t0 t1 b0 b1 g0 g1 status=0
+  wait_quiet
+  g0=$(child_ticks)
+  t0=$(cpu_ticks "$server_pid")
+  b0=$(busy_ticks)
+  "$work/saldo-load" --url "$server_url" --token "$token" --concurrency "$c" --composite --json \
+    --prefix "b$RANDOM.c$c.r$r." --seq-offset "$seq_offset" --progress=false "$@" >"$out" 2>"$work/load.err" || status=$?
+  t1=$(cpu_ticks "$server_pid")
+  b1=$(busy_ticks)
+  g1=$(child_ticks)
+  if ! grep -q '"seq_end"' "$out"; then
+    cat "$work/load.err" >&2
+    log "saldo-load gave no report"
+    exit 1
+  fi
+  [ "$status" = 0 ] || log "saldo-load exited $status: $(cat "$work/load.err")"
+  seq_offset=$(sed -n 's/.*"seq_end":\([0-9]*\).*/\1/p' "$out")
+  printf '{"kind":"%s","c":%s,"run":%s,"exit":%s,"cpu_ticks":%s,"client_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"report":%s}\n' \
+    "$kind" "$c" "$r" "$status" "$((t1 - t0))" "$((g1 - g0))" "$clk_tck" "$quiet_pct" "${b0/ /,}" "${b1/ /,}" "$(cat "$out")" >>"$raw"
+  log "$kind c=$c run $r: $(sed -n 's/.*"creates_per_s":\([0-9.]*\).*/\1/p' "$out") creates/s, exit $status"
+}
+
+# ref_run KIND C RUN [ARGS...]: one pgbench run of the reference, appended to raw.jsonl.
+ref_run() {
+  local kind=$1 c=$2 r=$3
+  shift 3
+  local out="$work/pgbench.out" b0 b1 g0 g1 status=0
+  run_no=$((run_no + 1))
+  wait_quiet
+  g0=$(child_ticks)
+  b0=$(busy_ticks)
+  PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f "$root/bench/create.sql" \
+    -D ecommerce_id="$ref_id" -D base="$((run_no * 10000000))" -D k=0 \
+    -c "$c" -j "$(( c < 2 ? c : 2 ))" "$@" "$db" >"$out" 2>&1 || status=$?
+  b1=$(busy_ticks)
+  g1=$(child_ticks)
+  local tps failed lat txns pgbench_tps
+  txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out")
+  pgbench_tps=${tps:-0}
+  if [ "$kind" = reference ]; then
+    # The steady state: the mean of the per-second progress figures after the warm-up, so
+    # that 64 fresh backends connecting and filling their catalog caches are not counted (saldo's
+    # pool is warm). This makes the reference stronger, so the ratio stricter.
+    tps=$(awk -v w="$pg_warmup" '$1 == "progress:" && $2 + 0 > w {s += $4; n++} END {if (n) printf "%.3f", s / n}' "$out")
+  fi
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
+  lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$out")
+  if [ -z "$tps" ]; then
+    # pgbench's -T clock includes connecting, which can take seconds for 64 clients on a busy
+    # machine: a short run may end before any transaction. Recorded as 0 (no figure).
+    tail -n 3 "$out" >&2
+    log "pgbench gave no tps (exit $status); recorded as none"
+    tps=0
+  fi
+  [ "$status" = 0 ] || log "pgbench exited $status"
+  printf '{"kind":"%s","c":%s,"run":%s,"exit":%s,"tps":%s,"pgbench_tps":%s,"transactions":%s,"failed":%s,"latency_avg_ms":%s,"client_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s]}\n' \
+    "$kind" "$c" "$r" "$status" "$tps" "$pgbench_tps" "${txns:-0}" "${failed:-0}" "${lat:-0}" "$((g1 - g0))" "$clk_tck" "$quiet_pct" "${b0/ /,}" "${b1/ /,}" >>"$raw"
+  log "$kind c=$c run $r: $tps tps, exit $status"
+}
+
+log "database $db, $seconds s per run, $runs runs per point, concurrency $concurrencies"
+dropdb --if-exists --force "$db"
+createdb "$db"
+psql -q -d "$db" -c "CREATE SCHEMA ref"
+
+log "building saldo and saldo-load into $work"
+go build -o "$work/saldo" ./cmd/saldo
+go build -o "$work/saldo-load" ./cmd/saldo-load
+
+SALDO_SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export SALDO_SECRET_KEY
+ref_url="$url&search_path=ref"
+"$work/saldo" migrate --database-url "$url" >/dev/null
+"$work/saldo" migrate --database-url "$ref_url" >/dev/null
+ref_id=$("$work/saldo" ecommerce create --name reference --composite-balances --database-url "$ref_url" | id_of)
+token=$("$work/saldo" ecommerce create --name bench --composite-balances --database-url "$url" | token_of)
+[ -n "$ref_id" ] && [ -n "$token" ] || { log "could not create the partners"; exit 1; }
+
+# The commands, as the report shows them.
+{
+  printf '{"kind":"command","what":"reference","cmd":%s}\n' "$(json_str "PGSSLMODE=disable PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f bench/create.sql -D ecommerce_id=$ref_id -D base=<run × 10^7> -D k=0 -c C -j min(C,2) -T $((seconds + pg_warmup)) -P 1 $db   # tps: mean of the progress lines after ${pg_warmup} s")"
+  printf '{"kind":"command","what":"saldo","cmd":%s}\n' "$(json_str "saldo-load --url http://127.0.0.1:<port> --token ek_… --concurrency C --duration ${seconds}s --composite --json --prefix <unique> --seq-offset <previous seq_end>")"
+  printf '{"kind":"command","what":"server","cmd":%s}\n' "$(json_str "SALDO_SECRET_KEY=… saldo serve --database-url 'postgres://postgres@127.0.0.1:5432/$db?sslmode=disable' --addr 127.0.0.1:0 --log-format json 2>serve.log")"
+  printf '{"kind":"command","what":"sqlite","cmd":%s}\n' "$(json_str "saldo serve --database-url sqlite:bench.db --addr 127.0.0.1:0 --log-format json; saldo-load … --concurrency $sqlite_c --duration ${seconds}s --composite")"
+  printf '{"kind":"command","what":"run","cmd":%s}\n' "$(json_str "BENCH_SECONDS=$seconds BENCH_RUNS=$runs bash bench/run.sh")"
+} >>"$raw"
+
+start_server "$url"
+log "saldo serve (pid $server_pid) at $server_url"
+
+# Warm both up (connections, prepared statements, caches); not recorded.
+saldo_run warmup 4 0 --count 200
+ref_run reference_warmup 4 0 -t 50
+# Statistics for both schemas: on tables never analyzed, PostgreSQL's generic plan for the
+# duplicate check scans every customer of the partner (the email branch through the mobile
+# index) until autovacuum's first ANALYZE, which would distort the first runs of either side.
+psql -q -d "$db" -c "ANALYZE"
+
+for c in $concurrencies; do
+  for r in $(seq 1 "$runs"); do
+    ref_run reference "$c" "$r" -T "$((seconds + pg_warmup))" -P 1
+    saldo_run saldo "$c" "$r" --duration "${seconds}s"
+  done
+  printf '{"kind":"rss","c":%s,"vmhwm_kb":%s,"vmrss_kb":%s}\n' "$c" "$(status_kb "$server_pid" VmHWM)" "$(status_kb "$server_pid" VmRSS)" >>"$raw"
+done
+
+# A correctness check after the timed runs: read back every customer of one more run.
+saldo_run verify 8 0 --count 500 --verify
+printf '{"kind":"rows","engine":"postgres","customers":%s}\n' "$(psql -Atq -d "$db" -c "SELECT count(*) FROM public.customers")" >>"$raw"
+stop_server
+
+log "the embedded SQLite default, concurrency $sqlite_c"
+sqlite_url="sqlite:$work/bench.db"
+token=$("$work/saldo" ecommerce create --name bench --composite-balances --database-url "$sqlite_url" | token_of)
+start_server "$sqlite_url"
+saldo_run sqlite_warmup 4 0 --count 100
+for r in $(seq 1 "$runs"); do
+  saldo_run sqlite "$sqlite_c" "$r" --duration "${seconds}s"
+done
+printf '{"kind":"rss","engine":"sqlite","c":%s,"vmhwm_kb":%s,"vmrss_kb":%s}\n' "$sqlite_c" "$(status_kb "$server_pid" VmHWM)" "$(status_kb "$server_pid" VmRSS)" >>"$raw"
+stop_server
+
+log "writing BENCHMARKS.md, bench/results.json and bench/chart.svg"
+go run bench/report.go -raw "$raw" -results bench/results.json -md BENCHMARKS.md -seconds "$seconds" -runs "$runs" \
+  -pg "$(psql -Atq -d "$db" -c 'SELECT version()')" \
+  -pg-settings "$(psql -Atq -d "$db" -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'max_connections', 'default_transaction_isolation', 'wal_level')")"
+go run bench/chart.go <bench/results.json >bench/chart.svg
+log "done"

@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"saldo"
+	"saldo/internal/gen"
+)
+
+// seqSpace is how many sequence numbers give distinct customers: gen's RFC is unique for seq
+// below 26⁴·36², its CURP below 26⁴·21³ and its mobile below 10⁹, so the RFC bounds it.
+const seqSpace = 26 * 26 * 26 * 26 * 36 * 36
+
+// seqPerMilli is how far the default sequence offset moves per millisecond of wall time:
+// back-to-back runs never overlap as long as each creates fewer than 10,000 customers a
+// second, and the offsets wrap after seqSpace/10,000 s ≈ 16 hours.
+const seqPerMilli = 10
+
+// defaultSeqOffset derives a run's first sequence number from the time, so that runs against
+// the same database send distinct mobiles, RFCs and CURPs (the prefix keeps emails apart).
+func defaultSeqOffset(now time.Time) uint64 {
+	return uint64(now.UnixMilli()) * seqPerMilli % seqSpace
+}
+
+// loader is one run of the generator.
+type loader struct {
+	cfg        *config
+	stderr     io.Writer
+	transport  *http.Transport
+	client     *http.Client
+	createURL  string
+	accountURL string // followed by the customer id
+
+	next         atomic.Int64 // the next request's index
+	done, failed atomic.Int64
+}
+
+// createdCustomer is what --verify needs to read a customer back and compare it.
+type createdCustomer struct {
+	id     int64
+	seq    uint64
+	parent string
+}
+
+// workerStats is what one worker gathered; merged after the run, so workers share nothing.
+type workerStats struct {
+	latencies []time.Duration
+	errors    map[string]int64
+	created   []createdCustomer
+}
+
+func newLoader(cfg *config, stderr io.Writer) *loader {
+	tr := &http.Transport{
+		// All traffic goes straight to the server under test, never through a proxy.
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        cfg.concurrency,
+		MaxIdleConnsPerHost: cfg.concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	base := strings.TrimRight(cfg.url, "/")
+	return &loader{
+		cfg:        cfg,
+		stderr:     stderr,
+		transport:  tr,
+		client:     &http.Client{Transport: tr, Timeout: cfg.timeout},
+		createURL:  base + "/user/v1/account/create",
+		accountURL: base + "/user/v1/account/",
+	}
+}
+
+func (l *loader) run(ctx context.Context) (*report, error) {
+	defer l.transport.CloseIdleConnections()
+	c := l.cfg.concurrency
+	stats := make([]workerStats, c)
+	perWorker := 1024
+	if l.cfg.count > 0 {
+		perWorker = int(l.cfg.count)/c + 1
+	}
+
+	stop := make(chan struct{})
+	start := time.Now()
+	if l.cfg.duration > 0 {
+		t := time.AfterFunc(l.cfg.duration, func() { close(stop) })
+		defer t.Stop()
+	}
+	stopProgress := l.showProgress(start)
+	var wg sync.WaitGroup
+	for w := range stats {
+		stats[w] = workerStats{latencies: make([]time.Duration, 0, perWorker), errors: map[string]int64{}}
+		wg.Go(func() { l.worker(ctx, stop, &stats[w]) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProgress()
+
+	rep := newReport(l.cfg, l.next.Load(), elapsed, stats)
+	rep.Interrupted = ctx.Err() != nil
+	if l.cfg.verify && !rep.Interrupted {
+		var created []createdCustomer
+		for i := range stats {
+			created = append(created, stats[i].created...)
+		}
+		rep.Verify = l.verifyAll(ctx, created)
+		rep.Interrupted = ctx.Err() != nil
+	}
+	return rep, nil
+}
+
+// showProgress prints done, rate and errors to stderr once a second until the returned
+// function is called.
+func (l *loader) showProgress(start time.Time) (stop func()) {
+	if !l.cfg.progress {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		var last int64
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				done := l.done.Load()
+				fmt.Fprintf(l.stderr, "saldo-load: %4.0fs  done %d  rate %d/s  errors %d\n",
+					now.Sub(start).Seconds(), done, done-last, l.failed.Load())
+				last = done
+			}
+		}
+	})
+	return func() { close(quit); wg.Wait() }
+}
+
+// createAnswer is the part of the create's answer the generator reads.
+type createAnswer struct {
+	RS *struct {
+		ID               int64  `json:"id"`
+		Email            string `json:"email"`
+		CompositeBalance *struct {
+			Parent struct {
+				ID string `json:"id"`
+			} `json:"parent"`
+		} `json:"composite_balance"`
+	} `json:"rs"`
+	Err *struct {
+		Code  int      `json:"code"`
+		Hints []string `json:"hints"`
+	} `json:"err"`
+}
+
+func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerStats) {
+	var (
+		body []byte
+		resp bytes.Buffer
+		key  []byte
+	)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		i := l.next.Add(1) - 1
+		if l.cfg.count > 0 && i >= l.cfg.count {
+			l.next.Add(-1) // so the report's "sent" counts only what was sent
+			return
+		}
+		seq := (l.cfg.seqOffset + uint64(i)) % seqSpace
+		r := gen.Customer(l.cfg.prefix, seq)
+		body = appendCreateBody(body[:0], &r, l.cfg.composite, l.cfg.creditLine)
+		if l.cfg.idempotency {
+			key = strconv.AppendUint(append(append(key[:0], l.cfg.prefix...), "key"...), seq, 10)
+		}
+
+		started := time.Now()
+		status, err := l.send(ctx, http.MethodPost, l.createURL, body, key, &resp)
+		ws.latencies = append(ws.latencies, time.Since(started))
+
+		var problem string
+		var ans createAnswer
+		switch {
+		case err != nil:
+			problem = transportProblem(err)
+		case json.Unmarshal(resp.Bytes(), &ans) != nil:
+			problem = strconv.Itoa(status) + "/unparseable_body"
+		case status != http.StatusOK || ans.Err != nil || ans.RS == nil:
+			problem = envelopeProblem(status, ans.Err)
+		case ans.RS.ID <= 0 || ans.RS.Email != r.Email:
+			problem = "200/unexpected_customer"
+		case l.cfg.composite && (ans.RS.CompositeBalance == nil || ans.RS.CompositeBalance.Parent.ID == ""):
+			problem = "200/no_composite_parent"
+		}
+		if problem != "" {
+			ws.errors[problem]++
+			l.failed.Add(1)
+		} else if l.cfg.verify {
+			c := createdCustomer{id: ans.RS.ID, seq: seq}
+			if ans.RS.CompositeBalance != nil {
+				c.parent = ans.RS.CompositeBalance.Parent.ID
+			}
+			ws.created = append(ws.created, c)
+		}
+		l.done.Add(1)
+	}
+}
+
+// send makes one request with the partner token and reads the whole answer into resp, so the
+// connection is reused.
+func (l *loader) send(ctx context.Context, method, url string, body, idempotencyKey []byte, resp *bytes.Buffer) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header["Authorization-Ecommerce"] = []string{l.cfg.token}
+	if body != nil {
+		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	if len(idempotencyKey) > 0 {
+		req.Header["Idempotency-Key"] = []string{string(idempotencyKey)}
+	}
+	res, err := l.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	resp.Reset()
+	_, err = resp.ReadFrom(res.Body)
+	return res.StatusCode, err
+}
+
+// envelopeProblem names a refused request: "status/code" and the machine hints, which say
+// which fields were refused ("409/4409 email:duplicate").
+func envelopeProblem(status int, e *struct {
+	Code  int      `json:"code"`
+	Hints []string `json:"hints"`
+}) string {
+	s := strconv.Itoa(status) + "/"
+	if e == nil {
+		return s + "-"
+	}
+	s += strconv.Itoa(e.Code)
+	if len(e.Hints) > 1 {
+		hints := e.Hints[1:]
+		if len(hints) > 4 {
+			hints = append(hints[:4:4], "…")
+		}
+		s += " " + strings.Join(hints, ",")
+	}
+	return s
+}
+
+// transportProblem names a request that got no answer, in few enough words that the same
+// failure always counts under the same name.
+func transportProblem(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "transport/canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return "transport/timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "transport/connection_refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "transport/connection_reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "transport/eof"
+	}
+	return "transport/other"
+}
+
+// appendCreateBody appends the JSON create request for r to b: mobile and gender as JSON
+// numbers, as partners send them.
+func appendCreateBody(b []byte, r *saldo.CreateCustomerRequest, composite bool, creditLine int64) []byte {
+	b = append(b, `{"email":`...)
+	b = appendJSONString(b, r.Email)
+	b = append(b, `,"mobile":`...)
+	b = append(b, r.Mobile...)
+	b = append(b, `,"first_name":`...)
+	b = appendJSONString(b, r.FirstName)
+	b = append(b, `,"last_name":`...)
+	b = appendJSONString(b, r.LastName)
+	b = append(b, `,"second_last_name":`...)
+	b = appendJSONString(b, r.SecondLastName)
+	b = append(b, `,"gender":`...)
+	b = append(b, r.Gender...)
+	b = append(b, `,"rfc":`...)
+	b = appendJSONString(b, r.RFC)
+	b = append(b, `,"curp":`...)
+	b = appendJSONString(b, r.CURP)
+	b = append(b, `,"date_of_birth":`...)
+	b = appendJSONString(b, r.DateOfBirth)
+	if composite {
+		b = append(b, `,"composite_balance":{"parent":{"credit_line":`...)
+		b = strconv.AppendInt(b, creditLine, 10)
+		b = append(b, `}}`...)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. s is valid UTF-8 (gen's data and a checked
+// prefix), so only quotes, backslashes and control characters need escaping.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// accountAnswer is the part of GET /user/v1/account/{id} that --verify compares.
+type accountAnswer struct {
+	RS *struct {
+		ID               int64  `json:"id"`
+		Email            string `json:"email"`
+		CompositeBalance *struct {
+			Parent struct {
+				ID string `json:"id"`
+			} `json:"parent"`
+		} `json:"composite_balance"`
+	} `json:"rs"`
+}
+
+// verifyAll reads every created customer back with the partner token, concurrency at a time.
+func (l *loader) verifyAll(ctx context.Context, created []createdCustomer) *verifyReport {
+	var (
+		next                                 atomic.Int64
+		checked, missing, mismatched, failed atomic.Int64
+		mu                                   sync.Mutex
+		samples                              []string
+		wg                                   sync.WaitGroup
+	)
+	sample := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(samples) < 5 {
+			samples = append(samples, s)
+		}
+	}
+	for range l.cfg.concurrency {
+		wg.Go(func() {
+			var (
+				resp bytes.Buffer
+				url  []byte
+			)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(created)) || ctx.Err() != nil {
+					return
+				}
+				c := created[i]
+				url = strconv.AppendInt(append(url[:0], l.accountURL...), c.id, 10)
+				status, err := l.send(ctx, http.MethodGet, string(url), nil, nil, &resp)
+				if ctx.Err() != nil {
+					return // interrupted: this one was not read, and the report says so
+				}
+				checked.Add(1)
+				var ans accountAnswer
+				switch {
+				case err != nil:
+					failed.Add(1)
+					sample(fmt.Sprintf("customer %d: %s", c.id, transportProblem(err)))
+				case status == http.StatusNotFound:
+					missing.Add(1)
+					sample(fmt.Sprintf("customer %d: missing", c.id))
+				case status != http.StatusOK || json.Unmarshal(resp.Bytes(), &ans) != nil || ans.RS == nil:
+					failed.Add(1)
+					sample(fmt.Sprintf("customer %d: HTTP %d", c.id, status))
+				default:
+					want := gen.Customer(l.cfg.prefix, c.seq).Email
+					var parent string
+					if ans.RS.CompositeBalance != nil {
+						parent = ans.RS.CompositeBalance.Parent.ID
+					}
+					if ans.RS.ID != c.id || ans.RS.Email != want || parent != c.parent || l.cfg.composite && parent == "" {
+						mismatched.Add(1)
+						sample(fmt.Sprintf("customer %d: got email %q parent %q, want %q parent %q", c.id, ans.RS.Email, parent, want, c.parent))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return &verifyReport{
+		Expected:   int64(len(created)),
+		Checked:    checked.Load(),
+		Missing:    missing.Load(),
+		Mismatched: mismatched.Load(),
+		Errors:     failed.Load(),
+		Samples:    samples,
+	}
+}

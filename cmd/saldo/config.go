@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"saldo"
+	"saldo/postgres"
+	"saldo/sqlite"
+)
+
+// DefaultDatabaseURL is the embedded default: an SQLite file in the working directory.
+const DefaultDatabaseURL = "sqlite:saldo.db"
+
+// Config is everything the commands read from flags and the environment, validated once.
+type Config struct {
+	Addr          string
+	DatabaseURL   string
+	SecretKeyFile string
+	LogFormat     string // text or json
+	LogLevel      slog.Level
+	RateLimit     float64 // requests a second per partner; 0: no limit
+	RateBurst     int     // requests a partner may make at once; 0: twice the rate
+
+	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
+	envErrs      []error
+}
+
+// engine tells which storage engine a database URL names.
+func (c *Config) engine() string {
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func (c *Config) sqlitePath() string { return strings.TrimPrefix(c.DatabaseURL, "sqlite:") }
+
+// registerFlags adds the flags of the settings a command uses, defaulting to the environment.
+func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, serve bool) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.DatabaseURL, "database-url", env("SALDO_DATABASE_URL", DefaultDatabaseURL),
+		"database: sqlite:PATH or postgres://… (env SALDO_DATABASE_URL)")
+	c.secretKeyHex = getenv("SALDO_SECRET_KEY")
+	if serve {
+		fs.StringVar(&c.Addr, "addr", env("SALDO_ADDR", "127.0.0.1:8080"), "listen address (env SALDO_ADDR)")
+		fs.StringVar(&c.SecretKeyFile, "secret-key-file", getenv("SALDO_SECRET_KEY_FILE"),
+			"file holding the 64-hex server secret key (env SALDO_SECRET_KEY_FILE; or SALDO_SECRET_KEY)")
+		fs.StringVar(&c.LogFormat, "log-format", env("SALDO_LOG_FORMAT", "text"), "log format: text or json (env SALDO_LOG_FORMAT)")
+		// A malformed environment value is refused at start, as the same flag would be.
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(env("SALDO_LOG_LEVEL", "info"))); err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_LOG_LEVEL: %w", err))
+		}
+		fs.TextVar(&c.LogLevel, "log-level", level, "log level: debug, info, warn, error (env SALDO_LOG_LEVEL)")
+		rate, err := strconv.ParseFloat(env("SALDO_RATE_LIMIT", "0"), 64)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_RATE_LIMIT: %w", err))
+		}
+		burst, err := strconv.Atoi(env("SALDO_RATE_BURST", "0"))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_RATE_BURST: %w", err))
+		}
+		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
+		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
+	}
+}
+
+// validate checks the settings together.
+func (c *Config) validate() error {
+	if len(c.envErrs) > 0 {
+		return errors.Join(c.envErrs...)
+	}
+	switch {
+	case c.engine() == "sqlite" && !strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		return fmt.Errorf("database url %q: want sqlite:PATH or postgres://…", c.DatabaseURL)
+	case c.engine() == "sqlite" && c.sqlitePath() == "":
+		return errors.New("database url sqlite: needs a file path")
+	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	case c.secretKeyHex != "" && c.SecretKeyFile != "":
+		return errors.New("set SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE, not both")
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) || c.RateBurst < 0:
+		return errors.New("rate limit and burst must be zero or positive numbers")
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = max(1, int(math.Ceil(2*c.RateLimit)))
+	}
+	return nil
+}
+
+// secretKey returns the 32-byte server secret key. On the embedded default without one, it
+// generates one into a file beside the database (mode 0600) and reuses it on later starts; on
+// PostgreSQL a missing key is an error, since replicas must share it.
+func (c *Config) secretKey() ([32]byte, error) {
+	var key [32]byte
+	b, err := c.secretKeyBytes()
+	copy(key[:], b)
+	return key, err
+}
+
+func (c *Config) secretKeyBytes() ([]byte, error) {
+	text := c.secretKeyHex
+	if c.SecretKeyFile != "" {
+		b, err := os.ReadFile(c.SecretKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("secret key file: %w", err)
+		}
+		text = strings.TrimSpace(string(b))
+	}
+	if text == "" {
+		if c.engine() == "postgres" {
+			return nil, errors.New("no secret key: set SALDO_SECRET_KEY (64 hex) or SALDO_SECRET_KEY_FILE")
+		}
+		return generatedKey(c.sqlitePath() + ".key")
+	}
+	key, err := hex.DecodeString(text)
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("secret key: want 64 hexadecimal characters (256 bits)")
+	}
+	return key, nil
+}
+
+func generatedKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("secret key file %s: want 64 hexadecimal characters", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("secret key file: %w", err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	// O_EXCL: two processes starting together must not each write a different key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return generatedKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		return nil, fmt.Errorf("secret key file: %w", err)
+	}
+	return key, f.Sync()
+}
+
+// openStore opens and migrates the configured database.
+func (c *Config) openStore(ctx context.Context) (saldo.Store, error) {
+	var (
+		s interface {
+			saldo.Store
+			Migrate(context.Context) error
+		}
+		err error
+	)
+	if c.engine() == "postgres" {
+		s, err = postgres.Open(ctx, c.DatabaseURL, postgres.Options{})
+	} else {
+		s, err = sqlite.Open(c.sqlitePath())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}

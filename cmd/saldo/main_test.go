@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"saldo/internal/gen"
+	"saldo/internal/testdb"
+)
+
+// syncBuffer is an io.Writer safe to read while the server writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// running is a serve started by Main in-process.
+type running struct {
+	addr   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	stop   context.CancelFunc
+	exit   chan int
+}
+
+// start runs "saldo serve" with env on port 0 and waits until it listens.
+func start(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, exit: make(chan int, 1)}
+	listening := make(chan string, 1)
+	go func() {
+		r.exit <- Main(ctx, Env{
+			Args:      append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+			Getenv:    func(k string) string { return env[k] },
+			Stdout:    r.stdout,
+			Stderr:    r.stderr,
+			Listening: func(addr string) { listening <- addr },
+		})
+	}()
+	select {
+	case r.addr = <-listening:
+	case code := <-r.exit:
+		t.Fatalf("serve exited with %d before listening: %s", code, r.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not listen within 30s")
+	}
+	t.Cleanup(func() { r.shutdown(t) })
+	return r
+}
+
+// shutdown stops the server as SIGTERM does and returns its exit code.
+func (r *running) shutdown(t *testing.T) int {
+	t.Helper()
+	r.stop()
+	select {
+	case code := <-r.exit:
+		r.exit <- code
+		return code
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop within 40s")
+		return -1
+	}
+}
+
+// cli runs one non-serve command and returns its stdout.
+func cli(t *testing.T, env map[string]string, args ...string) (string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	if code != 0 {
+		t.Logf("saldo %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+	}
+	return stdout.String(), code
+}
+
+func createCustomer(t *testing.T, addr, token string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/user/v1/account/create", body)
+	req.Header.Set("Authorization-ecommerce", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+func customerJSON(seq uint64, creditLine bool) string {
+	c := gen.Customer("e2e", seq)
+	s := fmt.Sprintf(`{"email":%q,"mobile":%s,"first_name":"Juan","last_name":"Pérez","gender":2,"rfc":%q`, c.Email, c.Mobile, c.RFC)
+	if creditLine {
+		s += `,"composite_balance":{"parent":{"credit_line":10000000}}`
+	}
+	return s + "}"
+}
+
+var tokenRE = regexp.MustCompile(`ek_[0-9a-f]{64}`)
+
+func TestFirstServeOnTheEmbeddedDefaultCreatesTheSandboxOnce(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + filepath.Join(dir, "saldo.db")}
+
+	r := start(t, env)
+	token := tokenRE.FindString(r.stdout.String())
+	if token == "" {
+		t.Fatalf("no sandbox token printed: %q", r.stdout)
+	}
+	if strings.Contains(r.stderr.String(), token) {
+		t.Error("the sandbox token reached the log")
+	}
+	info, err := os.Stat(filepath.Join(dir, "saldo.db.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("generated secret key file: %v, mode %v; want mode 0600", err, info.Mode().Perm())
+	}
+	status, body := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(1, true)))
+	if status != 200 || body["rs"].(map[string]any)["composite_balance"] == nil {
+		t.Fatalf("create with the sandbox token: %d %v", status, body)
+	}
+	if code := r.shutdown(t); code != 0 {
+		t.Fatalf("exit code %d: %s", code, r.stderr)
+	}
+
+	again := start(t, env)
+	if out := again.stdout.String(); strings.Contains(out, "ek_") {
+		t.Errorf("second start printed a token again: %q", out)
+	}
+	status, _ = createCustomer(t, again.addr, token, strings.NewReader(customerJSON(2, true)))
+	if status != 200 {
+		t.Errorf("the sandbox token after a restart: status %d", status)
+	}
+}
+
+func TestPartnerCommands(t *testing.T) {
+	for _, eng := range []struct {
+		name string
+		env  func(t *testing.T) map[string]string
+	}{
+		{"sqlite", func(t *testing.T) map[string]string {
+			return map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
+		}},
+		{"postgres", func(t *testing.T) map[string]string {
+			return map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("ab", 32)}
+		}},
+	} {
+		t.Run(eng.name, func(t *testing.T) {
+			env := eng.env(t)
+			if out, code := cli(t, env, "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+				t.Fatalf("migrate: %d %q", code, out)
+			}
+			out, code := cli(t, env, "ecommerce", "create", "--name", "Tienda Uno", "--composite-balances", "--max-credit-line", "10000000", "--strict-rfc")
+			if code != 0 {
+				t.Fatal("ecommerce create failed")
+			}
+			var created struct {
+				ID                int64  `json:"id"`
+				Name              string `json:"name"`
+				CompositeBalances bool   `json:"composite_balances"`
+				MaxCreditLine     int64  `json:"max_credit_line"`
+				StrictRFC         bool   `json:"strict_rfc"`
+				Token             string `json:"token"`
+			}
+			if err := json.Unmarshal([]byte(out), &created); err != nil || !tokenRE.MatchString(created.Token) ||
+				created.Name != "Tienda Uno" || !created.CompositeBalances || created.MaxCreditLine != 10000000 || !created.StrictRFC {
+				t.Fatalf("ecommerce create printed %q (%v)", out, err)
+			}
+			list, code := cli(t, env, "ecommerce", "list")
+			if code != 0 || !strings.Contains(list, `"name":"Tienda Uno"`) || strings.Contains(list, "ek_") {
+				t.Errorf("ecommerce list printed %q; want the partner without its token", list)
+			}
+
+			r := start(t, env)
+			if strings.Contains(r.stdout.String(), "ek_") {
+				t.Error("a sandbox was created on a database that has partners")
+			}
+			if status, _ := createCustomer(t, r.addr, created.Token, strings.NewReader(customerJSON(1, true))); status != 200 {
+				t.Errorf("create with the CLI's token: %d", status)
+			}
+			out, code = cli(t, env, "ecommerce", "rotate-token", "--id", fmt.Sprint(created.ID))
+			rotated := tokenRE.FindString(out)
+			if code != 0 || rotated == "" || rotated == created.Token {
+				t.Fatalf("rotate-token printed %q", out)
+			}
+			if status, _ := createCustomer(t, r.addr, created.Token, strings.NewReader(customerJSON(2, true))); status != 401 {
+				t.Errorf("the old token after rotation: status %d, want 401", status)
+			}
+			if status, _ := createCustomer(t, r.addr, rotated, strings.NewReader(customerJSON(3, true))); status != 200 {
+				t.Errorf("the rotated token: status %d, want 200", status)
+			}
+			if _, code := cli(t, env, "ecommerce", "rotate-token", "--id", "99999"); code == 0 {
+				t.Error("rotating an unknown partner succeeded")
+			}
+		})
+	}
+}
+
+func TestServeOnPostgresWithoutASecretKeyRefusesToStart(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	var stderr bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args:   []string{"serve", "--addr", "127.0.0.1:0", "--database-url", url},
+		Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: &stderr,
+	})
+	if code == 0 || !strings.Contains(stderr.String(), "SALDO_SECRET_KEY") {
+		t.Errorf("exit %d, stderr %q; want a failure naming SALDO_SECRET_KEY", code, stderr.String())
+	}
+}
+
+func TestBadConfigurationIsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"an unknown database scheme", []string{"migrate", "--database-url", "mysql://x"}, nil},
+		{"a secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SECRET_KEY": "abc"}},
+		{"an unknown command", []string{"frobnicate"}, nil},
+		{"ecommerce create without a name", []string{"ecommerce", "create"}, nil},
+		{"a stray argument", []string{"migrate", "extra"}, nil},
+		{"a negative rate limit", []string{"serve", "--addr", "127.0.0.1:0", "--rate-limit", "-1"}, nil},
+		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}},
+		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if _, code := cli(t, env, tt.args...); code == 0 {
+				t.Error("exit code 0, want a failure")
+			}
+		})
+	}
+}
+
+// A request in flight when SIGTERM arrives completes, and the server then exits cleanly.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
+	r := start(t, env)
+	token := tokenRE.FindString(r.stdout.String())
+
+	body := customerJSON(1, true)
+	pr, pw := io.Pipe()
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+r.addr+"/user/v1/account/create", pr)
+		req.Header.Set("Authorization-ecommerce", token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{status: resp.StatusCode}
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write([]byte(body[:half])); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the server is reading the body, then ask it to stop.
+	time.Sleep(200 * time.Millisecond)
+	r.stop()
+	time.Sleep(200 * time.Millisecond)
+	if _, err := pw.Write([]byte(body[half:])); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+
+	res := <-done
+	if res.err != nil || res.status != 200 {
+		t.Errorf("in-flight request: status %d, err %v; want 200", res.status, res.err)
+	}
+	if code := r.shutdown(t); code != 0 {
+		t.Errorf("exit code %d: %s", code, r.stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, code := cli(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "saldo ") {
+		t.Errorf("version printed %q, exit %d", out, code)
+	}
+}
+
+func TestServeAppliesTheRateLimit(t *testing.T) {
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t), "SALDO_RATE_LIMIT": "0.001"}
+	r := start(t, env, "--rate-burst", "1")
+	token := tokenRE.FindString(r.stdout.String())
+	if status, _ := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(1, true))); status != 200 {
+		t.Fatalf("first request: %d", status)
+	}
+	if status, body := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(2, true))); status != 429 {
+		t.Errorf("second request past a burst of 1: %d %v, want 429", status, body)
+	}
+}
+
+func TestMetricsShowTheDatabasePool(t *testing.T) {
+	for _, eng := range []struct {
+		name, series string
+		env          func(t *testing.T) map[string]string
+	}{
+		{"sqlite", `saldo_db_connections_in_use{pool="write"}`, func(t *testing.T) map[string]string {
+			return map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
+		}},
+		{"postgres", `saldo_db_connections{state="idle"}`, func(t *testing.T) map[string]string {
+			return map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("cd", 32)}
+		}},
+	} {
+		t.Run(eng.name, func(t *testing.T) {
+			r := start(t, eng.env(t))
+			resp, err := http.Get("http://" + r.addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			text, _ := io.ReadAll(resp.Body)
+			for _, want := range []string{eng.series, "go_goroutines", "process_resident_memory_bytes"} {
+				if !strings.Contains(string(text), want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+		})
+	}
+}

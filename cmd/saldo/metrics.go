@@ -1,0 +1,61 @@
+package main
+
+import (
+	"database/sql"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"saldo"
+	"saldo/postgres"
+	"saldo/sqlite"
+)
+
+// newRegistry returns the registry /metrics serves: the Go runtime, the process, and the
+// database pool of store.
+func newRegistry(store saldo.Store) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gauge := func(name, help string, labels prometheus.Labels, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	switch s := store.(type) {
+	case *postgres.Store:
+		pool := s.Pool()
+		reg.MustRegister(
+			gauge("saldo_db_connections", "Database connections by state.", prometheus.Labels{"state": "acquired"},
+				func() float64 { return float64(pool.Stat().AcquiredConns()) }),
+			gauge("saldo_db_connections", "Database connections by state.", prometheus.Labels{"state": "idle"},
+				func() float64 { return float64(pool.Stat().IdleConns()) }),
+			gauge("saldo_db_connections_max", "The largest number of database connections.", nil,
+				func() float64 { return float64(pool.Stat().MaxConns()) }),
+			counter("saldo_db_acquires_total", "Connections taken from the pool.",
+				func() float64 { return float64(pool.Stat().AcquireCount()) }),
+			counter("saldo_db_acquires_waited_total", "Connections taken after waiting for one to be free or made.",
+				func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }),
+			counter("saldo_db_acquire_wait_seconds_total", "Time spent taking connections from the pool.",
+				func() float64 { return pool.Stat().AcquireDuration().Seconds() }),
+		)
+	case *sqlite.Store:
+		write, read := s.Stats()
+		stat := func(pool func() sql.DBStats, f func(sql.DBStats) float64) func() float64 {
+			return func() float64 { return f(pool()) }
+		}
+		for name, pool := range map[string]func() sql.DBStats{"write": write, "read": read} {
+			labels := prometheus.Labels{"pool": name}
+			reg.MustRegister(
+				gauge("saldo_db_connections_in_use", "Database connections in use by pool.", labels,
+					stat(pool, func(st sql.DBStats) float64 { return float64(st.InUse) })),
+				gauge("saldo_db_connections_idle", "Idle database connections by pool.", labels,
+					stat(pool, func(st sql.DBStats) float64 { return float64(st.Idle) })),
+				prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_db_wait_seconds_total",
+					Help: "Time spent waiting for a connection by pool.", ConstLabels: labels},
+					stat(pool, func(st sql.DBStats) float64 { return st.WaitDuration.Seconds() })),
+			)
+		}
+	}
+	return reg
+}

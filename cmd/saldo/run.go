@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"saldo"
+	saldohttp "saldo/http"
+)
+
+// Env is the outside world of one run of the command, so tests can drive it in-process.
+type Env struct {
+	Args           []string
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+	// Listening, when set, is told the address serve listens on (tests listen on port 0).
+	Listening func(addr string)
+}
+
+const usage = `saldo onboards fintech customers for e-commerce partners.
+
+Usage:
+  saldo serve [--addr 127.0.0.1:8080] [--database-url URL]   run the API (migrates first)
+  saldo migrate [--database-url URL]                         apply pending migrations
+  saldo ecommerce create --name N [--composite-balances] [--max-credit-line C] [--strict-rfc]
+  saldo ecommerce list
+  saldo ecommerce rotate-token --id N
+  saldo version
+
+Run 'saldo COMMAND --help' for a command's flags. The settings can also come from the
+environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
+SALDO_LOG_FORMAT, SALDO_LOG_LEVEL, SALDO_RATE_LIMIT and SALDO_RATE_BURST; flags win.
+`
+
+// Main runs the command line in env and returns the exit code.
+func Main(ctx context.Context, env Env) int {
+	if err := run(ctx, env); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(env.Stderr, "saldo:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, env Env) error {
+	if len(env.Args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := env.Args[0], env.Args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, env, args)
+	case "migrate":
+		return migrateCmd(ctx, env, args)
+	case "ecommerce":
+		return ecommerceCmd(ctx, env, args)
+	case "version":
+		fmt.Fprintln(env.Stdout, version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(env.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parse parses a command's flags into a validated Config.
+func parse(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet)) (*Config, error) {
+	fs := flag.NewFlagSet("saldo "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg := &Config{}
+	cfg.registerFlags(fs, env.Getenv, serveFlags)
+	if more != nil {
+		more(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}
+
+func serve(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "serve", args, true, nil)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	}
+	log := slog.New(handler)
+
+	secretKey, err := cfg.secretKey()
+	if err != nil {
+		return err
+	}
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey))
+	go purgeIdempotencyKeys(ctx, svc, log)
+
+	if cfg.engine() == "sqlite" {
+		e, token, created, err := svc.EnsureSandbox(ctx)
+		if err != nil {
+			return err
+		}
+		if created {
+			// Printed, never logged: the token is a secret and this is its only showing.
+			fmt.Fprintf(env.Stdout, "Created the sandbox e-commerce (id %d, composite balances enabled).\n"+
+				"Its token is shown only this once; send it as the Authorization-ecommerce header:\n\n  %s\n\n", e.ID, token)
+		}
+	}
+
+	reg := newRegistry(store)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
+			saldohttp.WithMetrics(reg, reg)),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
+	if env.Listening != nil {
+		env.Listening(ln.Addr().String())
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// In-flight requests finish; each runs in its own transaction, so nothing is half-written.
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeIdempotencyKeys deletes expired idempotency keys every hour until ctx ends. Every
+// replica may run it: the deletes are idempotent.
+func purgeIdempotencyKeys(ctx context.Context, svc *saldo.Service, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := svc.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purging idempotency keys", "error", err)
+		} else if n > 0 {
+			log.Info("purged idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func migrateCmd(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "migrate", args, false, nil)
+	if err != nil {
+		return err
+	}
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintln(env.Stdout, "schema is up to date")
+	return nil
+}
+
+// ecommerceJSON is how the CLI prints a partner; the token only when just issued.
+type ecommerceJSON struct {
+	ID                int64  `json:"id"`
+	Name              string `json:"name"`
+	CompositeBalances bool   `json:"composite_balances"`
+	MaxCreditLine     int64  `json:"max_credit_line"`
+	StrictRFC         bool   `json:"strict_rfc"`
+	MaxKYCLevel       int    `json:"max_kyc_level"`
+	BillingDay        int    `json:"billing_day"`
+	PaymentDueDays    int    `json:"payment_due_days"`
+	Overlimit         int64  `json:"overlimit"`
+	OAuthTokenTTL     string `json:"oauth_token_ttl"`
+	RefreshTokenTTL   string `json:"refresh_token_ttl"`
+	Token             string `json:"token,omitempty"`
+}
+
+func newEcommerceJSON(e *saldo.Ecommerce, token string) ecommerceJSON {
+	return ecommerceJSON{ID: e.ID, Name: e.Name, CompositeBalances: e.CompositeBalances, MaxCreditLine: e.MaxCreditLine,
+		StrictRFC: e.StrictRFC, MaxKYCLevel: e.MaxKYCLevel, BillingDay: e.BillingDay, PaymentDueDays: e.PaymentDueDays,
+		Overlimit: e.Overlimit, OAuthTokenTTL: e.OAuthTokenTTL.String(), RefreshTokenTTL: e.RefreshTokenTTL.String(), Token: token}
+}
+
+func ecommerceCmd(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return errors.New("ecommerce: want create, list or rotate-token")
+	}
+	sub, args := args[0], args[1:]
+	var (
+		n  saldo.NewEcommerce
+		id int64
+	)
+	var more func(*flag.FlagSet)
+	switch sub {
+	case "create":
+		more = func(fs *flag.FlagSet) {
+			fs.StringVar(&n.Name, "name", "", "partner name (required)")
+			fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
+			fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
+			fs.BoolVar(&n.StrictRFC, "strict-rfc", false, "enforce the RFC check digit")
+			fs.IntVar(&n.MaxKYCLevel, "max-kyc-level", saldo.DefaultMaxKYCLevel, "highest KYC level assigned at creation (1-3)")
+			fs.IntVar(&n.BillingDay, "billing-day", 0, "billing day of parents (1-28; 0: the day each parent is created)")
+			fs.IntVar(&n.PaymentDueDays, "payment-due-days", saldo.DefaultPaymentDueDays, "days from billing to due date")
+			fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
+			fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
+			fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
+		}
+	case "rotate-token":
+		more = func(fs *flag.FlagSet) { fs.Int64Var(&id, "id", 0, "partner id (required)") }
+	case "list":
+	default:
+		return fmt.Errorf("ecommerce: unknown subcommand %q: want create, list or rotate-token", sub)
+	}
+	cfg, err := parse(env, "ecommerce "+sub, args, false, more)
+	if err != nil {
+		return err
+	}
+	if sub == "create" && n.Name == "" {
+		return errors.New("ecommerce create: --name is required")
+	}
+	if sub == "rotate-token" && id <= 0 {
+		return errors.New("ecommerce rotate-token: --id is required")
+	}
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := saldo.NewService(store, saldo.SystemClock{})
+	out := json.NewEncoder(env.Stdout)
+
+	switch sub {
+	case "create":
+		e, token, err := svc.CreateEcommerce(ctx, n)
+		if err != nil {
+			return err
+		}
+		return out.Encode(newEcommerceJSON(e, token))
+	case "list":
+		list, err := svc.Ecommerces(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			if err := out.Encode(newEcommerceJSON(e, "")); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		token, err := svc.RotateEcommerceToken(ctx, id)
+		if saldo.ErrorCode(err) == saldo.ENOTFOUND {
+			return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		return out.Encode(map[string]any{"id": id, "token": token})
+	}
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "saldo (unknown version)"
+	}
+	v := "saldo " + info.Main.Version
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,594 @@
+package saldo
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Gender values double as the account type: 3 is a business.
+const (
+	GenderFemale   = 1
+	GenderMale     = 2
+	GenderBusiness = 3
+)
+
+// AccountStatusActive is the status of every account at creation.
+const AccountStatusActive = 1
+
+// DefaultDeviceID is the device the first oauth token is bound to when none is named.
+const DefaultDeviceID = "default"
+
+// Customer is an end user of a partner, as stored. Optional text is "" and optional numbers
+// are 0 when not given, which is also how the contract renders them.
+type Customer struct {
+	ID                          int64
+	EcommerceID                 int64
+	Email                       string // as given, trimmed; uniqueness uses EmailKey
+	MobileCountryCode           string
+	Mobile                      string // 10 digits
+	FirstName                   string
+	MiddleName                  string
+	LastName                    string
+	SecondLastName              string
+	Gender                      int
+	RFC                         string
+	CURP                        string
+	DateOfBirth                 string // YYYY-MM-DD
+	PasswordHash                string // argon2id, PHC string format
+	AccountLevel                int
+	AccountStatus               int
+	RiskLevel                   int
+	Telephone                   string
+	Address                     string
+	CorrespondenceAddress       string
+	Street                      string
+	Exterior                    string
+	Interior                    string
+	Colony                      string
+	City                        string
+	CountryOfBirth              string
+	Zipcode                     string
+	StateID                     int64
+	NationalityID               int64
+	OccupationID                int64
+	IdentificationDocumentFront string
+	IdentificationDocumentBack  string
+	IdentificationDocumentType  int64
+	AddressDocumentFront        string
+	AddressDocumentBack         string
+	AddressDocumentType         int64
+	Selfie                      string
+	BusinessName                string
+	BusinessPurpose             string
+	ConstitutionDate            string // YYYY-MM-DD
+	SocietyType                 int64
+	CampaignID                  string
+	CreatedAt                   time.Time
+}
+
+// IsBusiness reports whether the account is a business (person_type 2).
+func (c *Customer) IsBusiness() bool { return c.Gender == GenderBusiness }
+
+// EmailKey is the form of the email that uniqueness compares: case-insensitive.
+func (c *Customer) EmailKey() string { return EmailKey(c.Email) }
+
+// EmailKey folds an email for case-insensitive comparison.
+func EmailKey(email string) string { return strings.ToLower(email) }
+
+// UniqueRFC reports whether the customer's RFC takes part in uniqueness: the generic RFCs
+// for the general public and for foreigners are shared by many people.
+func (c *Customer) UniqueRFC() bool { return c.RFC != "" && !IsGenericRFC(c.RFC) }
+
+// CreateCustomerRequest is POST /user/v1/account/create as it arrived. Every field is text,
+// whatever the content type: decoders check JSON types and hand over the literal, so one
+// validator serves JSON, multipart and urlencoded bodies alike. "" means absent.
+type CreateCustomerRequest struct {
+	Email, Mobile, MobileCountryCode                                                              string
+	FirstName, MiddleName, LastName, SecondLastName                                               string
+	Gender, RFC, CURP, DateOfBirth, Password, DeviceID, KYCLevel                                  string
+	Telephone, Address, CorrespondenceAddress, Street, Exterior, Interior, Colony, City           string
+	CountryOfBirth, Zipcode, StateID, NationalityID, OccupationID                                 string
+	IdentificationDocumentFront, IdentificationDocumentBack, IdentificationDocumentType           string
+	AddressDocumentFront, AddressDocumentBack, AddressDocumentType, Selfie                        string
+	BusinessName, BusinessPurpose, ConstitutionDate, SocietyType, CampaignID, CompositeCreditLine string
+}
+
+// FieldType is the JSON type a request field must have.
+type FieldType int
+
+const (
+	FieldString FieldType = iota
+	FieldInteger
+	FieldStringOrInteger
+)
+
+// RequestField names a flat field of CreateCustomerRequest and where its text goes.
+type RequestField struct {
+	Name  string
+	Type  FieldType
+	Value func(*CreateCustomerRequest) *string
+}
+
+// CreateCustomerFields lists the flat fields of the create request, for the decoders. The
+// composite balance credit line is nested in JSON and so is decoded on its own.
+var CreateCustomerFields = []RequestField{
+	{"email", FieldString, func(r *CreateCustomerRequest) *string { return &r.Email }},
+	{"mobile", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Mobile }},
+	{"mobile_country_code", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.MobileCountryCode }},
+	{"first_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.FirstName }},
+	{"middle_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.MiddleName }},
+	{"last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.LastName }},
+	{"second_last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.SecondLastName }},
+	{"gender", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.Gender }},
+	{"rfc", FieldString, func(r *CreateCustomerRequest) *string { return &r.RFC }},
+	{"curp", FieldString, func(r *CreateCustomerRequest) *string { return &r.CURP }},
+	{"date_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.DateOfBirth }},
+	{"password", FieldString, func(r *CreateCustomerRequest) *string { return &r.Password }},
+	{"device_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.DeviceID }},
+	{"kyc_level", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.KYCLevel }},
+	{"telephone", FieldString, func(r *CreateCustomerRequest) *string { return &r.Telephone }},
+	{"address", FieldString, func(r *CreateCustomerRequest) *string { return &r.Address }},
+	{"correspondence_address", FieldString, func(r *CreateCustomerRequest) *string { return &r.CorrespondenceAddress }},
+	{"street", FieldString, func(r *CreateCustomerRequest) *string { return &r.Street }},
+	{"exterior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Exterior }},
+	{"interior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Interior }},
+	{"colony", FieldString, func(r *CreateCustomerRequest) *string { return &r.Colony }},
+	{"city", FieldString, func(r *CreateCustomerRequest) *string { return &r.City }},
+	{"country_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.CountryOfBirth }},
+	{"zipcode", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Zipcode }},
+	{"state_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.StateID }},
+	{"nationality_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.NationalityID }},
+	{"occupation_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.OccupationID }},
+	{"identification_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentFront }},
+	{"identification_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentBack }},
+	{"identification_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentType }},
+	{"address_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentFront }},
+	{"address_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentBack }},
+	{"address_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentType }},
+	{"selfie", FieldString, func(r *CreateCustomerRequest) *string { return &r.Selfie }},
+	{"business_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessName }},
+	{"business_purpose", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessPurpose }},
+	{"constitution_date", FieldString, func(r *CreateCustomerRequest) *string { return &r.ConstitutionDate }},
+	{"society_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.SocietyType }},
+	{"campaign_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.CampaignID }},
+}
+
+// validatedCreate is a create request that passed every rule.
+type validatedCreate struct {
+	customer   Customer
+	password   string // clear text, hashed before the transaction starts
+	deviceID   string
+	creditLine int64
+}
+
+// validate applies every rule of the contract to r for partner e at now, reporting every
+// failing field at once.
+func (r CreateCustomerRequest) validate(e *Ecommerce, now time.Time) (validatedCreate, error) {
+	for _, f := range CreateCustomerFields {
+		p := f.Value(&r)
+		*p = strings.TrimSpace(*p)
+	}
+	r.CompositeCreditLine = strings.TrimSpace(r.CompositeCreditLine)
+
+	var h Hints
+	v := validatedCreate{}
+	c := &v.customer
+	today := now.In(MexicoCity)
+
+	// gender first: it decides which rules apply to the rest.
+	switch r.Gender {
+	case "":
+		h.Add("gender", "required")
+	case "1", "2", "3":
+		c.Gender = int(r.Gender[0] - '0')
+	default:
+		h.Add("gender", "invalid")
+	}
+	business := c.Gender == GenderBusiness
+
+	c.Email = r.Email
+	switch {
+	case r.Email == "":
+		h.Add("email", "required")
+	case !validEmail(r.Email):
+		h.Add("email", "invalid")
+	}
+
+	c.Mobile = r.Mobile
+	switch {
+	case r.Mobile == "":
+		h.Add("mobile", "required")
+	// The contract returns mobile as a JSON number, so a leading zero could not round-trip;
+	// no Mexican number starts with one.
+	case len(r.Mobile) != 10 || !allDigits(r.Mobile) || r.Mobile[0] == '0':
+		h.Add("mobile", "invalid")
+	}
+
+	c.MobileCountryCode = strings.TrimPrefix(r.MobileCountryCode, "+")
+	switch {
+	case r.MobileCountryCode == "":
+		c.MobileCountryCode = "52"
+	case len(c.MobileCountryCode) < 1 || len(c.MobileCountryCode) > 3 || !allDigits(c.MobileCountryCode):
+		h.Add("mobile_country_code", "invalid")
+	}
+
+	c.FirstName = checkName(&h, "first_name", r.FirstName, true, business)
+	c.LastName = checkName(&h, "last_name", r.LastName, true, business)
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *string
+	}{{"middle_name", r.MiddleName, &c.MiddleName}, {"second_last_name", r.SecondLastName, &c.SecondLastName}} {
+		if business && f.val != "" {
+			h.Add(f.name, "not_allowed")
+			continue
+		}
+		*f.dst = checkName(&h, f.name, f.val, false, false)
+	}
+
+	c.DateOfBirth = r.DateOfBirth
+	var birth time.Time
+	if r.DateOfBirth != "" {
+		d, ok := parseDate(r.DateOfBirth)
+		switch {
+		case !ok:
+			h.Add("date_of_birth", "invalid")
+		case !d.Before(civilDate(today)):
+			h.Add("date_of_birth", "not_in_past")
+		// Age 0–120: a person is 120 until the day before the 121st birthday.
+		case !business && !d.AddDate(121, 0, 0).After(civilDate(today)):
+			h.Add("date_of_birth", "out_of_range")
+		default:
+			birth = d
+		}
+	}
+
+	c.RFC = strings.ToUpper(r.RFC)
+	c.CURP = strings.ToUpper(r.CURP)
+	if business && c.CURP != "" {
+		h.Add("curp", "not_allowed")
+	} else if c.CURP != "" {
+		curpBirth, reason := ParseCURP(c.CURP)
+		switch {
+		case reason != "":
+			h.Add("curp", reason)
+		case curpBirth.After(civilDate(today)):
+			h.Add("curp", "invalid")
+		case !birth.IsZero() && !curpBirth.Equal(birth):
+			h.Add("curp", "date_mismatch")
+		}
+	}
+	switch {
+	case c.RFC == "" && (business || c.CURP == ""):
+		h.Add("rfc", "required")
+	case c.RFC != "":
+		if _, reason := ParseRFC(c.RFC, business, e.StrictRFC, now); reason != "" {
+			h.Add("rfc", reason)
+		}
+	}
+
+	// Control characters (NUL above all) in a password are a client's mistake or an attack,
+	// never a choice a person made at a keyboard.
+	if n := utf8.RuneCountInString(r.Password); r.Password != "" &&
+		(n < 8 || n > 128 || !utf8.ValidString(r.Password) || strings.ContainsFunc(r.Password, unicode.IsControl)) {
+		h.Add("password", "invalid")
+	}
+	v.password = r.Password
+
+	v.deviceID = checkText(&h, "device_id", r.DeviceID, 128)
+	if v.deviceID == "" {
+		v.deviceID = DefaultDeviceID
+	}
+
+	requestedLevel := checkInt(&h, "kyc_level", r.KYCLevel, 1, 3)
+
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *string
+	}{
+		{"telephone", r.Telephone, &c.Telephone},
+		{"address", r.Address, &c.Address},
+		{"correspondence_address", r.CorrespondenceAddress, &c.CorrespondenceAddress},
+		{"street", r.Street, &c.Street},
+		{"exterior", r.Exterior, &c.Exterior},
+		{"interior", r.Interior, &c.Interior},
+		{"colony", r.Colony, &c.Colony},
+		{"city", r.City, &c.City},
+		{"country_of_birth", r.CountryOfBirth, &c.CountryOfBirth},
+	} {
+		*f.dst = checkText(&h, f.name, f.val, 120)
+	}
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *string
+	}{
+		{"identification_document_front", r.IdentificationDocumentFront, &c.IdentificationDocumentFront},
+		{"identification_document_back", r.IdentificationDocumentBack, &c.IdentificationDocumentBack},
+		{"address_document_front", r.AddressDocumentFront, &c.AddressDocumentFront},
+		{"address_document_back", r.AddressDocumentBack, &c.AddressDocumentBack},
+		{"selfie", r.Selfie, &c.Selfie},
+	} {
+		*f.dst = checkText(&h, f.name, f.val, 512)
+	}
+
+	c.Zipcode = r.Zipcode
+	if r.Zipcode != "" && (len(r.Zipcode) != 5 || !allDigits(r.Zipcode)) {
+		h.Add("zipcode", "invalid")
+	}
+	c.StateID = checkInt(&h, "state_id", r.StateID, 1, 32)
+	c.NationalityID = checkInt(&h, "nationality_id", r.NationalityID, 1, maxID)
+	c.OccupationID = checkInt(&h, "occupation_id", r.OccupationID, 1, maxID)
+	c.IdentificationDocumentType = checkInt(&h, "identification_document_type", r.IdentificationDocumentType, 1, maxSmallInt)
+	c.AddressDocumentType = checkInt(&h, "address_document_type", r.AddressDocumentType, 1, maxSmallInt)
+
+	// Business-only fields on a personal account are refused rather than dropped: a partner
+	// who sends them believes it is opening a business account.
+	businessOnly := func(name, val string) bool {
+		if val != "" && c.Gender != 0 && !business {
+			h.Add(name, "not_allowed")
+			return false
+		}
+		return true
+	}
+	if businessOnly("business_name", r.BusinessName) {
+		c.BusinessName = checkText(&h, "business_name", r.BusinessName, 120)
+	}
+	if businessOnly("business_purpose", r.BusinessPurpose) {
+		c.BusinessPurpose = checkText(&h, "business_purpose", r.BusinessPurpose, 120)
+	}
+	if businessOnly("constitution_date", r.ConstitutionDate) && r.ConstitutionDate != "" {
+		d, ok := parseDate(r.ConstitutionDate)
+		switch {
+		case !ok:
+			h.Add("constitution_date", "invalid")
+		case d.After(civilDate(today)):
+			h.Add("constitution_date", "in_future")
+		default:
+			c.ConstitutionDate = r.ConstitutionDate
+		}
+	}
+	if businessOnly("society_type", r.SocietyType) {
+		c.SocietyType = checkInt(&h, "society_type", r.SocietyType, 1, maxSmallInt)
+	}
+	c.CampaignID = checkText(&h, "campaign_id", r.CampaignID, 32)
+
+	switch {
+	case !e.CompositeBalances && r.CompositeCreditLine != "":
+		h.Add("composite_balance", "not_enabled")
+	case e.CompositeBalances && r.CompositeCreditLine == "":
+		h.Add("credit_line", "required")
+	case e.CompositeBalances:
+		n, err := strconv.ParseInt(r.CompositeCreditLine, 10, 64)
+		switch {
+		case err != nil || !allDigits(strings.TrimPrefix(r.CompositeCreditLine, "-")):
+			h.Add("credit_line", "invalid")
+		case n < 0:
+			h.Add("credit_line", "negative")
+		case n > e.MaxCreditLine:
+			h.Add("credit_line", "above_maximum")
+		default:
+			v.creditLine = n
+		}
+	}
+
+	// KYC gaps are reported alongside the other failures, except for a field already named:
+	// a malformed zipcode is zipcode:invalid, not also missing.
+	var kyc Hints
+	c.AccountLevel = assignLevel(&kyc, c, int(requestedLevel), e.MaxKYCLevel)
+	for _, hint := range kyc {
+		field, _, _ := strings.Cut(hint, ":")
+		if !slices.ContainsFunc(h, func(s string) bool { return strings.HasPrefix(s, field+":") }) {
+			h = append(h, hint)
+		}
+	}
+	c.AccountStatus = AccountStatusActive
+	return v, h.Err(EINVALID)
+}
+
+const (
+	maxID       = 1<<31 - 1
+	maxSmallInt = 1<<15 - 1
+)
+
+// kycRequirement is one piece of data a KYC level needs. present is false when the customer
+// lacks it.
+type kycRequirement struct {
+	field   string
+	present func(c *Customer) bool
+}
+
+func has(s string) bool { return s != "" }
+
+// kycRequirements lists, for levels 2 and 3, what each account type must have provided.
+func kycRequirements(level int, business bool) []kycRequirement {
+	switch {
+	case level == 2 && !business:
+		return append([]kycRequirement{
+			{"date_of_birth", func(c *Customer) bool { return has(c.DateOfBirth) }},
+			{"curp", func(c *Customer) bool { return has(c.CURP) }},
+		}, kycAddress...)
+	case level == 2:
+		return append([]kycRequirement{
+			{"constitution_date", func(c *Customer) bool { return has(c.ConstitutionDate) }},
+			{"rfc", func(c *Customer) bool { return has(c.RFC) }},
+		}, kycAddress...)
+	case level == 3:
+		last := kycRequirement{"selfie", func(c *Customer) bool { return has(c.Selfie) }}
+		if business {
+			last = kycRequirement{"society_type", func(c *Customer) bool { return c.SocietyType != 0 }}
+		}
+		return []kycRequirement{
+			{"identification_document_front", func(c *Customer) bool { return has(c.IdentificationDocumentFront) }},
+			{"identification_document_back", func(c *Customer) bool { return has(c.IdentificationDocumentBack) }},
+			{"identification_document_type", func(c *Customer) bool { return c.IdentificationDocumentType != 0 }},
+			{"address_document_front", func(c *Customer) bool { return has(c.AddressDocumentFront) }},
+			{"address_document_type", func(c *Customer) bool { return c.AddressDocumentType != 0 }},
+			last,
+		}
+	}
+	return nil
+}
+
+var kycAddress = []kycRequirement{
+	{"street", func(c *Customer) bool { return has(c.Street) }},
+	{"exterior", func(c *Customer) bool { return has(c.Exterior) }},
+	{"colony", func(c *Customer) bool { return has(c.Colony) }},
+	{"city", func(c *Customer) bool { return has(c.City) }},
+	{"zipcode", func(c *Customer) bool { return has(c.Zipcode) }},
+	{"state_id", func(c *Customer) bool { return c.StateID != 0 }},
+	// Either one proves nationality; the hint names nationality_id.
+	{"nationality_id", func(c *Customer) bool { return c.NationalityID != 0 || has(c.CountryOfBirth) }},
+}
+
+// assignLevel returns the account level of c: the highest level whose data is present,
+// capped by the requested level and the partner's maximum. A requested level the data does
+// not support is an error naming every missing field.
+func assignLevel(h *Hints, c *Customer, requested, partnerMax int) int {
+	dataLevel := 1
+	for level := 2; level <= 3; level++ {
+		if len(missingFor(c, level)) > 0 {
+			break
+		}
+		dataLevel = level
+	}
+	if requested > dataLevel {
+		for level := 2; level <= requested; level++ {
+			for _, f := range missingFor(c, level) {
+				h.Add(f, "required_for_level_"+strconv.Itoa(requested))
+			}
+		}
+	}
+	level := dataLevel
+	if requested != 0 {
+		level = min(level, requested)
+	}
+	return min(level, partnerMax)
+}
+
+func missingFor(c *Customer, level int) []string {
+	var missing []string
+	for _, r := range kycRequirements(level, c.IsBusiness()) {
+		if !r.present(c) {
+			missing = append(missing, r.field)
+		}
+	}
+	return missing
+}
+
+// validEmail checks the contract's shape: one @, a non-empty local part, a dotted domain
+// without empty labels, no white space or control characters, at most 254 characters.
+func validEmail(s string) bool {
+	if utf8.RuneCountInString(s) > 254 || !utf8.ValidString(s) {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || strings.IndexByte(s[at+1:], '@') >= 0 {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	domain := s[at+1:]
+	if !strings.Contains(domain, ".") {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// checkName validates a person's or business's name: letters of any script with their marks
+// (accents, and the vowel signs of scripts such as Devanagari), spaces and . ' - &; business
+// names may also hold digits and commas.
+func checkName(h *Hints, field, s string, required, business bool) string {
+	if s == "" {
+		if required {
+			h.Add(field, "required")
+		}
+		return ""
+	}
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 60 {
+		h.Add(field, "invalid")
+		return ""
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r), unicode.IsMark(r), r == ' ', r == '.', r == '\'', r == '-', r == '&':
+		case business && (unicode.IsDigit(r) || r == ','):
+		default:
+			h.Add(field, "invalid")
+			return ""
+		}
+	}
+	return s
+}
+
+// checkText validates free text: valid UTF-8, no control characters, at most max characters.
+func checkText(h *Hints, field, s string, max int) string {
+	if s == "" {
+		return ""
+	}
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		h.Add(field, "invalid")
+		return ""
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			h.Add(field, "invalid")
+			return ""
+		}
+	}
+	return s
+}
+
+// checkInt parses an optional decimal integer in [lo, hi]; 0 means absent.
+func checkInt(h *Hints, field, s string, lo, hi int64) int64 {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || !allDigits(strings.TrimPrefix(s, "-")) || n < lo || n > hi {
+		h.Add(field, "invalid")
+		return 0
+	}
+	return n
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDate parses a strict YYYY-MM-DD calendar date.
+func parseDate(s string) (time.Time, bool) {
+	if len(s) != 10 {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	return d, err == nil
+}
+
+// civilDate is the calendar date of t (in t's zone) at midnight UTC, comparable with
+// parseDate's results.
+func civilDate(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,240 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"saldo"
+)
+
+// accountJSON is a customer as /user/v1/account shows it, with the seed's field names and
+// JSON types. It holds no secret.
+type accountJSON struct {
+	AccountLevel                   int            `json:"account_level"`
+	AccountStatus                  int            `json:"account_status"`
+	AccountStatusString            string         `json:"account_status_string"`
+	Address                        string         `json:"address"`
+	AddressDocumentBack            string         `json:"address_document_back"`
+	AddressDocumentBackURL         string         `json:"address_document_back_url"`
+	AddressDocumentFront           string         `json:"address_document_front"`
+	AddressDocumentFrontURL        string         `json:"address_document_front_url"`
+	AddressDocumentType            int64          `json:"address_document_type"`
+	AreAccountResourcesOfUser      bool           `json:"are_account_resources_of_user"`
+	BusinessName                   string         `json:"business_name"`
+	BusinessPurpose                string         `json:"business_purpose"`
+	CLABE                          string         `json:"clabe"`
+	City                           string         `json:"city"`
+	Colony                         string         `json:"colony"`
+	ConstitutionDate               string         `json:"constitution_date"`
+	CorrespondenceAddress          string         `json:"correspondence_address"`
+	CountryOfBirth                 string         `json:"country_of_birth"`
+	CURP                           string         `json:"curp"`
+	DateOfBirth                    string         `json:"date_of_birth"`
+	EcommerceID                    int64          `json:"ecommerce_id"`
+	Email                          string         `json:"email"`
+	EwalletID                      int64          `json:"ewallet_id"`
+	EwalletStatus                  int            `json:"ewallet_status"`
+	Exterior                       string         `json:"exterior"`
+	FirstName                      string         `json:"first_name"`
+	Gender                         int            `json:"gender"`
+	GenderString                   string         `json:"gender_string"`
+	ID                             int64          `json:"id"`
+	IdentificationDocumentBack     string         `json:"identification_document_back"`
+	IdentificationDocumentBackURL  string         `json:"identification_document_back_url"`
+	IdentificationDocumentFront    string         `json:"identification_document_front"`
+	IdentificationDocumentFrontURL string         `json:"identification_document_front_url"`
+	IdentificationDocumentType     int64          `json:"identification_document_type"`
+	Interior                       string         `json:"interior"`
+	IsBusiness                     bool           `json:"is_business"`
+	LastName                       string         `json:"last_name"`
+	MiddleName                     string         `json:"middle_name"`
+	Mobile                         int64          `json:"mobile"`
+	MobileCountryCode              string         `json:"mobile_country_code"`
+	NationalityID                  int64          `json:"nationality_id"`
+	OccupationID                   int64          `json:"occupation_id"`
+	PersonType                     int            `json:"person_type"`
+	RFC                            string         `json:"rfc"`
+	RiskLevel                      int            `json:"risk_level"`
+	SecondLastName                 string         `json:"second_last_name"`
+	Selfie                         string         `json:"selfie"`
+	SelfieURL                      string         `json:"selfie_url"`
+	SocietyType                    int64          `json:"society_type"`
+	StateID                        int64          `json:"state_id"`
+	Street                         string         `json:"street"`
+	Telephone                      string         `json:"telephone"`
+	Zipcode                        string         `json:"zipcode"`
+	CompositeBalance               *compositeJSON `json:"composite_balance"`
+}
+
+// createdAccountJSON adds the credentials, shown once, to the account create's answer.
+type createdAccountJSON struct {
+	accountJSON
+	OAuthToken                 string `json:"oauth_token"`
+	ExpirationTimestamp        int64  `json:"expiration_timestamp"`
+	RefreshToken               string `json:"refresh_token"`
+	RefreshExpirationTimestamp int64  `json:"refresh_expiration_timestamp"`
+	PrivateKey                 string `json:"private_key"`
+}
+
+type compositeJSON struct {
+	Parent compositeParentJSON `json:"parent"`
+}
+
+type compositeParentJSON struct {
+	ID         string `json:"id"`
+	BalanceID  int64  `json:"balance_id"`
+	CreditLine int64  `json:"credit_line"`
+}
+
+var genderStrings = map[int]string{saldo.GenderFemale: "Female", saldo.GenderMale: "Male", saldo.GenderBusiness: "Business"}
+
+func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.CompositeParent) accountJSON {
+	// Validation admits only 10 digits without a leading zero, so this cannot fail.
+	mobile, _ := strconv.ParseInt(c.Mobile, 10, 64)
+	personType := 1
+	if c.IsBusiness() {
+		personType = 2
+	}
+	a := accountJSON{
+		AccountLevel:                   c.AccountLevel,
+		AccountStatus:                  c.AccountStatus,
+		AccountStatusString:            "Active",
+		Address:                        c.Address,
+		AddressDocumentBack:            c.AddressDocumentBack,
+		AddressDocumentBackURL:         c.AddressDocumentBack,
+		AddressDocumentFront:           c.AddressDocumentFront,
+		AddressDocumentFrontURL:        c.AddressDocumentFront,
+		AddressDocumentType:            c.AddressDocumentType,
+		BusinessName:                   c.BusinessName,
+		BusinessPurpose:                c.BusinessPurpose,
+		City:                           c.City,
+		Colony:                         c.Colony,
+		ConstitutionDate:               c.ConstitutionDate,
+		CorrespondenceAddress:          c.CorrespondenceAddress,
+		CountryOfBirth:                 c.CountryOfBirth,
+		CURP:                           c.CURP,
+		DateOfBirth:                    c.DateOfBirth,
+		EcommerceID:                    c.EcommerceID,
+		Email:                          c.Email,
+		EwalletID:                      wallet.ID,
+		EwalletStatus:                  wallet.Status,
+		Exterior:                       c.Exterior,
+		FirstName:                      c.FirstName,
+		Gender:                         c.Gender,
+		GenderString:                   genderStrings[c.Gender],
+		ID:                             c.ID,
+		IdentificationDocumentBack:     c.IdentificationDocumentBack,
+		IdentificationDocumentBackURL:  c.IdentificationDocumentBack,
+		IdentificationDocumentFront:    c.IdentificationDocumentFront,
+		IdentificationDocumentFrontURL: c.IdentificationDocumentFront,
+		IdentificationDocumentType:     c.IdentificationDocumentType,
+		Interior:                       c.Interior,
+		IsBusiness:                     c.IsBusiness(),
+		LastName:                       c.LastName,
+		MiddleName:                     c.MiddleName,
+		Mobile:                         mobile,
+		MobileCountryCode:              c.MobileCountryCode,
+		NationalityID:                  c.NationalityID,
+		OccupationID:                   c.OccupationID,
+		PersonType:                     personType,
+		RFC:                            c.RFC,
+		RiskLevel:                      c.RiskLevel,
+		SecondLastName:                 c.SecondLastName,
+		Selfie:                         c.Selfie,
+		SelfieURL:                      c.Selfie,
+		SocietyType:                    c.SocietyType,
+		StateID:                        c.StateID,
+		Street:                         c.Street,
+		Telephone:                      c.Telephone,
+		Zipcode:                        c.Zipcode,
+	}
+	if parent != nil {
+		a.CompositeBalance = &compositeJSON{Parent: compositeParentJSON{ID: parent.ID, BalanceID: parent.BalanceID, CreditLine: parent.CreditLine}}
+	}
+	return a
+}
+
+// createAccount is POST /user/v1/account/create.
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(result any) any {
+		out := result.(*saldo.CreatedCustomer)
+		return createdAccountJSON{
+			accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent),
+			OAuthToken:                 out.Tokens.OAuthToken,
+			ExpirationTimestamp:        out.Tokens.OAuthExpiresAt.Unix(),
+			RefreshToken:               out.Tokens.RefreshToken,
+			RefreshExpirationTimestamp: out.Tokens.RefreshExpiresAt.Unix(),
+			PrivateKey:                 out.Tokens.PrivateKey,
+		}
+	}, nil)
+	if !ok {
+		return
+	}
+	r = wr.request
+	req, err := decodeCreateCustomer(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.svc.CreateCustomer(r.Context(), e, req)
+	if err == nil {
+		s.metrics.customerCreated()
+	}
+	noStore(w)
+	wr.finish(w, out, err)
+}
+
+// getAccount is GET /user/v1/account/{customer_id}: the profile, without secrets. The partner
+// authorizes it with Authorization-ecommerce, or the customer alone with Authorization-customer
+// (an active oauth token of that very customer). A credential that is sent is always checked:
+// with both headers, both must hold and agree.
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	customerToken := r.Header.Get("Authorization-customer")
+	var e *saldo.Ecommerce
+	if customerToken == "" || r.Header.Get("Authorization-ecommerce") != "" {
+		var err error
+		if e, err = s.authenticate(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	id, idOK := parseID(r.PathValue("customer_id"))
+	if customerToken != "" {
+		auth, aerr := s.svc.AuthenticateCustomer(r.Context(), customerToken)
+		if aerr != nil {
+			s.fail(w, r, aerr)
+			return
+		}
+		// Another customer's token, or another partner's, opens nothing.
+		if !idOK || id != auth.CustomerID || e != nil && e.ID != auth.Ecommerce.ID {
+			s.fail(w, r, saldo.Errorf(saldo.EUNAUTHORIZED))
+			return
+		}
+		if e == nil {
+			e = auth.Ecommerce
+			if info := requestInfoFrom(r.Context()); info != nil {
+				info.partnerID = e.ID
+			}
+			// A customer's own calls count against its partner's budget.
+			if err := s.limit(e); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
+	if !idOK {
+		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "customer_id:not_found"))
+		return
+	}
+	p, err := s.svc.Customer(r.Context(), e, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.ok(w, r, newAccountJSON(&p.Customer, &p.Wallet, p.Parent))
+}

@@ -1,0 +1,292 @@
+package http
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"saldo"
+)
+
+// walletRoutes registers the /wallet/v1 routes (style B envelopes).
+func (s *Server) walletRoutes(route routeFunc) {
+	const base = "/wallet/v1/composite-balance"
+	route(base+"/parent/{parent_id}", map[string]http.HandlerFunc{http.MethodGet: s.getParent})
+	route(base+"/parent/{parent_id}/children", map[string]http.HandlerFunc{http.MethodGet: s.listChildren})
+	route(base+"/child", map[string]http.HandlerFunc{http.MethodPost: s.createChild})
+	route(base+"/child/{child_id}", map[string]http.HandlerFunc{http.MethodGet: s.getChild})
+	route(base+"/child/{child_id}/update-credit-line", map[string]http.HandlerFunc{http.MethodPut: s.updateChildCreditLine})
+}
+
+// compositeError maps an unknown id to HTTP 404 with code 5000 and the hint
+// "incorrect <id>", as the UnDosTres composite balance API answers it.
+func compositeError(err error) error {
+	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
+		for _, hint := range saldo.ErrorHints(err) {
+			if field, ok := strings.CutSuffix(hint, ":not_found"); ok {
+				return withStatus(http.StatusNotFound, saldo.Errorf(saldo.EINVALID, "incorrect "+field))
+			}
+		}
+	}
+	return err
+}
+
+// failComposite answers like fail, with compositeError's mapping.
+func (s *Server) failComposite(w http.ResponseWriter, r *http.Request, err error) {
+	s.fail(w, r, compositeError(err))
+}
+
+type parentJSON struct {
+	ID              string `json:"id"`
+	BalanceID       int64  `json:"balance_id"`
+	CustomerID      int64  `json:"customer_id"`
+	CreditLine      int64  `json:"credit_line"`
+	CreditLimit     int64  `json:"credit_limit"`
+	AvailableCredit int64  `json:"available_credit"`
+	Children        int    `json:"children"`
+	MinDuePayment   int64  `json:"min_due_payment"`
+	TotalDuePayment int64  `json:"total_due_payment"`
+	NextBillingDate string `json:"next_billing_date"`
+	NextDueDate     string `json:"next_due_date"`
+	Status          int    `json:"status"`
+	StatusString    string `json:"status_string"`
+}
+
+type childJSON struct {
+	ID              int64  `json:"id"`
+	ParentID        string `json:"parent_id"`
+	CustomerID      int64  `json:"customer_id"`
+	CreditLine      int64  `json:"credit_line"`
+	CreditLimit     int64  `json:"credit_limit"`
+	AvailableCredit int64  `json:"available_credit"`
+	Debt            int64  `json:"debt"`
+	Status          int    `json:"status"`
+}
+
+type parentCreditJSON struct {
+	ID              string `json:"id"`
+	AvailableCredit int64  `json:"available_credit"`
+}
+
+// updatedChildJSON is the child after a credit line change, with what its parent has left.
+type updatedChildJSON struct {
+	childJSON
+	Parent parentCreditJSON `json:"parent"`
+}
+
+var (
+	createChildFields = []bodyField{{"parent_id", saldo.FieldString}, {"credit_line", saldo.FieldInteger}, {"customer_id", saldo.FieldInteger}}
+	creditLineFields  = []bodyField{{"credit_line", saldo.FieldInteger}}
+)
+
+var statusStrings = map[int]string{saldo.BalanceStatusActive: "Active"}
+
+func newChildJSON(c *saldo.CompositeChild, creditLimit int64) childJSON {
+	return childJSON{ID: c.ID, ParentID: c.ParentID, CustomerID: c.CustomerID, CreditLine: c.CreditLine,
+		CreditLimit: creditLimit, AvailableCredit: c.AvailableCredit(), Debt: c.Debt, Status: c.Status}
+}
+
+// getParent is GET /wallet/v1/composite-balance/parent/{parent_id}.
+func (s *Server) getParent(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.svc.CompositeParent(r.Context(), e, r.PathValue("parent_id"))
+	if err != nil {
+		s.failComposite(w, r, err)
+		return
+	}
+	p := &v.Parent
+	s.ok(w, r, parentJSON{
+		ID: p.ID, BalanceID: p.BalanceID, CustomerID: p.CustomerID, CreditLine: p.CreditLine, CreditLimit: v.CreditLimit,
+		AvailableCredit: p.AvailableCredit(), Children: v.Children,
+		NextBillingDate: v.NextBillingDate.Format("2006-01-02"), NextDueDate: v.NextDueDate.Format("2006-01-02"),
+		Status: p.Status, StatusString: statusStrings[p.Status],
+	})
+}
+
+// createChild is POST /wallet/v1/composite-balance/child.
+func (s *Server) createChild(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(result any) any {
+		v := result.(*saldo.ChildView)
+		return newChildJSON(&v.Child, v.CreditLimit)
+	}, compositeError)
+	if !ok {
+		return
+	}
+	r = wr.request
+	f, ok := wr.decodeFields(w, createChildFields)
+	if !ok {
+		return
+	}
+	var h saldo.Hints
+	n := saldo.NewChild{ParentID: strings.TrimSpace(f["parent_id"])}
+	if n.ParentID == "" {
+		h.Add("parent_id", "required")
+	}
+	n.CreditLine = parseInt(&h, "credit_line", f["credit_line"], true)
+	n.CustomerID = parseInt(&h, "customer_id", f["customer_id"], false)
+	if err := h.Err(saldo.EINVALID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.svc.CreateChild(r.Context(), e, n)
+	wr.finish(w, v, err)
+}
+
+// parseInt reads a decimal integer field, recording why it is unusable.
+func parseInt(h *saldo.Hints, field, text string, required bool) int64 {
+	if text == "" {
+		if required {
+			h.Add(field, "required")
+		}
+		return 0
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		h.Add(field, "invalid")
+	}
+	return n
+}
+
+// childID reads the {child_id} path value; what is not a positive integer is an unknown child.
+func childID(r *http.Request) (int64, error) {
+	id, ok := parseID(r.PathValue("child_id"))
+	if !ok {
+		return 0, saldo.Errorf(saldo.ENOTFOUND, "child_id:not_found")
+	}
+	return id, nil
+}
+
+// updateChildCreditLine is PUT /wallet/v1/composite-balance/child/{child_id}/update-credit-line.
+func (s *Server) updateChildCreditLine(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := childID(r)
+	if err != nil {
+		s.failComposite(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(result any) any {
+		v := result.(*saldo.ChildView)
+		return updatedChildJSON{
+			childJSON: newChildJSON(&v.Child, v.CreditLimit),
+			Parent:    parentCreditJSON{ID: v.Parent.ID, AvailableCredit: v.Parent.AvailableCredit()},
+		}
+	}, compositeError)
+	if !ok {
+		return
+	}
+	r = wr.request
+	f, ok := wr.decodeFields(w, creditLineFields)
+	if !ok {
+		return
+	}
+	var h saldo.Hints
+	creditLine := parseInt(&h, "credit_line", f["credit_line"], true)
+	if err := h.Err(saldo.EINVALID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.svc.UpdateChildCreditLine(r.Context(), e, id, creditLine)
+	wr.finish(w, v, err)
+}
+
+// getChild is GET /wallet/v1/composite-balance/child/{child_id}.
+func (s *Server) getChild(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := childID(r)
+	if err != nil {
+		s.failComposite(w, r, err)
+		return
+	}
+	v, err := s.svc.CompositeChild(r.Context(), e, id)
+	if err != nil {
+		s.failComposite(w, r, err)
+		return
+	}
+	s.ok(w, r, newChildJSON(&v.Child, v.CreditLimit))
+}
+
+type childrenJSON struct {
+	Children   []childJSON `json:"children"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// Cursors are opaque to partners: the id of the last child of a page, encoded so that nobody
+// builds on its form.
+func encodeCursor(afterID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("child:" + strconv.FormatInt(afterID, 10)))
+}
+
+func decodeCursor(cursor string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, false
+	}
+	digits, ok := strings.CutPrefix(string(b), "child:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// listChildren is GET /wallet/v1/composite-balance/parent/{parent_id}/children?limit=&cursor=.
+func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	var h saldo.Hints
+	limit := saldo.DefaultChildrenLimit
+	if text := q.Get("limit"); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil || n < 1 || n > saldo.MaxChildrenLimit {
+			h.Add("limit", "invalid")
+		}
+		limit = n
+	}
+	var afterID int64
+	if cursor := q.Get("cursor"); cursor != "" {
+		var ok bool
+		if afterID, ok = decodeCursor(cursor); !ok {
+			h.Add("cursor", "invalid")
+		}
+	}
+	if err := h.Err(saldo.EINVALID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	children, next, err := s.svc.CompositeChildren(r.Context(), e, r.PathValue("parent_id"), afterID, limit)
+	if err != nil {
+		s.failComposite(w, r, err)
+		return
+	}
+	out := childrenJSON{Children: make([]childJSON, 0, len(children))}
+	for i := range children {
+		out.Children = append(out.Children, newChildJSON(&children[i], children[i].CreditLine+e.Overlimit))
+	}
+	if next != 0 {
+		cursor := encodeCursor(next)
+		out.NextCursor = &cursor
+	}
+	s.ok(w, r, out)
+}

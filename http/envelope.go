@@ -1,0 +1,187 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"saldo"
+)
+
+// contractError is how one domain code appears on the wire.
+type contractError struct {
+	status   int
+	code     int
+	text     string
+	sentence string // the first hint: a human sentence for the code
+}
+
+// errorTable maps every domain code to its HTTP status and contract code. It is the only
+// place that knows either.
+var errorTable = map[saldo.Code]contractError{
+	saldo.EBADREQUEST:        {http.StatusBadRequest, 4400, "Bad Request", "The request could not be read, please check its format and try again"},
+	saldo.EUNAUTHORIZED:      {http.StatusUnauthorized, 4401, "Unauthorized", "The credential is missing, unknown, expired or revoked"},
+	saldo.ENOTFOUND:          {http.StatusNotFound, 4404, "Not Found", "The requested resource does not exist"},
+	saldo.ECONFLICT:          {http.StatusConflict, 4409, "Conflict", "The request conflicts with an existing resource"},
+	saldo.EIDEMPOTENCYREUSED: {http.StatusUnprocessableEntity, 4422, "Idempotency Key Reused", "The Idempotency-Key was already used with a different request"},
+	saldo.ERATELIMITED:       {http.StatusTooManyRequests, 4429, "Too Many Requests", "Too many requests, please retry later"},
+	saldo.EINVALID:           {http.StatusBadRequest, 5000, "Validation Error", "Validations for the request failed, please check the parameters and try again"},
+	saldo.EINSUFFICIENT:      {http.StatusConflict, 5001, "Insufficient Credit", "The parent does not have enough available credit"},
+	saldo.EBELOWDEBT:         {http.StatusConflict, 5002, "Below Outstanding Debt", "The credit line cannot be lower than the outstanding debt"},
+	saldo.EINTERNAL:          {http.StatusInternalServerError, 7000, "Server Error", "An unexpected error occurred, please contact support quoting the X-Request-Id"},
+	saldo.EUNAVAILABLE:       {http.StatusServiceUnavailable, 7003, "Service Unavailable", "The service is temporarily unavailable, please retry later"},
+}
+
+// retryAfterSeconds is what Retry-After says on 429 and 503 answers.
+const retryAfterSeconds = "1"
+
+// statusError gives a domain error a status other than its code's usual one: 413 and 415 are
+// 4400, 405 is 4404.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func withStatus(status int, err error) error { return &statusError{status: status, err: err} }
+
+// errorBody is the contract's error object.
+type errorBody struct {
+	Code  int      `json:"code"`
+	Text  string   `json:"text"`
+	Hints []string `json:"hints"`
+}
+
+// Envelope styles: A for /user/v1, B for /wallet/v1, C for /oauth/v1.
+type style int
+
+const (
+	styleA style = iota
+	styleB
+	styleC
+)
+
+func styleOf(path string) style {
+	switch {
+	case strings.HasPrefix(path, "/wallet/"):
+		return styleB
+	case strings.HasPrefix(path, "/oauth/"):
+		return styleC
+	}
+	return styleA
+}
+
+// timestampLayout is RFC 3339 with all nine fractional digits, as the contract shows.
+const timestampLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+type styleAEnvelope struct {
+	RS  any        `json:"rs"`
+	Err *errorBody `json:"err"`
+}
+
+type styleBEnvelope struct {
+	Text      string `json:"text"`
+	Timestamp string `json:"timestamp"`
+	Endpoint  string `json:"endpoint"`
+	Error     any    `json:"error"`
+	Payload   any    `json:"payload"`
+}
+
+type styleCEnvelope struct {
+	Response any        `json:"response"`
+	Err      *errorBody `json:"err"`
+}
+
+var emptyObject = struct{}{}
+
+// envelope wraps a payload, or an error, in the style of the request's path.
+func envelope(r *http.Request, now time.Time, payload any, e *errorBody) any {
+	switch styleOf(r.URL.Path) {
+	case styleB:
+		env := styleBEnvelope{Text: "Success", Timestamp: now.In(saldo.MexicoCity).Format(timestampLayout),
+			Endpoint: r.URL.Path, Error: emptyObject, Payload: payload}
+		if e != nil {
+			env.Text, env.Error, env.Payload = "Error", e, emptyObject
+		}
+		return env
+	case styleC:
+		return styleCEnvelope{Response: payload, Err: e}
+	}
+	return styleAEnvelope{RS: payload, Err: e}
+}
+
+// encodeJSON encodes one of our own response types. HTML characters stay as they are: names
+// like "Pérez & Hijos" read better unescaped, and the content type is never HTML.
+func encodeJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only our own response types reach here; failing to encode one is a bug.
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeBody(w, status, encodeJSON(v))
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// successBody is payload in the request's envelope style.
+func (s *Server) successBody(r *http.Request, payload any) []byte {
+	return encodeJSON(envelope(r, s.svc.Now(), payload, nil))
+}
+
+// ok writes a success payload in the request's envelope style.
+func (s *Server) ok(w http.ResponseWriter, r *http.Request, payload any) {
+	writeBody(w, http.StatusOK, s.successBody(r, payload))
+}
+
+// errorResponse renders err in the request's envelope style. Only this function decides what
+// a caller learns of an error: hints of domain errors, and for anything else only the code.
+func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
+	code := saldo.ErrorCode(err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		code = saldo.EUNAVAILABLE
+	}
+	ce := errorTable[code]
+	status := ce.status
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	hints := []string{ce.sentence}
+	if code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE {
+		hints = append(hints, saldo.ErrorHints(err)...)
+	}
+	return status, encodeJSON(envelope(r, s.svc.Now(), nil, &errorBody{Code: ce.code, Text: ce.text, Hints: hints}))
+}
+
+// fail writes err in the request's envelope style and records it for the request's log line.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.err = err
+	}
+	status, body := s.errorResponse(r, err)
+	var wait *retryAfterError
+	switch {
+	case errors.As(err, &wait):
+		w.Header().Set("Retry-After", retryAfterHeader(wait.after))
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	writeBody(w, status, body)
+}

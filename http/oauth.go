@@ -1,0 +1,179 @@
+package http
+
+import (
+	"net/http"
+
+	"saldo"
+)
+
+// oauthRoutes registers the /oauth/v1 routes (style C envelopes). The partner calls every one
+// of them with its Authorization-ecommerce token.
+func (s *Server) oauthRoutes(route routeFunc) {
+	route("/oauth/v1/get-customer-connection-token", map[string]http.HandlerFunc{http.MethodPost: s.connectionToken})
+	route("/oauth/v1/refresh-customer-token", map[string]http.HandlerFunc{http.MethodPost: s.refreshCustomerToken})
+	route("/oauth/v1/revoke", map[string]http.HandlerFunc{http.MethodPost: s.revokeToken})
+	route("/oauth/v1/introspect", map[string]http.HandlerFunc{http.MethodPost: s.introspectToken})
+}
+
+var (
+	connectionTokenFields = []bodyField{
+		{"customer_id", saldo.FieldInteger},
+		{"customer_private_key", saldo.FieldString},
+		{"customer_refresh_token", saldo.FieldString},
+		{"device_id", saldo.FieldString},
+		{"client_state", saldo.FieldInteger},
+	}
+	refreshTokenFields = []bodyField{
+		{"customer_refresh_token", saldo.FieldString},
+		{"device_id", saldo.FieldString},
+	}
+	// tokenFields are RFC 7009's and RFC 7662's: token_type_hint is optional there and
+	// ignored here, since one lookup by hash finds a token of any type.
+	tokenFields = []bodyField{{"token", saldo.FieldString}}
+)
+
+// connectionTokenJSON is get-customer-connection-token's answer. The credentials are shown
+// only here.
+type connectionTokenJSON struct {
+	CustomerOAuthToken         string `json:"customer_oauth_token"`
+	ExpirationTimestamp        int64  `json:"expiration_timestamp"`
+	CustomerRefreshToken       string `json:"customer_refresh_token"`
+	RefreshExpirationTimestamp int64  `json:"refresh_expiration_timestamp"`
+	ClientStateRet             int64  `json:"client_state_ret"`
+}
+
+// refreshedTokenJSON is refresh-customer-token's answer.
+type refreshedTokenJSON struct {
+	OAuthToken          string `json:"oauth_token"`
+	ExpirationTimestamp int64  `json:"expiration_timestamp"`
+}
+
+// introspectionJSON is an active token as introspect shows it (RFC 7662 member names).
+type introspectionJSON struct {
+	Active     bool   `json:"active"`
+	CustomerID int64  `json:"customer_id"`
+	DeviceID   string `json:"device_id"`
+	TokenType  string `json:"token_type"`
+	Exp        int64  `json:"exp"`
+	Iat        int64  `json:"iat"`
+}
+
+// inactiveJSON is every other token: it reveals nothing more.
+type inactiveJSON struct {
+	Active bool `json:"active"`
+}
+
+// tokenTypes are the token_type values introspect gives, RFC 7009's token type hints.
+var tokenTypes = map[saldo.TokenKind]string{saldo.TokenOAuth: "access_token", saldo.TokenRefresh: "refresh_token"}
+
+// noStore marks an answer that must not be cached: it carries credentials (RFC 6749 §5.1).
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// connectionToken is POST /oauth/v1/get-customer-connection-token.
+func (s *Server) connectionToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(result any) any {
+		out := result.(*saldo.ConnectionToken)
+		return connectionTokenJSON{
+			CustomerOAuthToken:         out.OAuthToken,
+			ExpirationTimestamp:        out.OAuthExpiresAt.Unix(),
+			CustomerRefreshToken:       out.RefreshToken,
+			RefreshExpirationTimestamp: out.RefreshExpiresAt.Unix(),
+			ClientStateRet:             out.ClientState,
+		}
+	}, nil)
+	if !ok {
+		return
+	}
+	r = wr.request
+	f, ok := wr.decodeFields(w, connectionTokenFields)
+	if !ok {
+		return
+	}
+	out, err := s.svc.ConnectionToken(r.Context(), e, saldo.ConnectionTokenRequest{
+		CustomerID: f["customer_id"], PrivateKey: f["customer_private_key"], RefreshToken: f["customer_refresh_token"],
+		DeviceID: f["device_id"], ClientState: f["client_state"],
+	})
+	noStore(w)
+	wr.finish(w, out, err)
+}
+
+// refreshCustomerToken is POST /oauth/v1/refresh-customer-token.
+func (s *Server) refreshCustomerToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(result any) any {
+		out := result.(*saldo.RefreshedToken)
+		return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: out.OAuthExpiresAt.Unix()}
+	}, nil)
+	if !ok {
+		return
+	}
+	r = wr.request
+	f, ok := wr.decodeFields(w, refreshTokenFields)
+	if !ok {
+		return
+	}
+	out, err := s.svc.RefreshOAuthToken(r.Context(), e, saldo.RefreshTokenRequest{RefreshToken: f["customer_refresh_token"], DeviceID: f["device_id"]})
+	noStore(w)
+	wr.finish(w, out, err)
+}
+
+// revokeToken is POST /oauth/v1/revoke (RFC 7009): 200 with an empty object, also for a token
+// that is unknown or revoked already.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wr, ok := s.startWrite(w, r, e, func(any) any { return emptyObject }, nil)
+	if !ok {
+		return
+	}
+	r = wr.request
+	f, ok := wr.decodeFields(w, tokenFields)
+	if !ok {
+		return
+	}
+	wr.finish(w, emptyObject, s.svc.RevokeToken(r.Context(), e, f["token"]))
+}
+
+// introspectToken is POST /oauth/v1/introspect (RFC 7662).
+func (s *Server) introspectToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := decodeFields(r, tokenFields)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := s.svc.IntrospectToken(r.Context(), e, f["token"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	noStore(w)
+	if !in.Active {
+		s.ok(w, r, inactiveJSON{})
+		return
+	}
+	t := in.Token
+	s.ok(w, r, introspectionJSON{
+		Active: true, CustomerID: t.CustomerID, DeviceID: t.DeviceID, TokenType: tokenTypes[t.Kind],
+		Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(),
+	})
+}

@@ -1,0 +1,247 @@
+// Package http serves saldo's HTTP API, wire-compatible with the UnDosTres CaaS API.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"saldo"
+)
+
+// MaxBodyBytes is the largest request body read; larger ones are refused with 413.
+const MaxBodyBytes = 1 << 20
+
+// RequestTimeout bounds how long one request may work, database waits included.
+const RequestTimeout = 20 * time.Second
+
+// routeFunc registers the handlers of one path pattern by method; other methods get 405.
+type routeFunc func(pattern string, methods map[string]http.HandlerFunc)
+
+// Server is the API's http.Handler.
+type Server struct {
+	svc     *saldo.Service
+	log     *slog.Logger
+	limiter *rateLimiter // nil: no limit
+	metrics *metrics     // nil: no metrics
+	handler http.Handler
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithRateLimit limits each partner to perSecond requests a second on average, and burst at
+// once; beyond that, requests are answered 429 (code 4429) with Retry-After.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(s *Server) {
+		if perSecond > 0 {
+			s.limiter = newRateLimiter(perSecond, burst)
+		}
+	}
+}
+
+// NewServer returns the handler for svc, logging one line per request to log.
+func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
+	s := &Server{svc: svc, log: log}
+	for _, opt := range opts {
+		opt(s)
+	}
+	mux := http.NewServeMux()
+	route := func(pattern string, methods map[string]http.HandlerFunc) {
+		allowed := make([]string, 0, len(methods))
+		for m := range methods {
+			allowed = append(allowed, m)
+		}
+		slices.Sort(allowed)
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			h, ok := methods[r.Method]
+			if !ok {
+				w.Header().Set("Allow", strings.Join(allowed, ", "))
+				s.fail(w, r, withStatus(http.StatusMethodNotAllowed, saldo.Errorf(saldo.ENOTFOUND, "method:not_allowed")))
+				return
+			}
+			h(w, r)
+		})
+	}
+	route("/user/v1/account/create", map[string]http.HandlerFunc{http.MethodPost: s.createAccount})
+	route("/user/v1/account/{customer_id}", map[string]http.HandlerFunc{http.MethodGet: s.getAccount})
+	route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
+	route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
+	s.oauthRoutes(route)
+	s.walletRoutes(route)
+	if s.metrics != nil {
+		route("/metrics", map[string]http.HandlerFunc{http.MethodGet: s.metrics.handler.ServeHTTP})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "route:not_found"))
+	})
+	s.handler = s.middleware(mux)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// requestInfo is what the handlers tell the request's log line.
+type requestInfo struct {
+	id        string
+	partnerID int64
+	err       error
+}
+
+type requestInfoKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// statusRecorder remembers the status written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// middleware gives every request an id, refuses oversized bodies, turns panics into 7000
+// answers, and logs one line per request. Errors are logged here and only here.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
+		w.Header().Set("X-Request-Id", info.id)
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		rec := &statusRecorder{ResponseWriter: w}
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.fail(rec, r, saldo.WrapError(saldo.EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "handler"))
+			}
+			took := time.Since(start)
+			s.logRequest(r, info, rec.status, took)
+			s.metrics.observe(r, rec.status, took, info.err)
+		}()
+
+		// A body announced as too large is refused before any of it is read.
+		if r.ContentLength > MaxBodyBytes {
+			s.fail(rec, r, withStatus(http.StatusRequestEntityTooLarge, saldo.Errorf(saldo.EBADREQUEST, "body:too_large")))
+			return
+		}
+		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+		// A deadline bounds the database waits of a request (a row lock, a free connection)
+		// well inside the server's write timeout; past it the answer is 503.
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		// The same request goes on that the deferred log line reads: the mux records the
+		// matched route pattern on it.
+		r = r.WithContext(ctx)
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("request_id", info.id),
+		slog.String("method", r.Method),
+		slog.String("route", r.Pattern),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
+	}
+	if info.partnerID != 0 {
+		attrs = append(attrs, slog.Int64("ecommerce_id", info.partnerID))
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+		if info.err != nil {
+			// Domain errors carry no personal data or secrets: drivers' messages name
+			// constraints and SQLSTATEs, not values.
+			attrs = append(attrs, slog.String("error", info.err.Error()))
+		}
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// requestID echoes the caller's id when it is safe to echo (1–128 visible ASCII characters),
+// and otherwise makes one, so a header can never be used to inject into responses or logs.
+func requestID(given string) string {
+	if n := len(given); n > 0 && n <= 128 {
+		ok := true
+		for i := 0; i < n; i++ {
+			if c := given[i]; c <= ' ' || c > '~' {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return given
+		}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ping(ctx); err != nil {
+		s.fail(w, r, saldo.WrapError(saldo.EUNAVAILABLE, err, "readyz"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// parseID reads a resource id in a path: a positive decimal integer in its one canonical
+// form, so that "+1" and "01" are not other names for customer 1.
+func parseID(s string) (int64, bool) {
+	if s == "" || s[0] == '0' || len(s) > 19 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}
+
+// authenticate returns the partner named by the Authorization-ecommerce header.
+func (s *Server) authenticate(r *http.Request) (*saldo.Ecommerce, error) {
+	e, err := s.svc.AuthenticateEcommerce(r.Context(), r.Header.Get("Authorization-ecommerce"))
+	if err != nil {
+		return nil, err
+	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.partnerID = e.ID
+	}
+	return e, s.limit(e)
+}

@@ -1,0 +1,197 @@
+// Package sqlstore is the saldo.Tx that both SQL engines share. PostgreSQL and SQLite accept
+// the same SQL for everything saldo does ($N placeholders, RETURNING, partial indexes), so the
+// statements are written once here; an engine supplies a Conn over its driver, how it stores
+// instants, and how its driver errors become domain errors.
+package sqlstore
+
+import (
+	"context"
+
+	"saldo"
+)
+
+// Conn runs statements inside one transaction of an engine.
+type Conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (rowsAffected int64, err error)
+	QueryRow(ctx context.Context, sql string, args ...any) Row
+	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+}
+
+// Row is a single-row result.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Rows is a multi-row result.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Dialect is what differs between engines.
+type Dialect struct {
+	Times Times
+	// Translate turns a driver error into a domain error; nil and domain errors pass through.
+	Translate func(error) error
+	// IsNoRows reports whether err means a single-row query found nothing.
+	IsNoRows func(error) bool
+	// ForUpdate ends a SELECT that must lock the rows it reads against other writers until the
+	// transaction ends: " FOR NO KEY UPDATE" on PostgreSQL; "" on SQLite, whose writers are
+	// serialized already.
+	ForUpdate string
+}
+
+// Tx is a saldo.Tx over a Conn.
+type Tx struct {
+	conn Conn
+	d    *Dialect
+}
+
+var _ saldo.Tx = (*Tx)(nil)
+
+// New returns the saldo.Tx for a transaction of an engine.
+func New(conn Conn, d *Dialect) *Tx { return &Tx{conn: conn, d: d} }
+
+var (
+	insertEcommerce = Insert("ecommerces", EcommerceColumns, 1, Dollar) + " RETURNING id"
+	insertCustomer  = Insert("customers", CustomerColumns, 1, Dollar) + " RETURNING id"
+	insertBalance   = Insert("balances", BalanceColumns, 1, Dollar) + " RETURNING id"
+	insertParent    = Insert("composite_parents", CompositeParentColumns, 1, Dollar)
+	duplicatesQuery = CustomerDuplicatesQuery(Dollar)
+)
+
+func (t *Tx) notFound(err error, what string) error {
+	if t.d.IsNoRows(err) {
+		return saldo.Errorf(saldo.ENOTFOUND, what+":not_found")
+	}
+	return t.d.Translate(err)
+}
+
+func (t *Tx) InsertEcommerce(ctx context.Context, e *saldo.Ecommerce) error {
+	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, EcommerceArgs(e, t.d.Times)...).Scan(&e.ID))
+}
+
+func (t *Tx) ecommerceWhere(ctx context.Context, where string, arg any) (*saldo.Ecommerce, error) {
+	var s EcommerceScanner
+	err := t.conn.QueryRow(ctx, "SELECT "+EcommerceSelect+" FROM ecommerces WHERE "+where, arg).Scan(s.Dest(t.d.Times)...)
+	if err != nil {
+		return nil, t.notFound(err, "ecommerce")
+	}
+	return s.Ecommerce(), nil
+}
+
+func (t *Tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) {
+	return t.ecommerceWhere(ctx, "id = $1", id)
+}
+
+func (t *Tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
+	return t.ecommerceWhere(ctx, "token_hash = $1", hash)
+}
+
+func (t *Tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
+	rows, err := t.conn.Query(ctx, "SELECT "+EcommerceSelect+" FROM ecommerces ORDER BY id")
+	if err != nil {
+		return nil, t.d.Translate(err)
+	}
+	defer rows.Close()
+	var list []*saldo.Ecommerce
+	for rows.Next() {
+		var s EcommerceScanner
+		if err := rows.Scan(s.Dest(t.d.Times)...); err != nil {
+			return nil, t.d.Translate(err)
+		}
+		list = append(list, s.Ecommerce())
+	}
+	return list, t.d.Translate(rows.Err())
+}
+
+func (t *Tx) SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error {
+	n, err := t.conn.Exec(ctx, "UPDATE ecommerces SET token_hash = $2 WHERE id = $1", id, hash)
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	if n == 0 {
+		return saldo.Errorf(saldo.ENOTFOUND, "ecommerce:not_found")
+	}
+	return nil
+}
+
+func (t *Tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]string, error) {
+	rows, err := t.conn.Query(ctx, duplicatesQuery, CustomerDuplicatesArgs(c)...)
+	if err != nil {
+		return nil, t.d.Translate(err)
+	}
+	defer rows.Close()
+	var fields []string
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return nil, t.d.Translate(err)
+		}
+		fields = append(fields, f)
+	}
+	return fields, t.d.Translate(rows.Err())
+}
+
+func (t *Tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
+	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, CustomerArgs(c, t.d.Times)...).Scan(&c.ID))
+}
+
+func (t *Tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Customer, error) {
+	var c saldo.Customer
+	err := t.conn.QueryRow(ctx, "SELECT "+CustomerSelect+" FROM customers WHERE id = $1 AND ecommerce_id = $2",
+		id, ecommerceID).Scan(CustomerDest(&c, t.d.Times)...)
+	if err != nil {
+		return nil, t.notFound(err, "customer_id")
+	}
+	return &c, nil
+}
+
+func (t *Tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
+	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, BalanceArgs(b, t.d.Times)...).Scan(&b.ID))
+}
+
+func (t *Tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.Balance, error) {
+	var b saldo.Balance
+	err := t.conn.QueryRow(ctx, "SELECT "+BalanceSelect+" FROM balances WHERE customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'",
+		customerID, ecommerceID).Scan(BalanceDest(&b, t.d.Times)...)
+	if err != nil {
+		return nil, t.notFound(err, "wallet")
+	}
+	return &b, nil
+}
+
+func (t *Tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
+	var args []any
+	for i := range tokens {
+		args = append(args, TokenArgs(&tokens[i], t.d.Times)...)
+	}
+	_, err := t.conn.Exec(ctx, Insert("customer_tokens", TokenColumns, len(tokens), Dollar), args...)
+	return t.d.Translate(err)
+}
+
+func (t *Tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
+	_, err := t.conn.Exec(ctx, insertParent, CompositeParentArgs(p, t.d.Times)...)
+	return t.d.Translate(err)
+}
+
+func (t *Tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
+	var p saldo.CompositeParent
+	err := t.conn.QueryRow(ctx, "SELECT "+CompositeParentColumns+" FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1",
+		customerID, ecommerceID).Scan(CompositeParentDest(&p, t.d.Times)...)
+	if err != nil {
+		return nil, t.notFound(err, "parent")
+	}
+	return &p, nil
+}
+
+func (t *Tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
+	var args []any
+	for i := range events {
+		args = append(args, EventArgs(&events[i], t.d.Times)...)
+	}
+	_, err := t.conn.Exec(ctx, Insert("events", EventColumns, len(events), Dollar), args...)
+	return t.d.Translate(err)
+}

@@ -1,0 +1,249 @@
+// Package postgres is saldo's production storage engine: PostgreSQL through pgx.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+
+	"saldo"
+	"saldo/internal/migrate"
+	"saldo/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxAttempts bounds how often Update runs a transaction that keeps losing serialization races.
+const maxAttempts = 10
+
+// Store is a saldo.Store on a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ saldo.Store = (*Store)(nil)
+
+// Options tune a Store beyond what the URL says.
+type Options struct {
+	// MaxConns caps the pool; 0 keeps pgx's default (the larger of 4 and the CPU count).
+	MaxConns int32
+	// RuntimeParams are set on every connection (search_path, default_transaction_isolation…).
+	RuntimeParams map[string]string
+}
+
+// Open connects to the database at url (postgres://…). It does not migrate.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse database url: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	for k, v := range opts.RuntimeParams {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate(s.pool.Ping(ctx))
+}
+
+// Pool is the connection pool, for tests that read tables directly.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Migrate applies pending migrations, each in a transaction of its own. An advisory lock
+// makes replicas that start together take turns.
+func (s *Store) Migrate(ctx context.Context) error {
+	list, err := migrate.Load(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	// Every step takes the same advisory lock first: concurrent CREATE TABLE IF NOT EXISTS is
+	// not safe in PostgreSQL, and two replicas must not apply one migration twice. The steps
+	// run at READ COMMITTED whatever the database's default: what a step reads after the lock
+	// must include what the replica that held it committed, and a SERIALIZABLE snapshot
+	// would be taken at the lock statement, before the wait.
+	err = pgx.BeginTxFunc(ctx, s.pool, migrationTx, func(tx pgx.Tx) error {
+		if err := lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, m := range list {
+		err := pgx.BeginTxFunc(ctx, s.pool, migrationTx, func(tx pgx.Tx) error {
+			if err := lockMigrations(ctx, tx); err != nil {
+				return err
+			}
+			var applied bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", m.Version).Scan(&applied); err != nil || applied {
+				return err
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+var migrationTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+
+// lockMigrations takes, until tx ends, the lock every saldo process migrates under. The key is
+// an arbitrary constant they share.
+func lockMigrations(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7305164711)")
+	return err
+}
+
+// Update runs fn in a read-write transaction, running it again after a serialization
+// failure or deadlock, so it also works at SERIALIZABLE isolation.
+func (s *Store) Update(ctx context.Context, fn func(saldo.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{}, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+}
+
+// Read runs fn's statements on pooled connections, outside any transaction.
+func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
+	return fn(sqlstore.New(pgConn{s.pool}, &dialect))
+}
+
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(saldo.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		// fn's errors are domain errors already (the Tx translates its own); only those of
+		// beginning and committing come from the driver here.
+		var fnErr error
+		err := pgx.BeginTxFunc(ctx, s.pool, opts, func(ptx pgx.Tx) error {
+			fnErr = fn(sqlstore.New(pgConn{ptx}, &dialect))
+			return fnErr
+		})
+		if fnErr == nil {
+			err = translate(err)
+		}
+		if !errors.Is(err, saldo.ErrRetry) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return saldo.WrapError(saldo.EUNAVAILABLE, err, "postgres: gave up after %d attempts", attempt)
+		}
+		// Jittered backoff so that the transactions that collided do not collide again.
+		select {
+		case <-time.After(time.Duration(rand.IntN(1<<attempt)) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// translate turns driver errors into domain errors by SQLSTATE; domain errors pass through.
+func translate(err error) error {
+	if err == nil || errors.Is(err, saldo.ErrRetry) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var de *saldo.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization_failure, deadlock_detected
+			return fmt.Errorf("%w: %s", saldo.ErrRetry, pgErr.Code)
+		case pgErr.Code == "23505": // unique_violation
+			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
+		case pgErr.Code[:2] == "08", // connection_exception
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, cannot connect now
+			pgErr.Code == "53300": // too_many_connections
+			return &saldo.Error{Code: saldo.EUNAVAILABLE, Err: err}
+		}
+		return &saldo.Error{Code: saldo.EINTERNAL, Err: err}
+	}
+	if connectionFailed(err) {
+		return &saldo.Error{Code: saldo.EUNAVAILABLE, Err: err}
+	}
+	// Encoding or scanning failures are bugs, and a retry would meet them again.
+	return &saldo.Error{Code: saldo.EINTERNAL, Err: err}
+}
+
+// connectionFailed reports whether err means the database could not be reached or the
+// connection broke: dialing, a reset, a timeout, a closed pool.
+func connectionFailed(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, puddle.ErrClosedPool)
+}
+
+var dialect = sqlstore.Dialect{
+	Times:     pgTimes{},
+	Translate: translate,
+	IsNoRows:  func(err error) bool { return errors.Is(err, pgx.ErrNoRows) },
+	// NO KEY UPDATE serializes writers of the row as well, without blocking the key-share
+	// locks of inserts that reference it (a child balance for a customer whose tokens change).
+	ForUpdate: " FOR NO KEY UPDATE",
+}
+
+// pgTimes stores instants as timestamptz, which pgx maps to time.Time directly.
+type pgTimes struct{}
+
+func (pgTimes) Arg(t time.Time) any   { return t }
+func (pgTimes) Dest(t *time.Time) any { return t }
+
+// pgConn adapts a pgx transaction, or the pool, to sqlstore.Conn.
+type pgConn struct {
+	tx interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	}
+}
+
+func (c pgConn) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := c.tx.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c pgConn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return c.tx.QueryRow(ctx, sql, args...)
+}
+
+func (c pgConn) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	return c.tx.Query(ctx, sql, args...)
+}

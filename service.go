@@ -1,0 +1,298 @@
+package saldo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Service carries out saldo's use cases. Each method that writes owns its transaction and
+// reads the clock once for it.
+type Service struct {
+	store Store
+	clock Clock
+	// passwordHashes bounds concurrent argon2id hashes: each holds 19 MiB while it runs.
+	passwordHashes chan struct{}
+	sealer         *sealer
+	inFlight       inFlight
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithSecretKey sets the server secret key that encrypts stored responses.
+func WithSecretKey(key [32]byte) Option {
+	return func(s *Service) { s.sealer = newSealer(key) }
+}
+
+// NewService returns a service over store. A nil clock is the system clock. Without
+// WithSecretKey, stored responses are sealed under a key made for this process alone, which
+// suits tests, not a server whose stored responses must outlive a restart.
+func NewService(store Store, clock Clock, opts ...Option) *Service {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	s := &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		inFlight: inFlight{keys: map[inFlightKey]struct{}{}}}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.sealer == nil {
+		var key [32]byte
+		_, _ = rand.Read(key[:])
+		s.sealer = newSealer(key)
+	}
+	return s
+}
+
+// Now is the service's clock reading.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// Ping reports whether the database can be reached.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// CreateEcommerce registers a partner and returns it with its token, shown this once.
+func (s *Service) CreateEcommerce(ctx context.Context, n NewEcommerce) (*Ecommerce, string, error) {
+	n, err := n.normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	token := NewSecret(EcommerceTokenPrefix)
+	e := n.row(HashSecret(token))
+	err = s.store.Update(ctx, func(tx Tx) error {
+		e.CreatedAt = s.clock.Now()
+		return tx.InsertEcommerce(ctx, e)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return e, token, nil
+}
+
+// EnsureSandbox creates the sandbox partner when the database has no partner at all, so a
+// newcomer on the embedded default can call the API at once. created is false, and the token
+// empty, when partners exist already.
+func (s *Service) EnsureSandbox(ctx context.Context) (e *Ecommerce, token string, created bool, err error) {
+	token = NewSecret(EcommerceTokenPrefix)
+	err = s.store.Update(ctx, func(tx Tx) error {
+		existing, err := tx.Ecommerces(ctx)
+		if err != nil || len(existing) > 0 {
+			return err
+		}
+		n, _ := NewEcommerce{Name: "sandbox", CompositeBalances: true}.normalize()
+		e = n.row(HashSecret(token))
+		e.CreatedAt = s.clock.Now()
+		return tx.InsertEcommerce(ctx, e)
+	})
+	if err != nil || e == nil {
+		return nil, "", false, err
+	}
+	return e, token, true, nil
+}
+
+// Ecommerces lists every partner.
+func (s *Service) Ecommerces(ctx context.Context) ([]*Ecommerce, error) {
+	var list []*Ecommerce
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		list, err = tx.Ecommerces(ctx)
+		return err
+	})
+	return list, err
+}
+
+// RotateEcommerceToken replaces a partner's token; the old one stops working at once.
+func (s *Service) RotateEcommerceToken(ctx context.Context, id int64) (string, error) {
+	token := NewSecret(EcommerceTokenPrefix)
+	err := s.store.Update(ctx, func(tx Tx) error {
+		return tx.SetEcommerceTokenHash(ctx, id, HashSecret(token))
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// AuthenticateEcommerce returns the partner whose token this is.
+func (s *Service) AuthenticateEcommerce(ctx context.Context, token string) (*Ecommerce, error) {
+	if !IsSecretShape(token, EcommerceTokenPrefix) {
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	hash := HashSecret(token)
+	var e *Ecommerce
+	err := s.store.Read(ctx, func(tx Tx) (err error) {
+		e, err = tx.EcommerceByTokenHash(ctx, hash)
+		return err
+	})
+	if ErrorCode(err) == ENOTFOUND || err == nil && !SecretMatches(token, e.TokenHash) {
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	return e, err
+}
+
+// CreatedCustomer is the outcome of CreateCustomer: everything the one transaction wrote, and
+// the credentials in clear, which exist nowhere else.
+type CreatedCustomer struct {
+	Customer Customer
+	Wallet   Balance
+	Tokens   IssuedTokens
+	Parent   *CompositeParent // nil when the partner has no composite balances
+}
+
+// CreateCustomer registers a customer of partner e: it validates r, inserts the customer with
+// its KYC level, opens the wallet, mints the tokens, opens the composite parent when the
+// partner has composite balances, and records the events, all in one transaction.
+func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCustomerRequest) (*CreatedCustomer, error) {
+	v, err := r.validate(e, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if v.password != "" {
+		// Hashing is slow by design: do it before the transaction holds any lock.
+		select {
+		case s.passwordHashes <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		v.customer.PasswordHash = HashPassword(v.password)
+		<-s.passwordHashes
+	}
+	attempts := 0
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+		// The first attempt inserts without looking: the unique indexes refuse a duplicate. Only
+		// a run after a refusal (or a serialization retry) looks first, to name every taken
+		// field. So the common case reads nothing that concurrent creates write, which at
+		// SERIALIZABLE would make them abort each other.
+		attempts++
+		return createCustomer(ctx, tx, e, v, now, attempts > 1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.(*CreatedCustomer), nil
+}
+
+func createCustomer(ctx context.Context, tx Tx, e *Ecommerce, v validatedCreate, now time.Time, checkDuplicates bool) (*CreatedCustomer, error) {
+	out := &CreatedCustomer{Customer: v.customer}
+	c := &out.Customer
+	c.EcommerceID = e.ID
+	c.CreatedAt = now
+
+	if checkDuplicates {
+		taken, err := tx.CustomerDuplicates(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if len(taken) > 0 {
+			var h Hints
+			for _, f := range taken {
+				h.Add(f, "duplicate")
+			}
+			return nil, h.Err(ECONFLICT)
+		}
+	}
+	if err := tx.InsertCustomer(ctx, c); err != nil {
+		return nil, err
+	}
+
+	out.Wallet = Balance{EcommerceID: e.ID, CustomerID: c.ID, Kind: BalanceWallet, Status: BalanceStatusActive, CreatedAt: now}
+	if err := tx.InsertBalance(ctx, &out.Wallet); err != nil {
+		return nil, err
+	}
+
+	out.Tokens = mintCustomerTokens(e, v.deviceID, now)
+	stored := out.Tokens.storedForCustomer
+	out.Tokens.storedForCustomer = nil
+	for i := range stored {
+		stored[i].CustomerID = c.ID
+	}
+	if err := tx.InsertTokens(ctx, stored); err != nil {
+		return nil, err
+	}
+
+	events := []Event{{
+		EcommerceID: e.ID, Type: EventCustomerCreated, SubjectID: strconv.FormatInt(c.ID, 10), CreatedAt: now,
+		Payload: mustJSON(map[string]any{"customer_id": c.ID, "account_level": c.AccountLevel, "wallet_id": out.Wallet.ID}),
+	}}
+	if e.CompositeBalances {
+		p, err := openCompositeParent(ctx, tx, e, c.ID, v.creditLine, now)
+		if err != nil {
+			return nil, err
+		}
+		out.Parent = p
+		events = append(events, Event{
+			EcommerceID: e.ID, Type: EventCompositeParentCreated, SubjectID: p.ID, CreatedAt: now,
+			Payload: mustJSON(map[string]any{"parent_id": p.ID, "customer_id": c.ID, "balance_id": p.BalanceID, "credit_line": p.CreditLine}),
+		})
+	}
+	if err := tx.InsertEvents(ctx, events); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// openCompositeParent creates a customer's composite balance parent and the balance behind it.
+func openCompositeParent(ctx context.Context, tx Tx, e *Ecommerce, customerID, creditLine int64, now time.Time) (*CompositeParent, error) {
+	b := Balance{EcommerceID: e.ID, CustomerID: customerID, Kind: BalanceCompositeParent, Status: BalanceStatusActive, CreatedAt: now}
+	if err := tx.InsertBalance(ctx, &b); err != nil {
+		return nil, err
+	}
+	p := &CompositeParent{
+		ID:          NewParentID(),
+		EcommerceID: e.ID,
+		CustomerID:  customerID,
+		BalanceID:   b.ID,
+		CreditLine:  creditLine,
+		BillingDay:  BillingDayFor(e, now),
+		Status:      BalanceStatusActive,
+		CreatedAt:   now,
+	}
+	if err := tx.InsertCompositeParent(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// CustomerProfile is a customer as GET /user/v1/account/{id} shows it: no secrets.
+type CustomerProfile struct {
+	Customer Customer
+	Wallet   Balance
+	Parent   *CompositeParent
+}
+
+// Customer returns partner e's customer id, or ENOTFOUND; another partner's customer is
+// indistinguishable from one that does not exist.
+func (s *Service) Customer(ctx context.Context, e *Ecommerce, id int64) (*CustomerProfile, error) {
+	var p CustomerProfile
+	err := s.store.View(ctx, func(tx Tx) error {
+		c, err := tx.Customer(ctx, e.ID, id)
+		if err != nil {
+			return err
+		}
+		p.Customer = *c
+		w, err := tx.Wallet(ctx, e.ID, id)
+		if err != nil {
+			return err
+		}
+		p.Wallet = *w
+		p.Parent, err = tx.CompositeParentOf(ctx, e.ID, id)
+		if ErrorCode(err) == ENOTFOUND {
+			p.Parent, err = nil, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps of ids and numbers reach here
+	}
+	return b
+}

@@ -1,0 +1,392 @@
+package saldo
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The customer token lifecycle of the contract's §4. The partner calls every route; a
+// customer's credentials belong to its partner, and another partner's credential is treated
+// exactly as an unknown one. Every method that changes credentials locks the customer first,
+// so changes to one customer's credentials take turns on every engine.
+
+// ConnectionTokenRequest is POST /oauth/v1/get-customer-connection-token as it arrived, every
+// field as text ("" is absent). RefreshToken selects the refresh token mode; without it the
+// request is in private key mode and needs CustomerID and PrivateKey.
+type ConnectionTokenRequest struct {
+	CustomerID, PrivateKey, RefreshToken, DeviceID, ClientState string
+}
+
+// RefreshTokenRequest is POST /oauth/v1/refresh-customer-token as it arrived.
+type RefreshTokenRequest struct {
+	RefreshToken, DeviceID string
+}
+
+// ConnectionToken is what get-customer-connection-token issues; the credentials exist in clear
+// nowhere else.
+type ConnectionToken struct {
+	CustomerID       int64
+	DeviceID         string
+	OAuthToken       string
+	OAuthExpiresAt   time.Time
+	RefreshToken     string
+	RefreshExpiresAt time.Time
+	ClientState      int64 // echoed; 0 when the request had none
+}
+
+// RefreshedToken is what refresh-customer-token issues.
+type RefreshedToken struct {
+	CustomerID     int64
+	DeviceID       string
+	OAuthToken     string
+	OAuthExpiresAt time.Time
+}
+
+// Introspection is what introspect tells of a token: nothing but Active=false unless the
+// token is an active oauth or refresh token of the caller's customer.
+type Introspection struct {
+	Active bool
+	Token  Token // the stored credential, when Active
+}
+
+// CustomerAuth is who an Authorization-customer oauth token speaks for.
+type CustomerAuth struct {
+	Ecommerce  *Ecommerce
+	CustomerID int64
+	DeviceID   string
+}
+
+// maxDeviceIDLength is the longest device_id, as at account creation.
+const maxDeviceIDLength = 128
+
+// validConnection is a connection token request that passed every rule.
+type validConnection struct {
+	customerID   int64 // 0 in refresh token mode when not given
+	privateKey   string
+	refreshToken string
+	deviceID     string
+	clientState  int64
+}
+
+// validate applies the field rules, reporting every failing field at once. Whether the
+// credentials are genuine is the transaction's question; their shape is checked before it.
+func (r ConnectionTokenRequest) validate() (validConnection, error) {
+	r.CustomerID, r.PrivateKey, r.RefreshToken = strings.TrimSpace(r.CustomerID), strings.TrimSpace(r.PrivateKey), strings.TrimSpace(r.RefreshToken)
+	r.DeviceID, r.ClientState = strings.TrimSpace(r.DeviceID), strings.TrimSpace(r.ClientState)
+	var h Hints
+	v := validConnection{privateKey: r.PrivateKey, refreshToken: r.RefreshToken}
+	v.deviceID = checkDeviceID(&h, r.DeviceID)
+	v.clientState = checkInt(&h, "client_state", r.ClientState, math.MinInt64, math.MaxInt64)
+	if r.RefreshToken != "" {
+		// One credential per request: a body with both is a client confused about its mode.
+		if r.PrivateKey != "" {
+			h.Add("customer_private_key", "not_allowed")
+		}
+		// customer_id is optional here; when given it must be the refresh token's customer.
+		v.customerID = checkInt(&h, "customer_id", r.CustomerID, 1, math.MaxInt64)
+	} else {
+		if r.CustomerID == "" {
+			h.Add("customer_id", "required")
+		}
+		v.customerID = checkInt(&h, "customer_id", r.CustomerID, 1, math.MaxInt64)
+		if r.PrivateKey == "" {
+			h.Add("customer_private_key", "required")
+		}
+	}
+	return v, h.Err(EINVALID)
+}
+
+// validate applies the field rules of a refresh request.
+func (r RefreshTokenRequest) validate() (refreshToken, deviceID string, err error) {
+	refreshToken, deviceID = strings.TrimSpace(r.RefreshToken), strings.TrimSpace(r.DeviceID)
+	var h Hints
+	if refreshToken == "" {
+		h.Add("customer_refresh_token", "required")
+	}
+	deviceID = checkDeviceID(&h, deviceID)
+	return refreshToken, deviceID, h.Err(EINVALID)
+}
+
+// checkDeviceID checks a required device_id: the same text rule as at account creation.
+func checkDeviceID(h *Hints, s string) string {
+	if s == "" {
+		h.Add("device_id", "required")
+		return ""
+	}
+	return checkText(h, "device_id", s, maxDeviceIDLength)
+}
+
+// ConnectionToken is POST /oauth/v1/get-customer-connection-token for partner e. It
+// authenticates the customer by private key or by refresh token, revokes every refresh and
+// oauth token the customer has (the presented refresh token as rotated, the rest as
+// superseded), and issues a new refresh token and an oauth token bound to the device.
+//
+// A refresh token that was rotated already is a reuse: the answer is EUNAUTHORIZED, and every
+// refresh and oauth token of the customer is revoked and a token.reuse_detected event
+// recorded, committed although the call fails.
+func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r ConnectionTokenRequest) (*ConnectionToken, error) {
+	v, err := r.validate()
+	if err != nil {
+		return nil, err
+	}
+	// A malformed credential is unknown: answered without a database round trip.
+	if v.refreshToken != "" && !IsSecretShape(v.refreshToken, "") ||
+		v.refreshToken == "" && !IsSecretShape(v.privateKey, PrivateKeyPrefix) {
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+		customerID := v.customerID
+		if v.refreshToken != "" {
+			rt, err := activeRefreshToken(ctx, tx, e, v.refreshToken, now)
+			if err != nil {
+				return nil, err
+			}
+			if customerID != 0 && customerID != rt.CustomerID {
+				return nil, Errorf(EUNAUTHORIZED)
+			}
+			if ok, err := tx.RevokeToken(ctx, rt.ID, now, RevokeRotated); err != nil || !ok {
+				// !ok cannot happen under the customer's lock; refuse rather than issue twice.
+				return nil, orUnauthorized(err)
+			}
+			customerID = rt.CustomerID
+		} else {
+			if err := tx.LockCustomer(ctx, e.ID, customerID); err != nil {
+				return nil, notFoundIsUnauthorized(err)
+			}
+			key, err := tx.TokenByHash(ctx, HashSecret(v.privateKey))
+			if err != nil {
+				return nil, notFoundIsUnauthorized(err)
+			}
+			if key.EcommerceID != e.ID || key.CustomerID != customerID || key.Kind != TokenPrivateKey ||
+				!key.ActiveAt(now) || !SecretMatches(v.privateKey, key.Hash) {
+				return nil, Errorf(EUNAUTHORIZED)
+			}
+		}
+		if _, err := tx.RevokeCustomerTokens(ctx, e.ID, customerID, []TokenKind{TokenRefresh, TokenOAuth}, now, RevokeSuperseded); err != nil {
+			return nil, err
+		}
+		refresh, refreshRow := mintToken(e, customerID, TokenRefresh, v.deviceID, now, e.RefreshTokenTTL)
+		oauth, oauthRow := mintToken(e, customerID, TokenOAuth, v.deviceID, now, e.OAuthTokenTTL)
+		if err := tx.InsertTokens(ctx, []Token{refreshRow, oauthRow}); err != nil {
+			return nil, err
+		}
+		return &ConnectionToken{
+			CustomerID: customerID, DeviceID: v.deviceID, ClientState: v.clientState,
+			OAuthToken: oauth, OAuthExpiresAt: oauthRow.ExpiresAt,
+			RefreshToken: refresh, RefreshExpiresAt: refreshRow.ExpiresAt,
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.(*ConnectionToken), nil
+}
+
+// RefreshOAuthToken is POST /oauth/v1/refresh-customer-token for partner e: with an active
+// refresh token and a device registered under it (the device it was issued for), it revokes
+// the customer's oauth tokens on every device and issues one for this device. The refresh
+// token itself stays active. A rotated refresh token is a reuse, as for ConnectionToken.
+func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r RefreshTokenRequest) (*RefreshedToken, error) {
+	refreshToken, deviceID, err := r.validate()
+	if err != nil {
+		return nil, err
+	}
+	if !IsSecretShape(refreshToken, "") {
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+		rt, err := activeRefreshToken(ctx, tx, e, refreshToken, now)
+		switch {
+		case err != nil:
+			return nil, err
+		case rt.DeviceID != deviceID:
+			// The refresh token is genuine and the partner's own: saying why helps it, and
+			// tells it nothing it could not know.
+			return nil, Errorf(EUNAUTHORIZED, "device_id:not_registered")
+		}
+		if _, err := tx.RevokeCustomerTokens(ctx, e.ID, rt.CustomerID, []TokenKind{TokenOAuth}, now, RevokeSuperseded); err != nil {
+			return nil, err
+		}
+		oauth, row := mintToken(e, rt.CustomerID, TokenOAuth, deviceID, now, e.OAuthTokenTTL)
+		if err := tx.InsertTokens(ctx, []Token{row}); err != nil {
+			return nil, err
+		}
+		return &RefreshedToken{CustomerID: rt.CustomerID, DeviceID: deviceID, OAuthToken: oauth, OAuthExpiresAt: row.ExpiresAt}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.(*RefreshedToken), nil
+}
+
+// RevokeToken is POST /oauth/v1/revoke for partner e (RFC 7009): it revokes an oauth or
+// refresh token of one of e's customers; revoking a refresh token also revokes the customer's
+// oauth tokens, which were all issued under it. A token that is unknown, another partner's,
+// a private key, or revoked already is no error: there is nothing left to revoke.
+func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string) error {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return Errorf(EINVALID, "token:required")
+	}
+	if !IsSecretShape(token, "") {
+		return nil
+	}
+	_, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+		t, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
+		if err != nil || t == nil || !t.RevokedAt.IsZero() {
+			return struct{}{}, err
+		}
+		if _, err := tx.RevokeToken(ctx, t.ID, now, RevokeRevoked); err != nil {
+			return nil, err
+		}
+		if t.Kind == TokenRefresh {
+			_, err = tx.RevokeCustomerTokens(ctx, e.ID, t.CustomerID, []TokenKind{TokenOAuth}, now, RevokeRevoked)
+		}
+		return struct{}{}, err
+	})
+	return err
+}
+
+// IntrospectToken is POST /oauth/v1/introspect for partner e (RFC 7662). Only an active oauth
+// or refresh token of one of e's customers is active; anything else reveals nothing.
+func (s *Service) IntrospectToken(ctx context.Context, e *Ecommerce, token string) (*Introspection, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, Errorf(EINVALID, "token:required")
+	}
+	if !IsSecretShape(token, "") {
+		return &Introspection{}, nil
+	}
+	var t *Token
+	err := s.store.Read(ctx, func(tx Tx) (err error) {
+		t, err = tx.TokenByHash(ctx, HashSecret(token))
+		return err
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		return &Introspection{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.EcommerceID != e.ID || t.Kind != TokenOAuth && t.Kind != TokenRefresh ||
+		!t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
+		return &Introspection{}, nil
+	}
+	return &Introspection{Active: true, Token: *t}, nil
+}
+
+// AuthenticateCustomer returns who an Authorization-customer oauth token speaks for: it must
+// be an active oauth token. Anything else is EUNAUTHORIZED.
+func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*CustomerAuth, error) {
+	if !IsSecretShape(token, "") {
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	var auth *CustomerAuth
+	err := s.store.Read(ctx, func(tx Tx) error {
+		t, err := tx.TokenByHash(ctx, HashSecret(token))
+		if err != nil {
+			return notFoundIsUnauthorized(err)
+		}
+		if t.Kind != TokenOAuth || !t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
+			return Errorf(EUNAUTHORIZED)
+		}
+		e, err := tx.Ecommerce(ctx, t.EcommerceID)
+		if err != nil {
+			return err
+		}
+		auth = &CustomerAuth{Ecommerce: e, CustomerID: t.CustomerID, DeviceID: t.DeviceID}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return auth, nil
+}
+
+// presentedToken finds the credential whose clear value is secret among partner e's
+// credentials of the given kinds, locks its customer, and reads it again under the lock, so
+// that what the caller decides on is current. It returns nil when there is no such
+// credential: unknown, another partner's, of another kind, or not matching.
+func presentedToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, kinds ...TokenKind) (*Token, error) {
+	hash := HashSecret(secret)
+	t, err := tx.TokenByHash(ctx, hash)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	kindOK := false
+	for _, k := range kinds {
+		kindOK = kindOK || t.Kind == k
+	}
+	if t.EcommerceID != e.ID || !kindOK || !SecretMatches(secret, t.Hash) {
+		return nil, nil
+	}
+	if err := tx.LockCustomer(ctx, e.ID, t.CustomerID); err != nil {
+		return nil, err
+	}
+	return tx.TokenByHash(ctx, hash)
+}
+
+// activeRefreshToken returns the active refresh token of partner e whose clear value is
+// secret, with its customer locked. An unknown, expired or revoked one is EUNAUTHORIZED; one
+// revoked by rotation is a reuse (see revokeForReuse).
+func activeRefreshToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, now time.Time) (*Token, error) {
+	rt, err := presentedToken(ctx, tx, e, secret, TokenRefresh)
+	switch {
+	case err != nil:
+		return nil, err
+	case rt == nil:
+		return nil, Errorf(EUNAUTHORIZED)
+	case rt.RevokeReason == RevokeRotated:
+		return nil, revokeForReuse(ctx, tx, e, rt, now)
+	case !rt.ActiveAt(now):
+		return nil, Errorf(EUNAUTHORIZED)
+	}
+	return rt, nil
+}
+
+// revokeForReuse answers the presentation of rotated refresh token rt: every refresh and
+// oauth token of its customer is revoked and a token.reuse_detected event recorded, and the
+// write is to commit that and answer 401. The private key stays, so that the partner can
+// connect the customer again.
+func revokeForReuse(ctx context.Context, tx Tx, e *Ecommerce, rt *Token, now time.Time) error {
+	ids, err := tx.RevokeCustomerTokens(ctx, e.ID, rt.CustomerID, []TokenKind{TokenRefresh, TokenOAuth}, now, RevokeReuseDetected)
+	if err != nil {
+		return err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	err = tx.InsertEvents(ctx, []Event{{
+		EcommerceID: e.ID, Type: EventTokenReuseDetected, SubjectID: strconv.FormatInt(rt.CustomerID, 10), CreatedAt: now,
+		Payload: mustJSON(map[string]any{"customer_id": rt.CustomerID, "token_id": rt.ID, "revoked_token_ids": ids}),
+	}})
+	if err != nil {
+		return err
+	}
+	// The revocation and the event are committed; the caller learns only that the credential
+	// is no good.
+	return &failAfterCommit{err: Errorf(EUNAUTHORIZED)}
+}
+
+// notFoundIsUnauthorized turns ENOTFOUND, which for a credential means unknown, into
+// EUNAUTHORIZED; other errors pass through.
+func notFoundIsUnauthorized(err error) error {
+	if ErrorCode(err) == ENOTFOUND {
+		return Errorf(EUNAUTHORIZED)
+	}
+	return err
+}
+
+// orUnauthorized is err, or EUNAUTHORIZED when err is nil.
+func orUnauthorized(err error) error {
+	if err != nil {
+		return err
+	}
+	return Errorf(EUNAUTHORIZED)
+}

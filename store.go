@@ -1,0 +1,62 @@
+package saldo
+
+import (
+	"context"
+	"errors"
+)
+
+// Store is a storage engine. PostgreSQL and SQLite implement it and pass one conformance
+// suite (package storetest).
+type Store interface {
+	// Update runs fn in a read-write transaction and commits when fn returns nil. It runs fn
+	// again when the engine reports a serialization failure or deadlock, so fn must have no
+	// effects outside the transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn's statements outside any transaction, each on its own: for lookups that need
+	// no snapshot shared by several statements, it saves the round trips of BEGIN and COMMIT.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the database can be reached.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is what a transaction can do. Methods that find nothing return an *Error with ENOTFOUND;
+// lookups of partner data take the partner's id, so one partner's rows are invisible to
+// another.
+type Tx interface {
+	InsertEcommerce(ctx context.Context, e *Ecommerce) error
+	Ecommerce(ctx context.Context, id int64) (*Ecommerce, error)
+	EcommerceByTokenHash(ctx context.Context, hash []byte) (*Ecommerce, error)
+	Ecommerces(ctx context.Context) ([]*Ecommerce, error)
+	SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error
+
+	// CustomerDuplicates returns the names of c's unique fields (email, mobile, rfc, curp)
+	// that another customer of c's partner already holds.
+	CustomerDuplicates(ctx context.Context, c *Customer) ([]string, error)
+	// InsertCustomer stores c and sets its ID. A unique index it would violate is reported
+	// as an error for which errors.Is(err, ErrDuplicate) holds.
+	InsertCustomer(ctx context.Context, c *Customer) error
+	Customer(ctx context.Context, ecommerceID, id int64) (*Customer, error)
+
+	InsertBalance(ctx context.Context, b *Balance) error
+	// Wallet returns the customer's wallet balance.
+	Wallet(ctx context.Context, ecommerceID, customerID int64) (*Balance, error)
+
+	InsertTokens(ctx context.Context, tokens []Token) error
+
+	InsertCompositeParent(ctx context.Context, p *CompositeParent) error
+	// CompositeParentOf returns the customer's parent, or ENOTFOUND when it has none.
+	CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*CompositeParent, error)
+
+	InsertEvents(ctx context.Context, events []Event) error
+
+	TokenTx
+	CompositeTx
+	IdempotencyTx
+}
+
+// ErrDuplicate marks a write refused by a unique index: a concurrent transaction committed
+// the same identifier after this one checked for it.
+var ErrDuplicate = errors.New("unique index violated")

@@ -1,0 +1,276 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"saldo"
+	"saldo/internal/gen"
+)
+
+// testIdempotency is the contract's §6 on an engine.
+func testIdempotency(t *testing.T, h Harness) {
+	t.Run("SameKeySameRequestReplays", func(t *testing.T) { testReplay(t, h) })
+	t.Run("SameKeyOtherRequestIsRefused", func(t *testing.T) { testKeyReuse(t, h) })
+	t.Run("KeysArePerPartner", func(t *testing.T) { testKeysPerPartner(t, h) })
+	t.Run("RefusalsAreKeptValidationFailuresAreNot", func(t *testing.T) { testStoredErrors(t, h) })
+	t.Run("KeyIsWrittenWithTheRows", func(t *testing.T) { testKeyAtomicity(t, h) })
+	t.Run("StoredResponsesAreSealed", func(t *testing.T) { testSealed(t, h) })
+	t.Run("KeysArePurgedAfter24Hours", func(t *testing.T) { testPurge(t, h) })
+	t.Run("ConcurrentRetriesCreateOneCustomer", func(t *testing.T) { testConcurrentRetries(t, h) })
+	t.Run("ACommittedRefusalIsKeptWithWhatItDid", func(t *testing.T) { testReuseUnderKey(t, h) })
+}
+
+// respondJSON stands in for the HTTP layer: it renders a create's outcome, tokens included.
+func respondJSON(result any, err error) saldo.Response {
+	if err != nil {
+		return saldo.Response{Status: 409, Body: []byte(fmt.Sprintf(`{"error":%q}`, saldo.ErrorCode(err)))}
+	}
+	out := result.(*saldo.CreatedCustomer)
+	body, _ := json.Marshal(map[string]any{"id": out.Customer.ID, "oauth_token": out.Tokens.OAuthToken, "private_key": out.Tokens.PrivateKey})
+	return saldo.Response{Status: 200, Body: body}
+}
+
+func idempotent(key, request string) context.Context {
+	return saldo.WithIdempotency(context.Background(), &saldo.Idempotency{
+		Key: key, Fingerprint: saldo.Fingerprint("POST", "/user/v1/account/create", "application/json", []byte(request)), Respond: respondJSON,
+	})
+}
+
+func replayed(t testing.TB, err error) saldo.Response {
+	t.Helper()
+	var r *saldo.Replayed
+	if !errors.As(err, &r) {
+		t.Fatalf("err = %v, want a replay", err)
+	}
+	return r.Response
+}
+
+func testReplay(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	req := gen.Customer("", 1)
+	first, err := f.Service.CreateCustomer(idempotent("k-1", "body 1"), e, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Service.CreateCustomer(idempotent("k-1", "body 1"), e, req)
+	r := replayed(t, err)
+	if want := respondJSON(first, nil); r.Status != 200 || string(r.Body) != string(want.Body) {
+		t.Errorf("replay = %d %s, want %d %s", r.Status, r.Body, want.Status, want.Body)
+	}
+	if n := len(h.Rows(t, f.Store, "customers")); n != 1 {
+		t.Errorf("%d customers after a replay, want 1", n)
+	}
+	if n := len(h.Rows(t, f.Store, "events")); n != 1 {
+		t.Errorf("%d events after a replay, want 1", n)
+	}
+}
+
+func testKeyReuse(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	if _, err := f.Service.CreateCustomer(idempotent("k", "body 1"), e, gen.Customer("", 1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Service.CreateCustomer(idempotent("k", "body 2"), e, gen.Customer("", 2))
+	wantCode(t, err, saldo.EIDEMPOTENCYREUSED, "idempotency_key:reused")
+	if n := len(h.Rows(t, f.Store, "customers")); n != 1 {
+		t.Errorf("%d customers, want 1", n)
+	}
+}
+
+func testKeysPerPartner(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
+	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	req := gen.Customer("", 1)
+	if _, err := f.Service.CreateCustomer(idempotent("shared", "body"), a, req); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Service.CreateCustomer(idempotent("shared", "body"), b, req)
+	if err != nil {
+		t.Fatalf("partner b with partner a's key: %v, want its own create", err)
+	}
+	if out.Customer.EcommerceID != b.ID {
+		t.Errorf("created for partner %d, want %d", out.Customer.EcommerceID, b.ID)
+	}
+}
+
+func testStoredErrors(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	taken := gen.Customer("", 1)
+	if _, err := f.Service.CreateCustomer(context.Background(), e, taken); err != nil {
+		t.Fatal(err)
+	}
+	// A duplicate is what the request decided: it is kept and replayed.
+	_, err := f.Service.CreateCustomer(idempotent("dup", "same email"), e, taken)
+	wantCode(t, err, saldo.ECONFLICT, "email:duplicate")
+	_, err = f.Service.CreateCustomer(idempotent("dup", "same email"), e, taken)
+	if r := replayed(t, err); r.Status != 409 {
+		t.Errorf("replayed status %d, want the stored 409", r.Status)
+	}
+
+	// A validation failure is not kept: the caller fixes the request and retries with the key.
+	bad := gen.Customer("", 2)
+	bad.Email = "not-an-email"
+	_, err = f.Service.CreateCustomer(idempotent("fix-me", "v1"), e, bad)
+	wantCode(t, err, saldo.EINVALID, "email:invalid")
+	if _, err := f.Service.CreateCustomer(idempotent("fix-me", "v1"), e, gen.Customer("", 2)); err != nil {
+		t.Errorf("the fixed request with the same key: %v", err)
+	}
+}
+
+func testKeyAtomicity(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	// A failure before the key is written leaves no key without rows; a failure writing the
+	// key, or at commit after it, leaves no rows without their key.
+	for _, step := range []string{"events", "key", "commit"} {
+		faulty := saldo.NewService(&faultStore{Store: f.Store, step: step}, f.Clock)
+		if _, err := faulty.CreateCustomer(idempotent("crash", "body"), e, gen.Customer("", 1)); !errors.Is(err, errInjected) {
+			t.Fatalf("fault %s: err = %v, want the injected fault", step, err)
+		}
+		for _, table := range Tables {
+			if n := len(h.Rows(t, f.Store, table)); n != 0 {
+				t.Errorf("fault %s: %s keeps %d rows", step, table, n)
+			}
+		}
+	}
+	if _, err := f.Service.CreateCustomer(idempotent("crash", "body"), e, gen.Customer("", 1)); err != nil {
+		t.Fatalf("the retry after the faults: %v", err)
+	}
+	if k, c := len(h.Rows(t, f.Store, "idempotency_keys")), len(h.Rows(t, f.Store, "customers")); k != 1 || c != 1 {
+		t.Errorf("%d keys and %d customers, want 1 and 1", k, c)
+	}
+}
+
+func testSealed(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	out, err := f.Service.CreateCustomer(idempotent("sealed", "body"), e, gen.Customer("", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := dumpRows(h.Rows(t, f.Store, "idempotency_keys"))
+	for _, secret := range []string{out.Tokens.OAuthToken, out.Tokens.PrivateKey, `"oauth_token"`} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("idempotency_keys holds %q in clear", secret)
+		}
+	}
+	// Another process with another secret key cannot read it, and says so rather than redoing the write.
+	other := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey([32]byte{1}))
+	_, err = other.CreateCustomer(idempotent("sealed", "body"), e, gen.Customer("", 1))
+	wantCode(t, err, saldo.EINTERNAL, "")
+}
+
+func testPurge(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	if _, err := f.Service.CreateCustomer(idempotent("old", "body"), e, gen.Customer("", 1)); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(saldo.IdempotencyKeyTTL)
+	if n, err := f.Service.PurgeIdempotencyKeys(ctx); err != nil || n != 0 {
+		t.Errorf("purge at exactly 24 hours removed %d (%v), want 0", n, err)
+	}
+	f.Clock.Advance(time.Second)
+	if n, err := f.Service.PurgeIdempotencyKeys(ctx); err != nil || n != 1 {
+		t.Errorf("purge after 24 hours removed %d (%v), want 1", n, err)
+	}
+	if n := len(h.Rows(t, f.Store, "idempotency_keys")); n != 0 {
+		t.Errorf("%d keys remain", n)
+	}
+}
+
+// testConcurrentRetries sends 16 identical requests with one key at once, half to each of two
+// services on one database (two replicas sharing a secret key, whose in-process registries do
+// not see each other): one customer is created, and every other answer is its replay or
+// "in flight".
+func testConcurrentRetries(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	req := gen.Customer("", 1)
+	key := [32]byte{7}
+	replicas := []*saldo.Service{saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(key)), saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(key))}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		created int
+		outcome []string
+		start   = make(chan struct{})
+	)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := replicas[i%2].CreateCustomer(idempotent("burst", "body"), e, req)
+			var r *saldo.Replayed
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				created++
+			case errors.As(err, &r) && r.Response.Status == 200:
+				outcome = append(outcome, "replay")
+			case saldo.ErrorCode(err) == saldo.ECONFLICT && slices.Contains(saldo.ErrorHints(err), "idempotency_key:in_flight"):
+				outcome = append(outcome, "in_flight")
+			default:
+				outcome = append(outcome, fmt.Sprintf("unexpected %v", err))
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, o := range outcome {
+		if strings.HasPrefix(o, "unexpected") {
+			t.Error(o)
+		}
+	}
+	if n := len(h.Rows(t, f.Store, "customers")); created != 1 || n != 1 {
+		t.Errorf("%d creates succeeded and %d customers exist, want 1 and 1", created, n)
+	}
+}
+
+// testReuseUnderKey presents a rotated refresh token under a key: the reuse is detected once
+// (its revocations and event committed, the answer 401), and a retry with the key replays the
+// 401 without detecting it again.
+func testReuseUnderKey(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	created, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := saldo.ConnectionTokenRequest{RefreshToken: created.Tokens.RefreshToken, DeviceID: "phone"}
+	if _, err := f.Service.ConnectionToken(context.Background(), e, rotated); err != nil {
+		t.Fatal(err)
+	}
+	withKey := func() context.Context {
+		return saldo.WithIdempotency(context.Background(), &saldo.Idempotency{
+			Key: "reuse", Fingerprint: saldo.Fingerprint("POST", "/oauth/v1/get-customer-connection-token", "application/json", []byte("rotated")),
+			Respond: func(_ any, err error) saldo.Response {
+				return saldo.Response{Status: 401, Body: []byte(saldo.ErrorCode(err))}
+			},
+		})
+	}
+	_, err = f.Service.ConnectionToken(withKey(), e, rotated)
+	wantCode(t, err, saldo.EUNAUTHORIZED, "")
+	_, err = f.Service.ConnectionToken(withKey(), e, rotated)
+	if r := replayed(t, err); r.Status != 401 || string(r.Body) != string(saldo.EUNAUTHORIZED) {
+		t.Errorf("replay = %d %s, want the stored 401", r.Status, r.Body)
+	}
+	if n := countEvents(t, h, f.Store, saldo.EventTokenReuseDetected); n != 1 {
+		t.Errorf("%d reuse events, want 1", n)
+	}
+}

@@ -1,0 +1,481 @@
+// Package storetest is the conformance suite every storage engine passes. It drives the
+// service over a real engine; the only fake is a wrapper that injects a fault at a chosen step.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"saldo"
+	"saldo/internal/gen"
+)
+
+// Harness is what an engine gives the suite.
+type Harness struct {
+	// Open returns a migrated store on an empty database of its own, closed when tb ends.
+	Open func(tb testing.TB) saldo.Store
+	// Rows returns every row of table as raw column values, read outside the service.
+	Rows func(tb testing.TB, s saldo.Store, table string) [][]any
+	// Exec runs a statement outside the service, to set up states no route reaches yet.
+	Exec func(tb testing.TB, s saldo.Store, sql string, args ...any)
+}
+
+// Tables holds every table a customer create writes to.
+var Tables = []string{"customers", "balances", "customer_tokens", "composite_parents", "events", "idempotency_keys"}
+
+// Run runs the suite.
+func Run(t *testing.T, h Harness) {
+	t.Run("Ecommerces", func(t *testing.T) { testEcommerces(t, h) })
+	t.Run("CreateCustomerWritesEveryRow", func(t *testing.T) { testCreateWritesEveryRow(t, h) })
+	t.Run("CreateCustomerWithoutCompositeBalances", func(t *testing.T) { testCreateWithoutComposite(t, h) })
+	t.Run("SecretsAreStoredAsHashesOnly", func(t *testing.T) { testSecretsHashed(t, h) })
+	t.Run("DuplicatesNameEveryTakenField", func(t *testing.T) { testDuplicates(t, h) })
+	t.Run("UniquenessIsPerPartner", func(t *testing.T) { testUniquenessPerPartner(t, h) })
+	t.Run("ConcurrentCreatesWithOneEmailHaveOneWinner", func(t *testing.T) { testConcurrentSameEmail(t, h) })
+	t.Run("FailureAtEachStepLeavesNoTrace", func(t *testing.T) { testFaultAtEachStep(t, h) })
+	t.Run("OtherPartnersCustomerIsNotFound", func(t *testing.T) { testCrossTenant(t, h) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, h) })
+	t.Run("Composite", func(t *testing.T) { testComposite(t, h) })
+	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
+}
+
+// Fixture is a service over a fresh store with a clock the test controls.
+type Fixture struct {
+	Store   saldo.Store
+	Service *saldo.Service
+	Clock   *saldo.ManualClock
+}
+
+// Now is the instant every fixture's clock starts at: 10:26 in Mexico City.
+var Now = time.Date(2026, 11, 24, 16, 26, 49, 0, time.UTC)
+
+// NewFixture opens a store through h.
+func NewFixture(tb testing.TB, h Harness) *Fixture {
+	tb.Helper()
+	s := h.Open(tb)
+	clock := saldo.NewManualClock(Now)
+	return &Fixture{Store: s, Service: saldo.NewService(s, clock), Clock: clock}
+}
+
+// Partner registers a partner with settings n (a name is filled in when empty).
+func (f *Fixture) Partner(tb testing.TB, n saldo.NewEcommerce) *saldo.Ecommerce {
+	tb.Helper()
+	if n.Name == "" {
+		n.Name = "partner"
+	}
+	e, _, err := f.Service.CreateEcommerce(context.Background(), n)
+	if err != nil {
+		tb.Fatalf("CreateEcommerce: %v", err)
+	}
+	return e
+}
+
+func composite(req saldo.CreateCustomerRequest, creditLine string) saldo.CreateCustomerRequest {
+	req.CompositeCreditLine = creditLine
+	return req
+}
+
+func testEcommerces(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e, token, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true, StrictRFC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !saldo.IsSecretShape(token, saldo.EcommerceTokenPrefix) {
+		t.Errorf("token %q is not ek_ + 64 hex", token)
+	}
+	got, err := f.Service.AuthenticateEcommerce(ctx, token)
+	if err != nil {
+		t.Fatalf("authenticate with the new token: %v", err)
+	}
+	if got.ID != e.ID || got.Name != "tienda" || !got.CompositeBalances || !got.StrictRFC ||
+		got.MaxCreditLine != saldo.DefaultMaxCreditLine || got.OAuthTokenTTL != time.Hour ||
+		got.RefreshTokenTTL != 90*24*time.Hour || got.PaymentDueDays != 10 || got.MaxKYCLevel != 3 {
+		t.Errorf("stored partner = %+v", got)
+	}
+	if !got.CreatedAt.Equal(Now) {
+		t.Errorf("created_at = %v, want %v", got.CreatedAt, Now)
+	}
+
+	rotated, err := f.Service.RotateEcommerceToken(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.AuthenticateEcommerce(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+		t.Errorf("old token after rotation: err = %v, want unauthorized", err)
+	}
+	if _, err := f.Service.AuthenticateEcommerce(ctx, rotated); err != nil {
+		t.Errorf("rotated token: %v", err)
+	}
+	if _, err := f.Service.RotateEcommerceToken(ctx, e.ID+1000); saldo.ErrorCode(err) != saldo.ENOTFOUND {
+		t.Errorf("rotate an unknown partner: err = %v, want not found", err)
+	}
+	if _, err := f.Service.AuthenticateEcommerce(ctx, saldo.NewSecret(saldo.EcommerceTokenPrefix)); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+		t.Errorf("unknown token: err = %v, want unauthorized", err)
+	}
+
+	f.Partner(t, saldo.NewEcommerce{Name: "otra"})
+	list, err := f.Service.Ecommerces(ctx)
+	if err != nil || len(list) != 2 || list[0].Name != "tienda" || list[1].Name != "otra" {
+		t.Errorf("Ecommerces() = %v, %v; want tienda and otra in order", list, err)
+	}
+}
+
+func testCreateWritesEveryRow(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true, BillingDay: 5})
+	req := composite(gen.Level3(gen.Customer("", 1)), "10000000")
+	req.Password = "correct horse battery"
+	req.DeviceID = "phone-1"
+
+	out, err := f.Service.CreateCustomer(ctx, e, req)
+	if err != nil {
+		t.Fatalf("CreateCustomer: %v", err)
+	}
+	c := out.Customer
+	if c.ID == 0 || c.EcommerceID != e.ID || c.AccountLevel != 3 || c.AccountStatus != 1 {
+		t.Errorf("customer = id %d ecommerce %d level %d status %d", c.ID, c.EcommerceID, c.AccountLevel, c.AccountStatus)
+	}
+	if out.Wallet.ID == 0 || out.Wallet.Kind != saldo.BalanceWallet || out.Wallet.Amount != 0 || out.Wallet.Status != 1 {
+		t.Errorf("wallet = %+v", out.Wallet)
+	}
+	p := out.Parent
+	if p == nil {
+		t.Fatal("no composite parent for a partner with composite balances")
+	}
+	if len(p.ID) != 32 || p.CreditLine != 10000000 || p.BalanceID == 0 || p.BalanceID == out.Wallet.ID || p.BillingDay != 5 {
+		t.Errorf("parent = %+v", p)
+	}
+	if out.Tokens.DeviceID != "phone-1" || !out.Tokens.OAuthExpiresAt.Equal(Now.Add(time.Hour)) ||
+		!out.Tokens.RefreshExpiresAt.Equal(Now.Add(90*24*time.Hour)) {
+		t.Errorf("tokens = device %q, expiries %v %v", out.Tokens.DeviceID, out.Tokens.OAuthExpiresAt, out.Tokens.RefreshExpiresAt)
+	}
+
+	profile, err := f.Service.Customer(ctx, e, c.ID)
+	if err != nil {
+		t.Fatalf("Customer: %v", err)
+	}
+	stored := profile.Customer
+	if !stored.CreatedAt.Equal(Now) {
+		t.Errorf("created_at = %v, want %v", stored.CreatedAt, Now)
+	}
+	stored.CreatedAt, c.CreatedAt = time.Time{}, time.Time{}
+	if stored != c {
+		t.Errorf("read back customer differs:\n got %+v\nwant %+v", stored, c)
+	}
+	if !strings.HasPrefix(stored.PasswordHash, "$argon2id$") || strings.Contains(stored.PasswordHash, req.Password) {
+		t.Errorf("password stored as %q, want an argon2id hash", stored.PasswordHash)
+	}
+	if profile.Wallet.ID != out.Wallet.ID || profile.Parent == nil || profile.Parent.ID != p.ID || profile.Parent.CreditLine != p.CreditLine {
+		t.Errorf("profile wallet %d parent %+v, want wallet %d parent %s", profile.Wallet.ID, profile.Parent, out.Wallet.ID, p.ID)
+	}
+
+	want := map[string]int{"customers": 1, "balances": 2, "customer_tokens": 3, "composite_parents": 1, "events": 2}
+	for table, n := range want {
+		if got := len(h.Rows(t, f.Store, table)); got != n {
+			t.Errorf("%s has %d rows, want %d", table, got, n)
+		}
+	}
+	events := fmt.Sprint(h.Rows(t, f.Store, "events"))
+	for _, typ := range []string{saldo.EventCustomerCreated, saldo.EventCompositeParentCreated} {
+		if !strings.Contains(events, typ) {
+			t.Errorf("no %s event in %s", typ, events)
+		}
+	}
+	for _, personal := range []string{req.Email, req.Mobile, req.RFC, req.CURP} {
+		if strings.Contains(events, personal) {
+			t.Errorf("events hold personal data %q", personal)
+		}
+	}
+}
+
+func testCreateWithoutComposite(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	out, err := f.Service.CreateCustomer(ctx, e, gen.Customer("", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Parent != nil || out.Customer.AccountLevel != 1 {
+		t.Errorf("parent = %v, level = %d; want no parent, level 1", out.Parent, out.Customer.AccountLevel)
+	}
+	if got := len(h.Rows(t, f.Store, "composite_parents")); got != 0 {
+		t.Errorf("composite_parents has %d rows, want 0", got)
+	}
+	profile, err := f.Service.Customer(ctx, e, out.Customer.ID)
+	if err != nil || profile.Parent != nil {
+		t.Errorf("profile parent = %v, err %v; want none", profile, err)
+	}
+}
+
+func testSecretsHashed(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e, partnerToken, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "p", CompositeBalances: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := composite(gen.Customer("", 7), "0")
+	req.Password = "s3cret-passw0rd"
+	out, err := f.Service.CreateCustomer(ctx, e, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{partnerToken, out.Tokens.OAuthToken, out.Tokens.RefreshToken, out.Tokens.PrivateKey, req.Password}
+	for _, table := range append([]string{"ecommerces"}, Tables...) {
+		dump := dumpRows(h.Rows(t, f.Store, table))
+		for _, s := range secrets {
+			if strings.Contains(dump, s) || strings.Contains(dump, strings.TrimPrefix(s, saldo.PrivateKeyPrefix)) {
+				t.Errorf("table %s holds a secret in clear", table)
+			}
+		}
+	}
+}
+
+// dumpRows renders raw values as text, byte slices both raw and as hex, so a secret stored
+// in either form is found.
+func dumpRows(rows [][]any) string {
+	var b strings.Builder
+	for _, r := range rows {
+		for _, v := range r {
+			if bs, ok := v.([]byte); ok {
+				fmt.Fprintf(&b, "%s|%x|", bs, bs)
+				continue
+			}
+			fmt.Fprintf(&b, "%v|", v)
+		}
+	}
+	return b.String()
+}
+
+func testDuplicates(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	first := gen.Customer("", 1)
+	if _, err := f.Service.CreateCustomer(ctx, e, first); err != nil {
+		t.Fatal(err)
+	}
+	other := gen.Customer("", 2)
+	tests := []struct {
+		name  string
+		req   saldo.CreateCustomerRequest
+		hints []string
+	}{
+		{"every identifier taken", first, []string{"email:duplicate", "mobile:duplicate", "rfc:duplicate", "curp:duplicate"}},
+		{"email differs only in case", with(other, func(r *saldo.CreateCustomerRequest) { r.Email = strings.ToUpper(first.Email) }), []string{"email:duplicate"}},
+		{"mobile alone", with(other, func(r *saldo.CreateCustomerRequest) { r.Mobile = first.Mobile }), []string{"mobile:duplicate"}},
+		{"rfc alone", with(other, func(r *saldo.CreateCustomerRequest) { r.RFC = first.RFC }), []string{"rfc:duplicate"}},
+		{"curp alone", with(other, func(r *saldo.CreateCustomerRequest) { r.CURP = first.CURP }), []string{"curp:duplicate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.Service.CreateCustomer(ctx, e, tt.req)
+			if saldo.ErrorCode(err) != saldo.ECONFLICT {
+				t.Fatalf("err = %v, want conflict", err)
+			}
+			got := saldo.ErrorHints(err)
+			slices.Sort(got)
+			want := slices.Clone(tt.hints)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("hints = %v, want %v", got, want)
+			}
+		})
+	}
+	t.Run("same mobile under another country code", func(t *testing.T) {
+		r := with(other, func(r *saldo.CreateCustomerRequest) { r.Mobile, r.MobileCountryCode = first.Mobile, "+1" })
+		if _, err := f.Service.CreateCustomer(ctx, e, r); err != nil {
+			t.Errorf("err = %v, want success", err)
+		}
+	})
+	t.Run("generic RFCs are shared", func(t *testing.T) {
+		for i, rfc := range []string{"XAXX010101000", "XAXX010101000", "XEXX010101000"} {
+			r := gen.Customer("generic", uint64(100+i))
+			r.RFC = rfc
+			if _, err := f.Service.CreateCustomer(ctx, e, r); err != nil {
+				t.Errorf("customer %d with %s: %v", i, rfc, err)
+			}
+		}
+	})
+}
+
+func with(r saldo.CreateCustomerRequest, change func(*saldo.CreateCustomerRequest)) saldo.CreateCustomerRequest {
+	change(&r)
+	return r
+}
+
+func testUniquenessPerPartner(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
+	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	req := gen.Customer("", 1)
+	if _, err := f.Service.CreateCustomer(ctx, a, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.CreateCustomer(ctx, b, req); err != nil {
+		t.Errorf("the same person at a second partner: %v", err)
+	}
+}
+
+func testConcurrentSameEmail(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	const n = 12
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		wins      int
+		conflicts int
+		others    []error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Every other identifier differs: only the email collides.
+			req := gen.Customer("", uint64(1000+i))
+			req.Email = "same@example.com"
+			_, err := f.Service.CreateCustomer(ctx, e, req)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case saldo.ErrorCode(err) == saldo.ECONFLICT && slices.Contains(saldo.ErrorHints(err), "email:duplicate"):
+				conflicts++
+			default:
+				others = append(others, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || conflicts != n-1 || len(others) > 0 {
+		t.Errorf("%d created, %d conflicts naming the email, other errors %v; want 1 and %d", wins, conflicts, others, n-1)
+	}
+	if got := len(h.Rows(t, f.Store, "customers")); got != 1 {
+		t.Errorf("customers has %d rows, want 1", got)
+	}
+}
+
+// errInjected is the failure the fault store injects.
+var errInjected = errors.New("injected fault")
+
+// faultStore fails a create after the step it names, once that step's rows are written, or at
+// commit, after every row is written.
+type faultStore struct {
+	saldo.Store
+	step string
+}
+
+func (s *faultStore) Update(ctx context.Context, fn func(saldo.Tx) error) error {
+	return s.Store.Update(ctx, func(tx saldo.Tx) error {
+		if err := fn(&faultTx{Tx: tx, step: s.step}); err != nil {
+			return err
+		}
+		if s.step == "commit" {
+			return errInjected
+		}
+		return nil
+	})
+}
+
+type faultTx struct {
+	saldo.Tx
+	step string
+}
+
+func (t *faultTx) after(step string, err error) error {
+	if err == nil && t.step == step {
+		return errInjected
+	}
+	return err
+}
+
+func (t *faultTx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
+	return t.after("customer", t.Tx.InsertCustomer(ctx, c))
+}
+
+// balanceSteps names the fault steps of the balances a write inserts.
+var balanceSteps = map[saldo.BalanceKind]string{
+	saldo.BalanceWallet:          "wallet",
+	saldo.BalanceCompositeParent: "parent balance",
+	saldo.BalanceCompositeChild:  "child balance",
+}
+
+func (t *faultTx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
+	return t.after(balanceSteps[b.Kind], t.Tx.InsertBalance(ctx, b))
+}
+
+func (t *faultTx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
+	return t.after("tokens", t.Tx.InsertTokens(ctx, tokens))
+}
+
+func (t *faultTx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
+	return t.after("parent", t.Tx.InsertCompositeParent(ctx, p))
+}
+
+func (t *faultTx) InsertEvents(ctx context.Context, events []saldo.Event) error {
+	return t.after("events", t.Tx.InsertEvents(ctx, events))
+}
+
+func (t *faultTx) InsertIdempotencyRecord(ctx context.Context, rec *saldo.IdempotencyRecord) error {
+	return t.after("key", t.Tx.InsertIdempotencyRecord(ctx, rec))
+}
+
+func testFaultAtEachStep(t *testing.T, h Harness) {
+	ctx := context.Background()
+	steps := []string{"customer", "wallet", "tokens", "parent balance", "parent", "events", "commit"}
+	for i, step := range steps {
+		t.Run("after "+step, func(t *testing.T) {
+			f := NewFixture(t, h)
+			e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true})
+			req := composite(gen.Customer("", uint64(i)), "5000")
+
+			faulty := saldo.NewService(&faultStore{Store: f.Store, step: step}, f.Clock)
+			if _, err := faulty.CreateCustomer(ctx, e, req); !errors.Is(err, errInjected) {
+				t.Fatalf("err = %v, want the injected fault", err)
+			}
+			for _, table := range Tables {
+				if rows := h.Rows(t, f.Store, table); len(rows) != 0 {
+					t.Errorf("%s keeps %d rows of the failed create", table, len(rows))
+				}
+			}
+			out, err := f.Service.CreateCustomer(ctx, e, req)
+			if err != nil {
+				t.Fatalf("the same request after the fault: %v", err)
+			}
+			if out.Parent == nil {
+				t.Error("the retried create has no parent")
+			}
+		})
+	}
+}
+
+func testCrossTenant(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	a := f.Partner(t, saldo.NewEcommerce{Name: "a", CompositeBalances: true})
+	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	out, err := f.Service.CreateCustomer(ctx, a, composite(gen.Customer("", 1), "100"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.Customer(ctx, b, out.Customer.ID); saldo.ErrorCode(err) != saldo.ENOTFOUND {
+		t.Errorf("partner b reading a's customer: err = %v, want not found", err)
+	}
+	if _, err := f.Service.Customer(ctx, a, out.Customer.ID+1); saldo.ErrorCode(err) != saldo.ENOTFOUND {
+		t.Errorf("unknown id: err = %v, want not found", err)
+	}
+}
