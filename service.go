@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"strconv"
 	"time"
@@ -159,14 +160,18 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCust
 		v.customer.PasswordHash = HashPassword(v.password)
 		<-s.passwordHashes
 	}
-	attempts := 0
+	// The first attempt inserts without looking: the unique indexes refuse a duplicate. Only a
+	// run after such a refusal looks first, to name every taken field. So a create reads
+	// nothing that concurrent creates write, which at SERIALIZABLE would make them abort each
+	// other; a run again after a serialization failure does not look either, or every retry
+	// would read the pages that concurrent creates insert into and be aborted again.
+	refused := false
 	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
-		// The first attempt inserts without looking: the unique indexes refuse a duplicate. Only
-		// a run after a refusal (or a serialization retry) looks first, to name every taken
-		// field. So the common case reads nothing that concurrent creates write, which at
-		// SERIALIZABLE would make them abort each other.
-		attempts++
-		return createCustomer(ctx, tx, e, v, now, attempts > 1)
+		out, err := createCustomer(ctx, tx, e, v, now, refused)
+		if errors.Is(err, ErrDuplicate) {
+			refused = true
+		}
+		return out, err
 	})
 	if err != nil {
 		return nil, err

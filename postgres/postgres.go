@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,8 @@ const maxAttempts = 10
 
 // Store is a saldo.Store on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
 }
 
 var _ saldo.Store = (*Store)(nil)
@@ -140,6 +142,10 @@ func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
 }
 
+// Retries returns how many times a transaction has been run again after a serialization
+// failure or deadlock.
+func (s *Store) Retries() int64 { return s.retries.Load() }
+
 // Read runs fn's statements on pooled connections, outside any transaction.
 func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
 	return fn(sqlstore.New(pgConn{s.pool}, &dialect))
@@ -160,6 +166,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(saldo.Tx) e
 		if !errors.Is(err, saldo.ErrRetry) {
 			return err
 		}
+		s.retries.Add(1)
 		if attempt == maxAttempts {
 			return saldo.WrapError(saldo.EUNAVAILABLE, err, "postgres: gave up after %d attempts", attempt)
 		}

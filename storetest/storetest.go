@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("DuplicatesNameEveryTakenField", func(t *testing.T) { testDuplicates(t, h) })
 	t.Run("UniquenessIsPerPartner", func(t *testing.T) { testUniquenessPerPartner(t, h) })
 	t.Run("ConcurrentCreatesWithOneEmailHaveOneWinner", func(t *testing.T) { testConcurrentSameEmail(t, h) })
+	t.Run("ConcurrentCreatesOfDistinctCustomersAllSucceed", func(t *testing.T) { testConcurrentDistinctCreates(t, h) })
 	t.Run("FailureAtEachStepLeavesNoTrace", func(t *testing.T) { testFaultAtEachStep(t, h) })
 	t.Run("OtherPartnersCustomerIsNotFound", func(t *testing.T) { testCrossTenant(t, h) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h) })
@@ -366,6 +367,44 @@ func testConcurrentSameEmail(t *testing.T, h Harness) {
 	}
 	if got := len(h.Rows(t, f.Store, "customers")); got != 1 {
 		t.Errorf("customers has %d rows, want 1", got)
+	}
+}
+
+// Creates of different customers have nothing to wait for or refuse, so concurrent ones all
+// succeed, at any isolation: at SERIALIZABLE none may run out of retries by reading what the
+// others write.
+func testConcurrentDistinctCreates(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true})
+	const workers, each = 8, 50
+	errs := make(chan error, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := f.Service.CreateCustomer(ctx, e, composite(gen.Customer("", uint64(5000+w*each+i)), "100000"))
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed++; failed <= 3 {
+			t.Errorf("create failed: %v", err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent creates of distinct customers failed, want 0", failed, workers*each)
+	}
+	for table, want := range map[string]int{"customers": workers * each, "composite_parents": workers * each, "balances": 2 * workers * each} {
+		if got := len(h.Rows(t, f.Store, table)); got != want {
+			t.Errorf("%s has %d rows after %d creates, want %d", table, got, workers*each, want)
+		}
 	}
 }
 

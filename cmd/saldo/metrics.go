@@ -38,6 +38,8 @@ func newRegistry(store saldo.Store) *prometheus.Registry {
 				func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }),
 			counter("saldo_db_acquire_wait_seconds_total", "Time spent taking connections from the pool.",
 				func() float64 { return pool.Stat().AcquireDuration().Seconds() }),
+			counter("saldo_db_transaction_retries_total", "Transactions run again after a serialization failure or deadlock.",
+				func() float64 { return float64(s.Retries()) }),
 		)
 	case *sqlite.Store:
 		write, read := s.Stats()

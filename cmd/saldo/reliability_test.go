@@ -477,7 +477,7 @@ func TestSIGKILLMidLoadLosesNothingAcknowledged(t *testing.T) {
 					refused++ // sent after the kill: never reached a server
 				}
 				if a.err == nil && a.status != http.StatusOK {
-					t.Errorf("round %d: create %d answered %d (code %d) while the server was up", round, a.seq, a.status, a.code)
+					t.Errorf("round %d: create %d answered %d (code %d) while the server was up; server log:\n%s", round, a.seq, a.status, a.code, c.stderr)
 				}
 				attempts = append(attempts, a)
 			}
