@@ -110,7 +110,7 @@ func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild) (*C
 	if !validParentID(n.ParentID) {
 		return nil, Errorf(ENOTFOUND, "parent_id:not_found")
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
 		p, err := tx.CompositeParent(ctx, e.ID, n.ParentID)
 		if err != nil {
 			return nil, err
@@ -159,7 +159,7 @@ func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, child
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
 		// The child is locked first and the parent second, in every transaction that takes
 		// both, so concurrent updates cannot deadlock.
 		c, err := tx.CompositeChild(ctx, e.ID, childID, true)

@@ -160,7 +160,10 @@ const writeAttempts = 3
 // a key already used for the same request replays its response (*Replayed), for another
 // request it is EIDEMPOTENCYREUSED, and the first use stores the response in fn's
 // transaction.
-func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now time.Time) (any, error)) (any, error) {
+//
+// refused tells fn that an earlier run of this write was refused by a unique index
+// (ErrDuplicate): a concurrent transaction committed a row this one would have duplicated.
+func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now time.Time, refused bool) (any, error)) (any, error) {
 	idem := idempotencyFrom(ctx)
 	if idem != nil {
 		release, ok := s.inFlight.claim(e.ID, idem.Key)
@@ -169,6 +172,7 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 		}
 		defer release()
 	}
+	refused := false
 	for attempt := 1; ; attempt++ {
 		var (
 			result  any
@@ -183,7 +187,7 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 					return err
 				}
 			}
-			r, err := fn(tx, now)
+			r, err := fn(tx, now, refused)
 			var fail *failAfterCommit
 			switch {
 			case errors.As(err, &fail):
@@ -202,6 +206,7 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 			return nil
 		})
 		if errors.Is(err, ErrDuplicate) && attempt < writeAttempts {
+			refused = true
 			continue
 		}
 		if err == nil && failure != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"runtime"
 	"strconv"
 	"time"
@@ -160,18 +159,13 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCust
 		v.customer.PasswordHash = HashPassword(v.password)
 		<-s.passwordHashes
 	}
-	// The first attempt inserts without looking: the unique indexes refuse a duplicate. Only a
+	// The first run inserts without looking: the unique indexes refuse a duplicate. Only a
 	// run after such a refusal looks first, to name every taken field. So a create reads
 	// nothing that concurrent creates write, which at SERIALIZABLE would make them abort each
 	// other; a run again after a serialization failure does not look either, or every retry
 	// would read the pages that concurrent creates insert into and be aborted again.
-	refused := false
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
-		out, err := createCustomer(ctx, tx, e, v, now, refused)
-		if errors.Is(err, ErrDuplicate) {
-			refused = true
-		}
-		return out, err
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time, refused bool) (any, error) {
+		return createCustomer(ctx, tx, e, v, now, refused)
 	})
 	if err != nil {
 		return nil, err
@@ -185,6 +179,13 @@ func createCustomer(ctx context.Context, tx Tx, e *Ecommerce, v validatedCreate,
 	c.EcommerceID = e.ID
 	c.CreatedAt = now
 
+	balances := 1
+	if e.CompositeBalances {
+		balances = 2
+	}
+	if err := tx.Reserve(ctx, 1, balances); err != nil {
+		return nil, err
+	}
 	if checkDuplicates {
 		taken, err := tx.CustomerDuplicates(ctx, c)
 		if err != nil {

@@ -137,7 +137,7 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r Connectio
 		v.refreshToken == "" && !IsSecretShape(v.privateKey, PrivateKeyPrefix) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
 		customerID := v.customerID
 		if v.refreshToken != "" {
 			rt, err := activeRefreshToken(ctx, tx, e, v.refreshToken, now)
@@ -197,7 +197,7 @@ func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r Refresh
 	if !IsSecretShape(refreshToken, "") {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
 		rt, err := activeRefreshToken(ctx, tx, e, refreshToken, now)
 		switch {
 		case err != nil:
@@ -234,7 +234,7 @@ func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string) e
 	if !IsSecretShape(token, "") {
 		return nil
 	}
-	_, err := s.update(ctx, e, func(tx Tx, now time.Time) (any, error) {
+	_, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
 		t, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
 		if err != nil || t == nil || !t.RevokedAt.IsZero() {
 			return struct{}{}, err

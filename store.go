@@ -25,7 +25,16 @@ type Store interface {
 // Tx is what a transaction can do. Methods that find nothing return an *Error with ENOTFOUND;
 // lookups of partner data take the partner's id, so one partner's rows are invisible to
 // another.
+//
+// An engine may hold back inserts, whose results nothing waits for, and send them with the
+// next statement that reads or with the commit: such an insert's error (a unique index it
+// violates, say) is then the error of that read or of Update.
 type Tx interface {
+	// Reserve takes up front the ids of the customers and balances the transaction is about
+	// to insert, so that an engine that can assign ids itself sets them on those rows as they
+	// are inserted and need not wait for each insert. An engine that cannot ignores it.
+	Reserve(ctx context.Context, customers, balances int) error
+
 	InsertEcommerce(ctx context.Context, e *Ecommerce) error
 	Ecommerce(ctx context.Context, id int64) (*Ecommerce, error)
 	EcommerceByTokenHash(ctx context.Context, hash []byte) (*Ecommerce, error)

@@ -42,6 +42,8 @@ type Options struct {
 	MaxConns int32
 	// RuntimeParams are set on every connection (search_path, default_transaction_isolation…).
 	RuntimeParams map[string]string
+	// Tracer, when set, sees every statement and batch sent (pgx.BatchTracer too, if it is one).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database at url (postgres://…). It does not migrate.
@@ -52,6 +54,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	for k, v := range opts.RuntimeParams {
 		cfg.ConnConfig.RuntimeParams[k] = v
@@ -134,12 +139,12 @@ func lockMigrations(ctx context.Context, tx pgx.Tx) error {
 // Update runs fn in a read-write transaction, running it again after a serialization
 // failure or deadlock, so it also works at SERIALIZABLE isolation.
 func (s *Store) Update(ctx context.Context, fn func(saldo.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{}, fn)
+	return s.run(ctx, "BEGIN", fn)
 }
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+	return s.run(ctx, "BEGIN READ ONLY", fn)
 }
 
 // Retries returns how many times a transaction has been run again after a serialization
@@ -151,18 +156,11 @@ func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
 	return fn(sqlstore.New(pgConn{s.pool}, &dialect))
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(saldo.Tx) error) error {
+// run runs fn in a transaction begun by begin (at the session's default isolation), again
+// after a serialization failure or deadlock.
+func (s *Store) run(ctx context.Context, begin string, fn func(saldo.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		// fn's errors are domain errors already (the Tx translates its own); only those of
-		// beginning and committing come from the driver here.
-		var fnErr error
-		err := pgx.BeginTxFunc(ctx, s.pool, opts, func(ptx pgx.Tx) error {
-			fnErr = fn(sqlstore.New(pgConn{ptx}, &dialect))
-			return fnErr
-		})
-		if fnErr == nil {
-			err = translate(err)
-		}
+		err := s.runOnce(ctx, begin, fn)
 		if !errors.Is(err, saldo.ErrRetry) {
 			return err
 		}
@@ -177,6 +175,28 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(saldo.Tx) e
 			return ctx.Err()
 		}
 	}
+}
+
+func (s *Store) runOnce(ctx context.Context, begin string, fn func(saldo.Tx) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	// A connection released inside a transaction (after a panic in fn, or a failed ROLLBACK)
+	// is closed by the pool, never reused.
+	defer conn.Release()
+	p := newPipeline(conn.Conn(), begin)
+	// fn's errors are domain errors already (the Tx translates its own); only those of
+	// committing come from the driver here.
+	if err := fn(sqlstore.New(p, &dialect)); err != nil {
+		p.rollback(ctx)
+		return err
+	}
+	if err := p.commit(ctx); err != nil {
+		p.rollback(ctx)
+		return translate(err)
+	}
+	return nil
 }
 
 // translate turns driver errors into domain errors by SQLSTATE; domain errors pass through.
@@ -223,8 +243,12 @@ var dialect = sqlstore.Dialect{
 	Translate: translate,
 	IsNoRows:  func(err error) bool { return errors.Is(err, pgx.ErrNoRows) },
 	// NO KEY UPDATE serializes writers of the row as well, without blocking the key-share
-	// locks of inserts that reference it (a child balance for a customer whose tokens change).
+	// locks that foreign-key checks of inserts referencing it take.
 	ForUpdate: " FOR NO KEY UPDATE",
+	// The identity columns' sequences. Ids taken and not used (a rolled-back create) leave a
+	// gap, as an identity column's own nextval does.
+	ReserveIDs: "SELECT ARRAY(SELECT nextval('customers_id_seq') FROM generate_series(1, $1::int)), " +
+		"ARRAY(SELECT nextval('balances_id_seq') FROM generate_series(1, $2::int))",
 }
 
 // pgTimes stores instants as timestamptz, which pgx maps to time.Time directly.
@@ -246,6 +270,14 @@ func (c pgConn) Exec(ctx context.Context, sql string, args ...any) (int64, error
 	tag, err := c.tx.Exec(ctx, sql, args...)
 	return tag.RowsAffected(), err
 }
+
+// Send runs the statement at once: outside a transaction there is nothing to send it with.
+func (c pgConn) Send(ctx context.Context, sql string, args ...any) error {
+	_, err := c.tx.Exec(ctx, sql, args...)
+	return err
+}
+
+func (c pgConn) Flush(context.Context) error { return nil }
 
 func (c pgConn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
 	return c.tx.QueryRow(ctx, sql, args...)

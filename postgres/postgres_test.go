@@ -3,7 +3,10 @@ package postgres_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"saldo"
 	"saldo/internal/gen"
@@ -59,6 +62,74 @@ func TestDistinctCreatesNeverConflictAtSerializable(t *testing.T) {
 	wg.Wait()
 	if n := s.Retries(); n != 0 {
 		t.Errorf("%d transactions run again after a serialization failure in %d concurrent creates, want 0", n, workers*each)
+	}
+}
+
+// roundTrips counts what is sent to PostgreSQL and waited for: statements one by one, and
+// batches.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// A create sends its statements in two round trips, whatever it writes: BEGIN with the
+// reservation of its ids, then every insert with the COMMIT.
+func TestCreateTakesTwoRoundTrips(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		composite bool
+	}{
+		{"wallet only", false},
+		{"with a composite parent", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			trips := &roundTrips{}
+			s := testdb.OpenPostgres(t, postgres.Options{Tracer: trips, MaxConns: 1})
+			svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
+			ctx := context.Background()
+			e, _, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: tt.composite})
+			if err != nil {
+				t.Fatal(err)
+			}
+			create := func(seq uint64) *saldo.CreatedCustomer {
+				t.Helper()
+				req := gen.Customer("", seq)
+				if tt.composite {
+					req.CompositeCreditLine = "100000"
+				}
+				out, err := svc.CreateCustomer(ctx, e, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			create(1) // the first prepares the statements on the connection
+			before := trips.n.Load()
+			out := create(2)
+			if got := trips.n.Load() - before; got != 2 {
+				t.Errorf("a create took %d round trips, want 2", got)
+			}
+			// The ids the create reserved are the ones stored.
+			got, err := svc.Customer(ctx, e, out.Customer.ID)
+			if err != nil {
+				t.Fatalf("read the created customer back: %v", err)
+			}
+			if got.Wallet.ID != out.Wallet.ID {
+				t.Errorf("stored wallet %d, answered %d", got.Wallet.ID, out.Wallet.ID)
+			}
+			if tt.composite && (got.Parent == nil || got.Parent.BalanceID != out.Parent.BalanceID) {
+				t.Errorf("stored parent %+v, answered balance %d", got.Parent, out.Parent.BalanceID)
+			}
+		})
 	}
 }
 

@@ -243,6 +243,14 @@ func (c sqlConn) Exec(ctx context.Context, query string, args ...any) (int64, er
 	return res.RowsAffected()
 }
 
+// Send runs the statement at once: SQLite is in the process, so there is no round trip to save.
+func (c sqlConn) Send(ctx context.Context, query string, args ...any) error {
+	_, err := c.tx.ExecContext(ctx, query, args...)
+	return err
+}
+
+func (c sqlConn) Flush(context.Context) error { return nil }
+
 func (c sqlConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	return c.tx.QueryRowContext(ctx, query, args...)
 }

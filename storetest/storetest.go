@@ -412,7 +412,9 @@ func testConcurrentDistinctCreates(t *testing.T, h Harness) {
 var errInjected = errors.New("injected fault")
 
 // faultStore fails a create after the step it names, once that step's rows are written, or at
-// commit, after every row is written.
+// commit, after every row is written. An engine may hold inserts back to send them together
+// (saldo.Tx); the fault flushes them first, so that the rows are in the database, inside the
+// transaction, when it strikes.
 type faultStore struct {
 	saldo.Store
 	step string
@@ -424,7 +426,7 @@ func (s *faultStore) Update(ctx context.Context, fn func(saldo.Tx) error) error 
 			return err
 		}
 		if s.step == "commit" {
-			return errInjected
+			return inject(ctx, tx)
 		}
 		return nil
 	})
@@ -435,15 +437,25 @@ type faultTx struct {
 	step string
 }
 
-func (t *faultTx) after(step string, err error) error {
+func (t *faultTx) after(ctx context.Context, step string, err error) error {
 	if err == nil && t.step == step {
-		return errInjected
+		return inject(ctx, t.Tx)
 	}
 	return err
 }
 
+// inject sends what tx holds back, then fails.
+func inject(ctx context.Context, tx saldo.Tx) error {
+	if f, ok := tx.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(ctx); err != nil {
+			return fmt.Errorf("flush before the fault: %w", err)
+		}
+	}
+	return errInjected
+}
+
 func (t *faultTx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
-	return t.after("customer", t.Tx.InsertCustomer(ctx, c))
+	return t.after(ctx, "customer", t.Tx.InsertCustomer(ctx, c))
 }
 
 // balanceSteps names the fault steps of the balances a write inserts.
@@ -454,23 +466,23 @@ var balanceSteps = map[saldo.BalanceKind]string{
 }
 
 func (t *faultTx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
-	return t.after(balanceSteps[b.Kind], t.Tx.InsertBalance(ctx, b))
+	return t.after(ctx, balanceSteps[b.Kind], t.Tx.InsertBalance(ctx, b))
 }
 
 func (t *faultTx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
-	return t.after("tokens", t.Tx.InsertTokens(ctx, tokens))
+	return t.after(ctx, "tokens", t.Tx.InsertTokens(ctx, tokens))
 }
 
 func (t *faultTx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
-	return t.after("parent", t.Tx.InsertCompositeParent(ctx, p))
+	return t.after(ctx, "parent", t.Tx.InsertCompositeParent(ctx, p))
 }
 
 func (t *faultTx) InsertEvents(ctx context.Context, events []saldo.Event) error {
-	return t.after("events", t.Tx.InsertEvents(ctx, events))
+	return t.after(ctx, "events", t.Tx.InsertEvents(ctx, events))
 }
 
 func (t *faultTx) InsertIdempotencyRecord(ctx context.Context, rec *saldo.IdempotencyRecord) error {
-	return t.after("key", t.Tx.InsertIdempotencyRecord(ctx, rec))
+	return t.after(ctx, "key", t.Tx.InsertIdempotencyRecord(ctx, rec))
 }
 
 func testFaultAtEachStep(t *testing.T, h Harness) {

@@ -61,7 +61,7 @@ func (t *Tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID str
 }
 
 func (t *Tx) InsertCompositeChild(ctx context.Context, c *saldo.CompositeChild) error {
-	_, err := t.conn.Exec(ctx, insertChild, compositeChildArgs(c, t.d.Times)...)
+	err := t.conn.Send(ctx, insertChild, compositeChildArgs(c, t.d.Times)...)
 	return t.d.Translate(err)
 }
 

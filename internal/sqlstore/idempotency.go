@@ -22,8 +22,7 @@ func (t *Tx) IdempotencyRecord(ctx context.Context, ecommerceID int64, key strin
 }
 
 func (t *Tx) InsertIdempotencyRecord(ctx context.Context, r *saldo.IdempotencyRecord) error {
-	_, err := t.conn.Exec(ctx, insertIdempotency, r.EcommerceID, r.Key, r.Fingerprint, r.Status, r.Response, t.d.Times.Arg(r.CreatedAt))
-	return t.d.Translate(err)
+	return t.d.Translate(t.conn.Send(ctx, insertIdempotency, r.EcommerceID, r.Key, r.Fingerprint, r.Status, r.Response, t.d.Times.Arg(r.CreatedAt)))
 }
 
 func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, cutoff time.Time) (int64, error) {

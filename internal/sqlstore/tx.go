@@ -6,6 +6,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"saldo"
 )
@@ -15,6 +16,12 @@ type Conn interface {
 	Exec(ctx context.Context, sql string, args ...any) (rowsAffected int64, err error)
 	QueryRow(ctx context.Context, sql string, args ...any) Row
 	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+	// Send runs a statement whose result nothing waits for. A Conn may queue it and send it
+	// with the next statement or with the commit, in one round trip; its error is then the
+	// error of that statement or of the commit.
+	Send(ctx context.Context, sql string, args ...any) error
+	// Flush sends what Send queued and waits for it.
+	Flush(ctx context.Context) error
 }
 
 // Row is a single-row result.
@@ -41,12 +48,18 @@ type Dialect struct {
 	// transaction ends: " FOR NO KEY UPDATE" on PostgreSQL; "" on SQLite, whose writers are
 	// serialized already.
 	ForUpdate string
+	// ReserveIDs, when set, is a query that takes n customer ids ($1) and n balance ids ($2)
+	// from the tables' sequences and returns them as two arrays of bigint. Rows inserted with
+	// a reserved id go through Conn.Send; without it, an insert waits for the id it returns.
+	ReserveIDs string
 }
 
 // Tx is a saldo.Tx over a Conn.
 type Tx struct {
 	conn Conn
 	d    *Dialect
+	// Ids reserved for the next inserts, used in order.
+	customerIDs, balanceIDs []int64
 }
 
 var _ saldo.Tx = (*Tx)(nil)
@@ -58,9 +71,43 @@ var (
 	insertEcommerce = Insert("ecommerces", EcommerceColumns, 1, Dollar) + " RETURNING id"
 	insertCustomer  = Insert("customers", CustomerColumns, 1, Dollar) + " RETURNING id"
 	insertBalance   = Insert("balances", BalanceColumns, 1, Dollar) + " RETURNING id"
+	// With an id reserved from the identity column's sequence, which only PostgreSQL does.
+	insertCustomerWithID = withID(Insert("customers", "id, "+CustomerColumns, 1, Dollar))
+	insertBalanceWithID  = withID(Insert("balances", "id, "+BalanceColumns, 1, Dollar))
 	insertParent    = Insert("composite_parents", CompositeParentColumns, 1, Dollar)
 	duplicatesQuery = CustomerDuplicatesQuery(Dollar)
 )
+
+// withID lets an INSERT set a GENERATED ALWAYS identity column.
+func withID(insert string) string {
+	return strings.Replace(insert, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES ", 1)
+}
+
+func (t *Tx) Reserve(ctx context.Context, customers, balances int) error {
+	if t.d.ReserveIDs == "" {
+		return nil
+	}
+	var c, b []int64
+	if err := t.conn.QueryRow(ctx, t.d.ReserveIDs, customers, balances).Scan(&c, &b); err != nil {
+		return t.d.Translate(err)
+	}
+	t.customerIDs, t.balanceIDs = append(t.customerIDs, c...), append(t.balanceIDs, b...)
+	return nil
+}
+
+// Flush sends the statements queued so far and waits for them, so that their rows are in the
+// database (within the transaction) when it returns.
+func (t *Tx) Flush(ctx context.Context) error { return t.d.Translate(t.conn.Flush(ctx)) }
+
+// nextID pops a reserved id, or returns 0 when none is left.
+func nextID(ids *[]int64) int64 {
+	if len(*ids) == 0 {
+		return 0
+	}
+	id := (*ids)[0]
+	*ids = (*ids)[1:]
+	return id
+}
 
 func (t *Tx) notFound(err error, what string) error {
 	if t.d.IsNoRows(err) {
@@ -136,6 +183,10 @@ func (t *Tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]strin
 }
 
 func (t *Tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
+	if id := nextID(&t.customerIDs); id != 0 {
+		c.ID = id
+		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, append([]any{id}, CustomerArgs(c, t.d.Times)...)...))
+	}
 	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, CustomerArgs(c, t.d.Times)...).Scan(&c.ID))
 }
 
@@ -150,6 +201,10 @@ func (t *Tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Custom
 }
 
 func (t *Tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
+	if id := nextID(&t.balanceIDs); id != 0 {
+		b.ID = id
+		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, append([]any{id}, BalanceArgs(b, t.d.Times)...)...))
+	}
 	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, BalanceArgs(b, t.d.Times)...).Scan(&b.ID))
 }
 
@@ -168,13 +223,11 @@ func (t *Tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
 	for i := range tokens {
 		args = append(args, TokenArgs(&tokens[i], t.d.Times)...)
 	}
-	_, err := t.conn.Exec(ctx, Insert("customer_tokens", TokenColumns, len(tokens), Dollar), args...)
-	return t.d.Translate(err)
+	return t.d.Translate(t.conn.Send(ctx, Insert("customer_tokens", TokenColumns, len(tokens), Dollar), args...))
 }
 
 func (t *Tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
-	_, err := t.conn.Exec(ctx, insertParent, CompositeParentArgs(p, t.d.Times)...)
-	return t.d.Translate(err)
+	return t.d.Translate(t.conn.Send(ctx, insertParent, CompositeParentArgs(p, t.d.Times)...))
 }
 
 func (t *Tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
@@ -192,6 +245,5 @@ func (t *Tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
 	for i := range events {
 		args = append(args, EventArgs(&events[i], t.d.Times)...)
 	}
-	_, err := t.conn.Exec(ctx, Insert("events", EventColumns, len(events), Dollar), args...)
-	return t.d.Translate(err)
+	return t.d.Translate(t.conn.Send(ctx, Insert("events", EventColumns, len(events), Dollar), args...))
 }

@@ -1,0 +1,164 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"saldo/internal/sqlstore"
+)
+
+// pipeline is one transaction on one connection that sends the statements nothing waits for
+// (sqlstore.Conn.Send) together with the next statement that is waited for, or with the
+// COMMIT, as one pgx batch: one network round trip instead of one per statement. BEGIN itself
+// waits in the queue for the first statement. So a create, which reads only to reserve its ids,
+// takes two round trips: BEGIN with the reservation, then its inserts with the COMMIT.
+//
+// A batch is a pipeline of extended-protocol messages ending in one Sync. When a statement of
+// it fails, PostgreSQL skips the rest up to the Sync, COMMIT included, and the transaction is
+// left aborted; the caller then rolls it back.
+type pipeline struct {
+	conn    *pgx.Conn
+	pending *pgx.Batch
+	sent    bool // BEGIN has gone out: there is a transaction to end
+}
+
+var _ sqlstore.Conn = (*pipeline)(nil)
+
+func newPipeline(conn *pgx.Conn, begin string) *pipeline {
+	p := &pipeline{conn: conn, pending: &pgx.Batch{}}
+	p.pending.Queue(begin)
+	return p
+}
+
+func (p *pipeline) Send(_ context.Context, sql string, args ...any) error {
+	p.pending.Queue(sql, args...)
+	return nil
+}
+
+func (p *pipeline) Flush(ctx context.Context) error {
+	if p.pending.Len() == 0 {
+		return nil
+	}
+	br, n := p.send(ctx)
+	if err := skip(br, n); err != nil {
+		_ = br.Close()
+		return err
+	}
+	return br.Close()
+}
+
+func (p *pipeline) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	if p.pending.Len() == 0 {
+		tag, err := p.conn.Exec(ctx, sql, args...)
+		return tag.RowsAffected(), err
+	}
+	p.pending.Queue(sql, args...)
+	br, n := p.send(ctx)
+	if err := skip(br, n-1); err != nil {
+		_ = br.Close()
+		return 0, err
+	}
+	tag, err := br.Exec()
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	return tag.RowsAffected(), err
+}
+
+func (p *pipeline) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	if p.pending.Len() == 0 {
+		return p.conn.QueryRow(ctx, sql, args...)
+	}
+	p.pending.Queue(sql, args...)
+	return pipelinedRow{p: p, ctx: ctx}
+}
+
+func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	if p.pending.Len() == 0 {
+		return p.conn.Query(ctx, sql, args...)
+	}
+	p.pending.Queue(sql, args...)
+	br, n := p.send(ctx)
+	if err := skip(br, n-1); err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &pipelinedRows{Rows: rows, br: br}, nil
+}
+
+// commit sends what is queued with COMMIT. A transaction that never sent anything has nothing
+// to commit.
+func (p *pipeline) commit(ctx context.Context) error {
+	if !p.sent && p.pending.Len() == 1 {
+		return nil
+	}
+	p.pending.Queue("COMMIT")
+	return p.Flush(ctx)
+}
+
+// rollback ends a transaction that failed. It runs even when ctx is done, briefly: a connection
+// left inside a transaction is closed by the pool rather than reused, which is safe but costs
+// a new connection.
+func (p *pipeline) rollback(ctx context.Context) {
+	if !p.sent || p.conn.PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = p.conn.Exec(ctx, "ROLLBACK")
+}
+
+// send sends every queued statement as one batch, and says how many there were.
+func (p *pipeline) send(ctx context.Context) (pgx.BatchResults, int) {
+	b := p.pending
+	p.pending = &pgx.Batch{}
+	p.sent = true
+	return p.conn.SendBatch(ctx, b), b.Len()
+}
+
+// skip reads the results of the next n statements of br, returning the first error.
+func skip(br pgx.BatchResults, n int) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pipelinedRow sends the queue, its own query last, when it is scanned.
+type pipelinedRow struct {
+	p   *pipeline
+	ctx context.Context
+}
+
+func (r pipelinedRow) Scan(dest ...any) error {
+	br, n := r.p.send(r.ctx)
+	if err := skip(br, n-1); err != nil {
+		_ = br.Close()
+		return err
+	}
+	err := br.QueryRow().Scan(dest...)
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// pipelinedRows ends the batch when the rows are closed.
+type pipelinedRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *pipelinedRows) Close() {
+	r.Rows.Close()
+	_ = r.br.Close()
+}
