@@ -32,6 +32,7 @@ const maxAttempts = 10
 type Store struct {
 	pool    *pgxpool.Pool
 	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
+	ids     idBlocks
 }
 
 var _ saldo.Store = (*Store)(nil)
@@ -153,7 +154,7 @@ func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // Read runs fn's statements on pooled connections, outside any transaction.
 func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
-	return fn(sqlstore.New(pgConn{s.pool}, &dialect))
+	return fn(sqlstore.New(pgConn{s.pool}, &dialect, nil))
 }
 
 // run runs fn in a transaction begun by begin (at the session's default isolation), again
@@ -188,7 +189,7 @@ func (s *Store) runOnce(ctx context.Context, begin string, fn func(saldo.Tx) err
 	p := newPipeline(conn.Conn(), begin)
 	// fn's errors are domain errors already (the Tx translates its own); only those of
 	// committing come from the driver here.
-	if err := fn(sqlstore.New(p, &dialect)); err != nil {
+	if err := fn(sqlstore.New(p, &dialect, &s.ids)); err != nil {
 		p.rollback(ctx)
 		return err
 	}
@@ -245,10 +246,6 @@ var dialect = sqlstore.Dialect{
 	// NO KEY UPDATE serializes writers of the row as well, without blocking the key-share
 	// locks that foreign-key checks of inserts referencing it take.
 	ForUpdate: " FOR NO KEY UPDATE",
-	// The identity columns' sequences. Ids taken and not used (a rolled-back create) leave a
-	// gap, as an identity column's own nextval does.
-	ReserveIDs: "SELECT ARRAY(SELECT nextval('customers_id_seq') FROM generate_series(1, $1::int)), " +
-		"ARRAY(SELECT nextval('balances_id_seq') FROM generate_series(1, $2::int))",
 }
 
 // pgTimes stores instants as timestamptz, which pgx maps to time.Time directly.

@@ -81,9 +81,9 @@ func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
-// A create sends its statements in two round trips, whatever it writes: BEGIN with the
-// reservation of its ids, then every insert with the COMMIT.
-func TestCreateTakesTwoRoundTrips(t *testing.T) {
+// A create sends all its statements, BEGIN to COMMIT, in one round trip, whatever it writes:
+// its ids come from blocks reserved ahead, one round trip per block.
+func TestCreateTakesOneRoundTrip(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
 		composite bool
@@ -112,11 +112,16 @@ func TestCreateTakesTwoRoundTrips(t *testing.T) {
 				}
 				return out
 			}
-			create(1) // the first prepares the statements on the connection
+			create(1) // the first prepares the statements on the connection, and takes a block of ids
+			// Ten more creates use at most 10 customer and 20 balance ids of the block.
+			const creates = 10
 			before := trips.n.Load()
-			out := create(2)
-			if got := trips.n.Load() - before; got != 2 {
-				t.Errorf("a create took %d round trips, want 2", got)
+			var out *saldo.CreatedCustomer
+			for i := range creates {
+				out = create(uint64(2 + i))
+			}
+			if got := trips.n.Load() - before; got != creates {
+				t.Errorf("%d creates took %d round trips, want %d", creates, got, creates)
 			}
 			// The ids the create reserved are the ones stored.
 			got, err := svc.Customer(ctx, e, out.Customer.ID)

@@ -161,7 +161,7 @@ func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
 
 // Read runs fn's statements on the read pool, outside any transaction.
 func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
-	return fn(sqlstore.New(sqlConn{s.read}, &dialect))
+	return fn(sqlstore.New(sqlConn{s.read}, &dialect, nil))
 }
 
 // run runs fn in a transaction. fn's errors are domain errors already (the Tx translates its
@@ -171,7 +171,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return translate(err)
 	}
-	if err := fn(sqlstore.New(sqlConn{tx}, &dialect)); err != nil {
+	if err := fn(sqlstore.New(sqlConn{tx}, &dialect, nil)); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -48,34 +48,40 @@ type Dialect struct {
 	// transaction ends: " FOR NO KEY UPDATE" on PostgreSQL; "" on SQLite, whose writers are
 	// serialized already.
 	ForUpdate string
-	// ReserveIDs, when set, is a query that takes n customer ids ($1) and n balance ids ($2)
-	// from the tables' sequences and returns them as two arrays of bigint. Rows inserted with
-	// a reserved id go through Conn.Send; without it, an insert waits for the id it returns.
-	ReserveIDs string
+}
+
+// IDSource hands out customer and balance ids ahead of the inserts that use them. A row
+// inserted with an id from it goes through Conn.Send; without one, an insert waits for the
+// id it returns.
+type IDSource interface {
+	// Take returns customers customer ids and balances balance ids; conn is the transaction
+	// asking, for a source that must reach the database.
+	Take(ctx context.Context, conn Conn, customers, balances int) (c, b []int64, err error)
 }
 
 // Tx is a saldo.Tx over a Conn.
 type Tx struct {
 	conn Conn
 	d    *Dialect
+	ids  IDSource // nil: inserts return their ids
 	// Ids reserved for the next inserts, used in order.
 	customerIDs, balanceIDs []int64
 }
 
 var _ saldo.Tx = (*Tx)(nil)
 
-// New returns the saldo.Tx for a transaction of an engine.
-func New(conn Conn, d *Dialect) *Tx { return &Tx{conn: conn, d: d} }
+// New returns the saldo.Tx for a transaction of an engine; ids may be nil.
+func New(conn Conn, d *Dialect, ids IDSource) *Tx { return &Tx{conn: conn, d: d, ids: ids} }
 
 var (
 	insertEcommerce = Insert("ecommerces", EcommerceColumns, 1, Dollar) + " RETURNING id"
 	insertCustomer  = Insert("customers", CustomerColumns, 1, Dollar) + " RETURNING id"
 	insertBalance   = Insert("balances", BalanceColumns, 1, Dollar) + " RETURNING id"
-	// With an id reserved from the identity column's sequence, which only PostgreSQL does.
+	// With an id handed out ahead (sqlstore.IDSource), which only PostgreSQL does.
 	insertCustomerWithID = withID(Insert("customers", "id, "+CustomerColumns, 1, Dollar))
 	insertBalanceWithID  = withID(Insert("balances", "id, "+BalanceColumns, 1, Dollar))
-	insertParent    = Insert("composite_parents", CompositeParentColumns, 1, Dollar)
-	duplicatesQuery = CustomerDuplicatesQuery(Dollar)
+	insertParent         = Insert("composite_parents", CompositeParentColumns, 1, Dollar)
+	duplicatesQuery      = CustomerDuplicatesQuery(Dollar)
 )
 
 // withID lets an INSERT set a GENERATED ALWAYS identity column.
@@ -84,11 +90,11 @@ func withID(insert string) string {
 }
 
 func (t *Tx) Reserve(ctx context.Context, customers, balances int) error {
-	if t.d.ReserveIDs == "" {
+	if t.ids == nil {
 		return nil
 	}
-	var c, b []int64
-	if err := t.conn.QueryRow(ctx, t.d.ReserveIDs, customers, balances).Scan(&c, &b); err != nil {
+	c, b, err := t.ids.Take(ctx, t.conn, customers, balances)
+	if err != nil {
 		return t.d.Translate(err)
 	}
 	t.customerIDs, t.balanceIDs = append(t.customerIDs, c...), append(t.balanceIDs, b...)

@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Concurrent takes get every id once, in the counts asked, across block refills.
+func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
+	url := os.Getenv("SALDO_TEST_DATABASE_URL")
+	if url == "" {
+		if os.Getenv("SALDO_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("SALDO_REQUIRE_POSTGRES=1 but SALDO_TEST_DATABASE_URL is not set")
+		}
+		t.Skip("SALDO_TEST_DATABASE_URL is not set: skipping the PostgreSQL test")
+	}
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1 // the temporary sequences live in one session
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, "CREATE TEMP SEQUENCE customers_id_seq; CREATE TEMP SEQUENCE balances_id_seq"); err != nil {
+		t.Fatal(err)
+	}
+
+	var (
+		blocks     idBlocks
+		mu         sync.Mutex
+		seen       = map[[2]int64]int{} // {0 customer / 1 balance, id} → times handed out
+		wg         sync.WaitGroup
+		workers    = 8
+		takes      = 50 // 400 takes of 1 customer and 2 balances: many refills of 32
+		wantCounts = map[int]int{0: workers * takes, 1: 2 * workers * takes}
+	)
+	for range workers {
+		wg.Go(func() {
+			for range takes {
+				c, b, err := blocks.Take(ctx, pgConn{pool}, 1, 2)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(c) != 1 || len(b) != 2 {
+					t.Errorf("took %d customer and %d balance ids, want 1 and 2", len(c), len(b))
+				}
+				mu.Lock()
+				for _, id := range c {
+					seen[[2]int64{0, id}]++
+				}
+				for _, id := range b {
+					seen[[2]int64{1, id}]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	counts := map[int]int{}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("id %d of sequence %d handed out %d times", k[1], k[0], n)
+		}
+		counts[int(k[0])]++
+	}
+	if counts[0] != wantCounts[0] || counts[1] != wantCounts[1] {
+		t.Errorf("distinct ids handed out: %v, want %v", counts, wantCounts)
+	}
+}
