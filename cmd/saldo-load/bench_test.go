@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"saldo"
 	saldohttp "saldo/http"
+	"saldo/internal/gen"
 	"saldo/internal/testdb"
 )
 
@@ -30,21 +33,71 @@ func BenchmarkCreate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := &config{
-				url: srv.URL, token: token, concurrency: 8, count: int64(b.N), composite: true, creditLine: 10_000_000,
-				prefix: "bench.", seqOffset: defaultSeqOffset(time.Now()), timeout: 30 * time.Second,
-			}
-			b.ResetTimer()
-			rep, err := newLoader(cfg, io.Discard).run(context.Background())
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := rep.failure(); err != nil {
-				b.Fatalf("%v: %v", err, rep.ErrorsBy)
-			}
-			b.ReportMetric(rep.CreatesPerSecond, "creates/s")
-			b.ReportMetric(rep.Latency.P99, "p99-ms")
+			benchmarkLoader(b, srv.URL, token)
 		})
+	}
+}
+
+// BenchmarkCreateAgainstStub is BenchmarkCreate against a server that answers every create
+// with a recorded answer at once, so that what it measures is the generator's side of a
+// request (with the stub's net/http, which is the same for every generator).
+func BenchmarkCreateAgainstStub(b *testing.B) {
+	store := testdb.OpenSQLite(b)
+	svc := saldo.NewService(store, nil)
+	_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "bench", CompositeBalances: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// One real answer, split around its email, which the stub fills with each request's.
+	const email = "recorded@example.com"
+	r := gen.Customer("", 1)
+	r.Email = email
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/user/v1/account/create", bytes.NewReader(appendCreateBody(nil, &r, true, 10_000_000)))
+	req.Header.Set("Authorization-ecommerce", token)
+	saldohttp.NewServer(svc, slog.New(slog.DiscardHandler)).ServeHTTP(rec, req)
+	before, after, found := bytes.Cut(rec.Body.Bytes(), []byte(email))
+	if rec.Code != http.StatusOK || !found {
+		b.Fatalf("recording an answer: %d %s", rec.Code, rec.Body)
+	}
+	emailStart := []byte(`{"email":"`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		// appendCreateBody starts every body with the email, which gen makes without escapes.
+		rest, _ := bytes.CutPrefix(body, emailStart)
+		got, _, _ := bytes.Cut(rest, []byte(`"`))
+		w.Header().Set("Content-Type", "application/json")
+		answer := make([]byte, 0, len(before)+len(got)+len(after))
+		_, _ = w.Write(append(append(append(answer, before...), got...), after...))
+	}))
+	defer srv.Close()
+	benchmarkLoader(b, srv.URL, token)
+}
+
+// benchmarkLoader runs b.N composite creates at concurrency 8 against the server at url and
+// reports, besides time and allocations, the process's CPU time per create: server and
+// generator share the process, and the machine, as they do in a benchmark run.
+func benchmarkLoader(b *testing.B, url, token string) {
+	b.Helper()
+	b.ReportAllocs()
+	cfg := &config{
+		url: url, token: token, concurrency: 8, count: int64(b.N), composite: true, creditLine: 10_000_000,
+		prefix: "bench.", seqOffset: defaultSeqOffset(time.Now()), timeout: 30 * time.Second,
+	}
+	b.ResetTimer()
+	cpu := processCPU()
+	rep, err := newLoader(cfg, io.Discard).run(context.Background())
+	cpu = processCPU() - cpu
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rep.failure(); err != nil {
+		b.Fatalf("%v: %v", err, rep.ErrorsBy)
+	}
+	b.ReportMetric(rep.CreatesPerSecond, "creates/s")
+	b.ReportMetric(rep.Latency.P99, "p99-ms")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"saldo"
+	"saldo/client"
 	"saldo/internal/gen"
 )
 
@@ -38,12 +37,10 @@ func defaultSeqOffset(now time.Time) uint64 {
 
 // loader is one run of the generator.
 type loader struct {
-	cfg        *config
-	stderr     io.Writer
-	transport  *http.Transport
-	client     *http.Client
-	createURL  string
-	accountURL string // followed by the customer id
+	cfg       *config
+	stderr    io.Writer
+	transport *http.Transport
+	api       *client.Client
 
 	next         atomic.Int64 // the next request's index
 	done, failed atomic.Int64
@@ -73,14 +70,12 @@ func newLoader(cfg *config, stderr io.Writer) *loader {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	base := strings.TrimRight(cfg.url, "/")
 	return &loader{
-		cfg:        cfg,
-		stderr:     stderr,
-		transport:  tr,
-		client:     &http.Client{Transport: tr, Timeout: cfg.timeout},
-		createURL:  base + "/user/v1/account/create",
-		accountURL: base + "/user/v1/account/",
+		cfg:       cfg,
+		stderr:    stderr,
+		transport: tr,
+		api: client.New(cfg.url, cfg.token,
+			client.WithHTTPClient(&http.Client{Transport: tr, Timeout: cfg.timeout}), client.WithUserAgent("saldo-load")),
 	}
 }
 
@@ -149,29 +144,24 @@ func (l *loader) showProgress(start time.Time) (stop func()) {
 	return func() { close(quit); wg.Wait() }
 }
 
-// createAnswer is the part of the create's answer the generator reads.
-type createAnswer struct {
-	RS *struct {
-		ID               int64  `json:"id"`
-		Email            string `json:"email"`
-		CompositeBalance *struct {
-			Parent struct {
-				ID string `json:"id"`
-			} `json:"parent"`
-		} `json:"composite_balance"`
-	} `json:"rs"`
-	Err *struct {
-		Code  int      `json:"code"`
-		Hints []string `json:"hints"`
-	} `json:"err"`
+// createdAccount is the part of the create's answer the generator reads. Decoding only it,
+// rather than all of client.CreatedAccount, keeps the generator's CPU time per create, on
+// the machine of the server it measures, where it was before it used the client.
+type createdAccount struct {
+	ID               int64                    `json:"id"`
+	Email            string                   `json:"email"`
+	CompositeBalance *client.CompositeBalance `json:"composite_balance"`
 }
 
 func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerStats) {
 	var (
 		body []byte
-		resp bytes.Buffer
 		key  []byte
+		info client.ResponseInfo
+		opts []client.CallOption
 	)
+	// Made once: the option only points at info, which every call overwrites.
+	withInfo := client.WithResponseInfo(&info)
 	for {
 		select {
 		case <-stop:
@@ -187,36 +177,35 @@ func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerSta
 		}
 		seq := (l.cfg.seqOffset + uint64(i)) % seqSpace
 		r := gen.Customer(l.cfg.prefix, seq)
+		// The body is built by hand, without reflection: this loop shares the machine with the
+		// server it measures. The client copies it, so the buffer is reused.
 		body = appendCreateBody(body[:0], &r, l.cfg.composite, l.cfg.creditLine)
+		opts = append(opts[:0], withInfo)
 		if l.cfg.idempotency {
 			key = strconv.AppendUint(append(append(key[:0], l.cfg.prefix...), "key"...), seq, 10)
+			opts = append(opts, client.WithIdempotencyKey(string(key)))
 		}
 
 		started := time.Now()
-		status, err := l.send(ctx, http.MethodPost, l.createURL, body, key, &resp)
+		acct, err := client.CreateAccountJSONAs[createdAccount](ctx, l.api, body, opts...)
 		ws.latencies = append(ws.latencies, time.Since(started))
 
 		var problem string
-		var ans createAnswer
 		switch {
 		case err != nil:
-			problem = transportProblem(err)
-		case json.Unmarshal(resp.Bytes(), &ans) != nil:
-			problem = strconv.Itoa(status) + "/unparseable_body"
-		case status != http.StatusOK || ans.Err != nil || ans.RS == nil:
-			problem = envelopeProblem(status, ans.Err)
-		case ans.RS.ID <= 0 || ans.RS.Email != r.Email:
+			problem = createProblem(err, info.StatusCode)
+		case acct.ID <= 0 || acct.Email != r.Email:
 			problem = "200/unexpected_customer"
-		case l.cfg.composite && (ans.RS.CompositeBalance == nil || ans.RS.CompositeBalance.Parent.ID == ""):
+		case l.cfg.composite && (acct.CompositeBalance == nil || acct.CompositeBalance.Parent.ID == ""):
 			problem = "200/no_composite_parent"
 		}
 		if problem != "" {
 			ws.errors[problem]++
 			l.failed.Add(1)
 		} else if l.cfg.verify {
-			c := createdCustomer{id: ans.RS.ID, seq: seq}
-			if ans.RS.CompositeBalance != nil {
-				c.parent = ans.RS.CompositeBalance.Parent.ID
+			c := createdCustomer{id: acct.ID, seq: seq}
+			if acct.CompositeBalance != nil {
+				c.parent = acct.CompositeBalance.Parent.ID
 			}
 			ws.created = append(ws.created, c)
 		}
@@ -224,47 +213,37 @@ func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerSta
 	}
 }
 
-// send makes one request with the partner token and reads the whole answer into resp, so the
-// connection is reused.
-func (l *loader) send(ctx context.Context, method, url string, body, idempotencyKey []byte, resp *bytes.Buffer) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+// createProblem names a create that failed: a refusal by status, code and hints; an answer
+// that is not the contract's by its status (from the call's response info); a request that
+// got no answer by its transport failure.
+func createProblem(err error, status int) string {
+	var apiErr *client.Error
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code != 0:
+		return envelopeProblem(apiErr)
+	case errors.Is(err, client.ErrUnexpectedResponse):
+		return strconv.Itoa(status) + "/unparseable_body"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return 0, err
+	return transportProblem(err)
+}
+
+// readProblem names a --verify read that failed: an answer by its HTTP status, a request
+// that got no answer by its transport failure.
+func readProblem(err error, status int) string {
+	if apiErr, ok := errors.AsType[*client.Error](err); ok {
+		status = apiErr.StatusCode
+	} else if !errors.Is(err, client.ErrUnexpectedResponse) {
+		return transportProblem(err)
 	}
-	req.Header["Authorization-Ecommerce"] = []string{l.cfg.token}
-	if body != nil {
-		req.Header["Content-Type"] = []string{"application/json"}
-	}
-	if len(idempotencyKey) > 0 {
-		req.Header["Idempotency-Key"] = []string{string(idempotencyKey)}
-	}
-	res, err := l.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	resp.Reset()
-	_, err = resp.ReadFrom(res.Body)
-	return res.StatusCode, err
+	return "HTTP " + strconv.Itoa(status)
 }
 
 // envelopeProblem names a refused request: "status/code" and the machine hints, which say
 // which fields were refused ("409/4409 email:duplicate").
-func envelopeProblem(status int, e *struct {
-	Code  int      `json:"code"`
-	Hints []string `json:"hints"`
-}) string {
-	s := strconv.Itoa(status) + "/"
-	if e == nil {
-		return s + "-"
-	}
-	s += strconv.Itoa(e.Code)
-	if len(e.Hints) > 1 {
-		hints := e.Hints[1:]
+func envelopeProblem(e *client.Error) string {
+	s := strconv.Itoa(e.StatusCode) + "/" + strconv.Itoa(e.Code)
+	if len(e.Hints) > 0 {
+		hints := e.Hints
 		if len(hints) > 4 {
 			hints = append(hints[:4:4], "…")
 		}
@@ -340,19 +319,6 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// accountAnswer is the part of GET /user/v1/account/{id} that --verify compares.
-type accountAnswer struct {
-	RS *struct {
-		ID               int64  `json:"id"`
-		Email            string `json:"email"`
-		CompositeBalance *struct {
-			Parent struct {
-				ID string `json:"id"`
-			} `json:"parent"`
-		} `json:"composite_balance"`
-	} `json:"rs"`
-}
-
 // verifyAll reads every created customer back with the partner token, concurrency at a time.
 func (l *loader) verifyAll(ctx context.Context, created []createdCustomer) *verifyReport {
 	var (
@@ -371,42 +337,35 @@ func (l *loader) verifyAll(ctx context.Context, created []createdCustomer) *veri
 	}
 	for range l.cfg.concurrency {
 		wg.Go(func() {
-			var (
-				resp bytes.Buffer
-				url  []byte
-			)
+			var info client.ResponseInfo
+			withInfo := client.WithResponseInfo(&info)
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(len(created)) || ctx.Err() != nil {
 					return
 				}
 				c := created[i]
-				url = strconv.AppendInt(append(url[:0], l.accountURL...), c.id, 10)
-				status, err := l.send(ctx, http.MethodGet, string(url), nil, nil, &resp)
+				acct, err := l.api.GetAccount(ctx, c.id, withInfo)
 				if ctx.Err() != nil {
 					return // interrupted: this one was not read, and the report says so
 				}
 				checked.Add(1)
-				var ans accountAnswer
 				switch {
-				case err != nil:
-					failed.Add(1)
-					sample(fmt.Sprintf("customer %d: %s", c.id, transportProblem(err)))
-				case status == http.StatusNotFound:
+				case client.IsNotFound(err):
 					missing.Add(1)
 					sample(fmt.Sprintf("customer %d: missing", c.id))
-				case status != http.StatusOK || json.Unmarshal(resp.Bytes(), &ans) != nil || ans.RS == nil:
+				case err != nil:
 					failed.Add(1)
-					sample(fmt.Sprintf("customer %d: HTTP %d", c.id, status))
+					sample(fmt.Sprintf("customer %d: %s", c.id, readProblem(err, info.StatusCode)))
 				default:
 					want := gen.Customer(l.cfg.prefix, c.seq).Email
 					var parent string
-					if ans.RS.CompositeBalance != nil {
-						parent = ans.RS.CompositeBalance.Parent.ID
+					if acct.CompositeBalance != nil {
+						parent = acct.CompositeBalance.Parent.ID
 					}
-					if ans.RS.ID != c.id || ans.RS.Email != want || parent != c.parent || l.cfg.composite && parent == "" {
+					if acct.ID != c.id || acct.Email != want || parent != c.parent || l.cfg.composite && parent == "" {
 						mismatched.Add(1)
-						sample(fmt.Sprintf("customer %d: got email %q parent %q, want %q parent %q", c.id, ans.RS.Email, parent, want, c.parent))
+						sample(fmt.Sprintf("customer %d: got email %q parent %q, want %q parent %q", c.id, acct.Email, parent, want, c.parent))
 					}
 				}
 			}

@@ -174,6 +174,35 @@ func TestRunCountsErrorsByStatusAndCode(t *testing.T) {
 	}
 }
 
+// Answers that are not the contract's count by status, never as a success.
+func TestRunCountsAnswersOutsideTheContract(t *testing.T) {
+	// Creates take turns: a proxy's error page, a 200 that is not JSON, another customer.
+	var creates int
+	s := newServer(t, false, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			creates++
+			switch creates % 3 {
+			case 1:
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, "<html>Bad Gateway</html>")
+			case 2:
+				_, _ = io.WriteString(w, "OK")
+			default:
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(bytes.Replace(rec.Body.Bytes(), []byte("@example.com"), []byte("@example.org"), 1))
+			}
+		})
+	})
+	// Concurrency 1, so the handler's counter needs no lock.
+	rep, err := runJSON(t, "--url", s.url, "--token", s.token, "--count", "6", "--concurrency", "1")
+	want := map[string]int64{"502/unparseable_body": 2, "200/unparseable_body": 2, "200/unexpected_customer": 2}
+	if err == nil || rep.OK != 0 || !equalMaps(rep.ErrorsBy, want) {
+		t.Errorf("err %v, ok %d, errors %v; want a failed run with %v", err, rep.OK, rep.ErrorsBy, want)
+	}
+}
+
 // --verify fails the run when a created customer cannot be read back, or differs.
 func TestRunVerifyFindsMissingAndMismatched(t *testing.T) {
 	// Every third read answers 404; every fifth answers another customer's email.

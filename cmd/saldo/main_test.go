@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"saldo/client"
 	"saldo/internal/gen"
 	"saldo/internal/testdb"
 )
@@ -97,21 +99,18 @@ func cli(t *testing.T, env map[string]string, args ...string) (string, int) {
 	return stdout.String(), code
 }
 
-func createCustomer(t *testing.T, addr, token string, body io.Reader) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/user/v1/account/create", body)
-	req.Header.Set("Authorization-ecommerce", token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+// partner returns a client of the server at addr that calls as the partner with token.
+func partner(addr, token string) *client.Client {
+	return client.New("http://"+addr, token)
+}
+
+// customerRequest is the customer of customerJSON(seq, true) as a client request.
+func customerRequest(seq uint64) *client.CreateAccountRequest {
+	c := gen.Customer("e2e", seq)
+	return &client.CreateAccountRequest{
+		Email: c.Email, Mobile: c.Mobile, FirstName: "Juan", LastName: "Pérez", Gender: client.GenderMale, RFC: c.RFC,
+		CompositeBalance: &client.CompositeBalanceRequest{Parent: client.CompositeParentRequest{CreditLine: 10000000}},
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, out
 }
 
 func customerJSON(seq uint64, creditLine bool) string {
@@ -141,9 +140,9 @@ func TestFirstServeOnTheEmbeddedDefaultCreatesTheSandboxOnce(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("generated secret key file: %v, mode %v; want mode 0600", err, info.Mode().Perm())
 	}
-	status, body := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(1, true)))
-	if status != 200 || body["rs"].(map[string]any)["composite_balance"] == nil {
-		t.Fatalf("create with the sandbox token: %d %v", status, body)
+	acct, err := partner(r.addr, token).CreateAccount(context.Background(), customerRequest(1))
+	if err != nil || acct.CompositeBalance == nil {
+		t.Fatalf("create with the sandbox token: %+v, %v; want a customer with a composite parent", acct, err)
 	}
 	if code := r.shutdown(t); code != 0 {
 		t.Fatalf("exit code %d: %s", code, r.stderr)
@@ -153,9 +152,8 @@ func TestFirstServeOnTheEmbeddedDefaultCreatesTheSandboxOnce(t *testing.T) {
 	if out := again.stdout.String(); strings.Contains(out, "ek_") {
 		t.Errorf("second start printed a token again: %q", out)
 	}
-	status, _ = createCustomer(t, again.addr, token, strings.NewReader(customerJSON(2, true)))
-	if status != 200 {
-		t.Errorf("the sandbox token after a restart: status %d", status)
+	if _, err := partner(again.addr, token).CreateAccount(context.Background(), customerRequest(2)); err != nil {
+		t.Errorf("the sandbox token after a restart: %v", err)
 	}
 }
 
@@ -201,19 +199,20 @@ func TestPartnerCommands(t *testing.T) {
 			if strings.Contains(r.stdout.String(), "ek_") {
 				t.Error("a sandbox was created on a database that has partners")
 			}
-			if status, _ := createCustomer(t, r.addr, created.Token, strings.NewReader(customerJSON(1, true))); status != 200 {
-				t.Errorf("create with the CLI's token: %d", status)
+			ctx := context.Background()
+			if _, err := partner(r.addr, created.Token).CreateAccount(ctx, customerRequest(1)); err != nil {
+				t.Errorf("create with the CLI's token: %v", err)
 			}
 			out, code = cli(t, env, "ecommerce", "rotate-token", "--id", fmt.Sprint(created.ID))
 			rotated := tokenRE.FindString(out)
 			if code != 0 || rotated == "" || rotated == created.Token {
 				t.Fatalf("rotate-token printed %q", out)
 			}
-			if status, _ := createCustomer(t, r.addr, created.Token, strings.NewReader(customerJSON(2, true))); status != 401 {
-				t.Errorf("the old token after rotation: status %d, want 401", status)
+			if _, err := partner(r.addr, created.Token).CreateAccount(ctx, customerRequest(2)); !client.IsUnauthorized(err) {
+				t.Errorf("the old token after rotation: %v, want a 4401", err)
 			}
-			if status, _ := createCustomer(t, r.addr, rotated, strings.NewReader(customerJSON(3, true))); status != 200 {
-				t.Errorf("the rotated token: status %d, want 200", status)
+			if _, err := partner(r.addr, rotated).CreateAccount(ctx, customerRequest(3)); err != nil {
+				t.Errorf("the rotated token: %v", err)
 			}
 			if _, code := cli(t, env, "ecommerce", "rotate-token", "--id", "99999"); code == 0 {
 				t.Error("rotating an unknown partner succeeded")
@@ -319,11 +318,13 @@ func TestServeAppliesTheRateLimit(t *testing.T) {
 	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t), "SALDO_RATE_LIMIT": "0.001"}
 	r := start(t, env, "--rate-burst", "1")
 	token := tokenRE.FindString(r.stdout.String())
-	if status, _ := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(1, true))); status != 200 {
-		t.Fatalf("first request: %d", status)
+	c := partner(r.addr, token)
+	if _, err := c.CreateAccount(context.Background(), customerRequest(1)); err != nil {
+		t.Fatalf("first request: %v", err)
 	}
-	if status, body := createCustomer(t, r.addr, token, strings.NewReader(customerJSON(2, true))); status != 429 {
-		t.Errorf("second request past a burst of 1: %d %v, want 429", status, body)
+	_, err := c.CreateAccount(context.Background(), customerRequest(2))
+	if e, ok := errors.AsType[*client.Error](err); !ok || e.StatusCode != 429 || e.Code != client.CodeTooManyRequests || e.RetryAfter <= 0 {
+		t.Errorf("second request past a burst of 1: %v, want a 429 (4429) with Retry-After", err)
 	}
 }
 
