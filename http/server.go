@@ -33,6 +33,7 @@ type Server struct {
 	limiter *rateLimiter // nil: no limit
 	metrics *metrics     // nil: no metrics
 	handler http.Handler
+	routes  []string // "METHOD /pattern" of every operation, for Routes
 }
 
 // Option configures a Server.
@@ -61,6 +62,9 @@ func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
 			allowed = append(allowed, m)
 		}
 		slices.Sort(allowed)
+		for _, m := range allowed {
+			s.routes = append(s.routes, m+" "+pattern)
+		}
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			h, ok := methods[r.Method]
 			if !ok {
@@ -75,6 +79,7 @@ func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
 	route("/user/v1/account/{customer_id}", map[string]http.HandlerFunc{http.MethodGet: s.getAccount})
 	route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
 	route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
+	route("/openapi.json", map[string]http.HandlerFunc{http.MethodGet: s.openAPI})
 	s.oauthRoutes(route)
 	s.walletRoutes(route)
 	if s.metrics != nil {
@@ -88,6 +93,12 @@ func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists every operation the server answers as "METHOD /pattern", sorted, so that what
+// describes the API (the OpenAPI document) can be checked against what is registered.
+func (s *Server) Routes() []string {
+	return slices.Sorted(slices.Values(s.routes))
+}
 
 // requestInfo is what the handlers tell the request's log line.
 type requestInfo struct {

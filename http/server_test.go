@@ -31,6 +31,9 @@ type harness struct {
 	composite string // token of the partner with composite balances
 	plain     string // token of the partner without
 	compID    int64
+	// answersChecked is set when srv checks every answer against the OpenAPI document as it
+	// writes it (newHarness); do then checks only the requests it sends.
+	answersChecked bool
 }
 
 func newHarness(t testing.TB, eng testdb.Engine) *harness {
@@ -46,9 +49,11 @@ func newHarness(t testing.TB, eng testdb.Engine) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	// Every answer is checked against the OpenAPI document, also those to requests that do not
+	// go through do (the hostile corpus, raw connections).
+	srv := httptest.NewServer(checkAnswers(t, saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID}
+	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID, answersChecked: true}
 }
 
 // forEachEngine runs test on SQLite and on PostgreSQL.
@@ -85,6 +90,15 @@ func (h *harness) do(r request) answer {
 	if r.contentLength != 0 {
 		req.ContentLength = r.contentLength
 	}
+	// The body is kept to check the request against the OpenAPI document afterwards; it is
+	// sent as before, with the length (or none) NewRequest gave it.
+	var sent []byte
+	if req.Body != nil {
+		if sent, err = io.ReadAll(req.Body); err != nil {
+			h.t.Fatal(err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(sent))
+	}
 	if r.token != "" {
 		req.Header.Set("Authorization-ecommerce", r.token)
 	}
@@ -103,6 +117,7 @@ func (h *harness) do(r request) answer {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	checkExchange(h.t, !h.answersChecked, req, sent, resp.StatusCode, resp.Header, raw)
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if err := json.Unmarshal(raw, &a.body); err != nil {
 		h.t.Fatalf("%s %s: body is not a JSON object: %q", r.method, r.path, raw)
