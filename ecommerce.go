@@ -20,6 +20,11 @@ type Ecommerce struct {
 	Overlimit         int64 // cents a parent may spend beyond its credit line
 	TokenHash         []byte
 	CreatedAt         time.Time
+
+	// verifyToken is set on a partner that AuthenticateEcommerceForWrite took from its cache:
+	// the hash of the token presented, which the write's transaction checks is still the
+	// partner's.
+	verifyToken []byte
 }
 
 // Partner defaults, from the contract.

@@ -182,6 +182,12 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 			// The store may run this again: nothing of an earlier run may survive it.
 			result, failure = nil, nil
 			now := s.clock.Now()
+			if e.verifyToken != nil {
+				// First, so that a rotated token neither writes nor reads a stored answer.
+				if err := tx.CheckEcommerceToken(ctx, e.ID, e.verifyToken); err != nil {
+					return err
+				}
+			}
 			if idem != nil {
 				if err := s.replay(ctx, tx, e, idem); err != nil {
 					return err
@@ -205,6 +211,11 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 			}
 			return nil
 		})
+		if errors.Is(err, ErrEcommerceTokenChanged) {
+			// Not the partner's request after all: nothing to keep under its key.
+			s.partners.drop([32]byte(e.verifyToken))
+			return nil, err
+		}
 		if errors.Is(err, ErrDuplicate) && attempt < writeAttempts {
 			refused = true
 			continue

@@ -18,6 +18,7 @@ type Service struct {
 	passwordHashes chan struct{}
 	sealer         *sealer
 	inFlight       inFlight
+	partners       partnerCache
 }
 
 // Option configures a Service.
@@ -112,6 +113,8 @@ func (s *Service) RotateEcommerceToken(ctx context.Context, id int64) (string, e
 	if err != nil {
 		return "", err
 	}
+	// Other processes' caches learn of it from their next write's check.
+	s.partners.clear()
 	return token, nil
 }
 

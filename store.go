@@ -40,6 +40,10 @@ type Tx interface {
 	EcommerceByTokenHash(ctx context.Context, hash []byte) (*Ecommerce, error)
 	Ecommerces(ctx context.Context) ([]*Ecommerce, error)
 	SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error
+	// CheckEcommerceToken fails with EUNAUTHORIZED unless hash is partner id's token hash. An
+	// engine may hold it back like an insert, so that it costs no round trip; its failure then
+	// fails the next read or the commit, and the transaction writes nothing.
+	CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error
 
 	// CustomerDuplicates returns the names of c's unique fields (email, mobile, rfc, curp)
 	// that another customer of c's partner already holds.
@@ -65,6 +69,10 @@ type Tx interface {
 	CompositeTx
 	IdempotencyTx
 }
+
+// ErrEcommerceTokenChanged marks the EUNAUTHORIZED of Tx.CheckEcommerceToken: the token
+// presented is no longer the partner's.
+var ErrEcommerceTokenChanged = errors.New("ecommerce token changed")
 
 // ErrDuplicate marks a write refused by a unique index: a concurrent transaction committed
 // the same identifier after this one checked for it.

@@ -156,7 +156,7 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 
 // createAccount is POST /user/v1/account/create.
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
+	e, err := s.authenticateCreate(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -214,6 +214,8 @@ func translate(err error) error {
 		switch {
 		case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization_failure, deadlock_detected
 			return fmt.Errorf("%w: %s", saldo.ErrRetry, pgErr.Code)
+		case pgErr.Code == tokenChanged: // raised by saldo_check_ecommerce_token
+			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrEcommerceTokenChanged}
 		case pgErr.Code == "23505": // unique_violation
 			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
 		case pgErr.Code[:2] == "08", // connection_exception
@@ -246,7 +248,13 @@ var dialect = sqlstore.Dialect{
 	// NO KEY UPDATE serializes writers of the row as well, without blocking the key-share
 	// locks that foreign-key checks of inserts referencing it take.
 	ForUpdate: " FOR NO KEY UPDATE",
+	// A function (migration 0006), because only an error can stop the rest of a pipelined
+	// transaction: a SELECT that found nothing would let the inserts after it commit.
+	CheckEcommerceToken: "SELECT saldo_check_ecommerce_token($1, $2)",
 }
+
+// tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.
+const tokenChanged = "SA401"
 
 // pgTimes stores instants as timestamptz, which pgx maps to time.Time directly.
 type pgTimes struct{}

@@ -82,7 +82,8 @@ func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQ
 func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // A create sends all its statements, BEGIN to COMMIT, in one round trip, whatever it writes:
-// its ids come from blocks reserved ahead, one round trip per block.
+// its ids come from blocks reserved ahead, one round trip per block. Authenticated from the
+// cache of partners, it needs no other: the token check goes in the same batch.
 func TestCreateTakesOneRoundTrip(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
@@ -96,12 +97,16 @@ func TestCreateTakesOneRoundTrip(t *testing.T) {
 			s := testdb.OpenPostgres(t, postgres.Options{Tracer: trips, MaxConns: 1})
 			svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
 			ctx := context.Background()
-			e, _, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: tt.composite})
+			_, token, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: tt.composite})
 			if err != nil {
 				t.Fatal(err)
 			}
+			var e *saldo.Ecommerce
 			create := func(seq uint64) *saldo.CreatedCustomer {
 				t.Helper()
+				if e, err = svc.AuthenticateEcommerceForWrite(ctx, token); err != nil {
+					t.Fatal(err)
+				}
 				req := gen.Customer("", seq)
 				if tt.composite {
 					req.CompositeCreditLine = "100000"
@@ -112,7 +117,7 @@ func TestCreateTakesOneRoundTrip(t *testing.T) {
 				}
 				return out
 			}
-			create(1) // the first prepares the statements on the connection, and takes a block of ids
+			create(1) // the first reads the partner, prepares the statements on the connection, and takes a block of ids
 			// Ten more creates use at most 10 customer and 20 balance ids of the block.
 			const creates = 10
 			before := trips.n.Load()

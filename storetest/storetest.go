@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ConcurrentCreatesOfDistinctCustomersAllSucceed", func(t *testing.T) { testConcurrentDistinctCreates(t, h) })
 	t.Run("FailureAtEachStepLeavesNoTrace", func(t *testing.T) { testFaultAtEachStep(t, h) })
 	t.Run("OtherPartnersCustomerIsNotFound", func(t *testing.T) { testCrossTenant(t, h) })
+	t.Run("ACachedTokenRotatedElsewhereIsRefusedByTheWrite", func(t *testing.T) { testCachedTokenRotated(t, h) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h) })
 	t.Run("Composite", func(t *testing.T) { testComposite(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
@@ -511,6 +512,71 @@ func testFaultAtEachStep(t *testing.T, h Harness) {
 				t.Error("the retried create has no parent")
 			}
 		})
+	}
+}
+
+// A process answers a partner's creates from its cache of partners. When another process (the
+// CLI, another replica) rotates the token, this one's next create with the old token is
+// refused by the create's own transaction: 401, no row, nothing stored under its key.
+func testCachedTokenRotated(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e, token, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first authentication reads the database; the second answers from the cache.
+	for range 2 {
+		if _, err := f.Service.AuthenticateEcommerceForWrite(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached, err := f.Service.AuthenticateEcommerceForWrite(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.CreateCustomer(ctx, cached, composite(gen.Customer("", 1), "100")); err != nil {
+		t.Fatalf("create with the cached partner: %v", err)
+	}
+
+	other := saldo.NewService(f.Store, f.Clock) // another process on the same database
+	rotated, err := other.RotateEcommerceToken(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stale, err := f.Service.AuthenticateEcommerceForWrite(ctx, token)
+	if err != nil {
+		t.Fatalf("the cache should still answer for the old token: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"without a key", ctx},
+		{"with a key", idempotent("k-rotated", "create")},
+	} {
+		_, err := f.Service.CreateCustomer(tt.ctx, stale, composite(gen.Customer("", 2), "100"))
+		if saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+			t.Errorf("%s: create with the rotated token: err = %v, want unauthorized", tt.name, err)
+		}
+	}
+	if got := len(h.Rows(t, f.Store, "customers")); got != 1 {
+		t.Errorf("customers has %d rows, want the 1 created before the rotation", got)
+	}
+	if got := len(h.Rows(t, f.Store, "idempotency_keys")); got != 0 {
+		t.Errorf("idempotency_keys has %d rows, want none: the refusal was not the partner's", got)
+	}
+	// The refusal dropped the entry: the old token now reads the database, and fails there.
+	if _, err := f.Service.AuthenticateEcommerceForWrite(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+		t.Errorf("authenticate with the old token after the refusal: %v, want unauthorized", err)
+	}
+	fresh, err := f.Service.AuthenticateEcommerceForWrite(ctx, rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.CreateCustomer(ctx, fresh, composite(gen.Customer("", 3), "100")); err != nil {
+		t.Errorf("create with the new token: %v", err)
 	}
 }
 

@@ -48,6 +48,10 @@ type Dialect struct {
 	// transaction ends: " FOR NO KEY UPDATE" on PostgreSQL; "" on SQLite, whose writers are
 	// serialized already.
 	ForUpdate string
+	// CheckEcommerceToken, when set, is a statement that fails with an error Translate makes
+	// an EUNAUTHORIZED wrapping saldo.ErrEcommerceTokenChanged unless $2 is partner $1's token
+	// hash; it goes through Conn.Send. Without it, the check is a query, answered at once.
+	CheckEcommerceToken string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row
@@ -141,6 +145,18 @@ func (t *Tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) 
 
 func (t *Tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
 	return t.ecommerceWhere(ctx, "token_hash = $1", hash)
+}
+
+func (t *Tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error {
+	if t.d.CheckEcommerceToken != "" {
+		return t.d.Translate(t.conn.Send(ctx, t.d.CheckEcommerceToken, id, hash))
+	}
+	var one int
+	err := t.conn.QueryRow(ctx, "SELECT 1 FROM ecommerces WHERE id = $1 AND token_hash = $2", id, hash).Scan(&one)
+	if t.d.IsNoRows(err) {
+		return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrEcommerceTokenChanged}
+	}
+	return t.d.Translate(err)
 }
 
 func (t *Tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
