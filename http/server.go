@@ -185,6 +185,11 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took
 		attrs = append(attrs, slog.Int64("ecommerce_id", info.partnerID))
 	}
 	level := slog.LevelInfo
+	if hints := saldo.ErrorHints(info.err); status < 500 && len(hints) > 0 {
+		// Machine tokens such as "email:duplicate": what an operator needs to tell refusals
+		// apart, never the values refused.
+		attrs = append(attrs, slog.Any("hints", hints))
+	}
 	if status >= 500 {
 		level = slog.LevelError
 		if info.err != nil {

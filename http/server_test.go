@@ -598,14 +598,25 @@ func TestEachRequestLogsOneLineWithoutPersonalData(t *testing.T) {
 	h := &harness{t: t, srv: srv, store: store, composite: token}
 	req := createJSON(1)
 	h.do(request{path: "/user/v1/account/create", token: token, body: jsonBody(req), header: map[string]string{"X-Request-Id": "trace-42"}})
+	h.do(request{path: "/user/v1/account/create", token: token, body: jsonBody(req), header: map[string]string{"X-Request-Id": "trace-43"}})
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d log lines, want 1: %s", len(lines), logs.String())
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2: %s", len(lines), logs.String())
 	}
-	var line map[string]any
+	var line, refusal map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
 		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &refusal); err != nil {
+		t.Fatal(err)
+	}
+	// The refusal of the same customer again names the duplicate fields, not their values.
+	if hints := fmt.Sprint(refusal["hints"]); refusal["status"] != 409.0 || !strings.Contains(hints, "email:duplicate") {
+		t.Errorf("the duplicate's log line: status %v hints %v, want 409 and email:duplicate", refusal["status"], hints)
+	}
+	if _, ok := line["hints"]; ok {
+		t.Errorf("a success logs hints: %v", line["hints"])
 	}
 	for k, want := range map[string]any{"request_id": "trace-42", "route": "/user/v1/account/create", "status": 200.0,
 		"method": "POST", "ecommerce_id": float64(e.ID)} {
