@@ -93,13 +93,20 @@ func idempotencyFrom(ctx context.Context) *Idempotency {
 // sealer encrypts stored responses with AES-256-GCM under the server secret key: they may
 // carry the credentials a create issued. The partner and key are authenticated with each
 // response, so a stored response cannot be replayed under another.
-type sealer struct{ aead cipher.AEAD }
+type sealer struct {
+	aead cipher.AEAD
+	// retired are the keys a rotation replaced: they open what was sealed before it, for as
+	// long as the operator keeps them configured, and never seal.
+	retired []cipher.AEAD
+}
 
-func newSealer(key [32]byte) *sealer {
+func newSealer(key [32]byte) *sealer { return &sealer{aead: newAEAD(key)} }
+
+func newAEAD(key [32]byte) cipher.AEAD {
 	// Neither call can fail: the key has an AES-256 length and GCM takes any AES block.
 	block, _ := aes.NewCipher(key[:])
 	aead, _ := cipher.NewGCM(block)
-	return &sealer{aead: aead}
+	return aead
 }
 
 func additionalData(ecommerceID int64, key string) []byte {
@@ -112,12 +119,21 @@ func (s *sealer) seal(ecommerceID int64, key string, body []byte) []byte {
 	return s.aead.Seal(nonce, nonce, body, additionalData(ecommerceID, key))
 }
 
+// open returns the response sealed under the current key or a retired one.
 func (s *sealer) open(ecommerceID int64, key string, sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
 		return nil, errors.New("sealed response too short")
 	}
-	return s.aead.Open(nil, sealed[:n], sealed[n:], additionalData(ecommerceID, key))
+	ad := additionalData(ecommerceID, key)
+	body, err := s.aead.Open(nil, sealed[:n], sealed[n:], ad)
+	for _, aead := range s.retired {
+		if err == nil {
+			break
+		}
+		body, err = aead.Open(nil, sealed[:n], sealed[n:], ad)
+	}
+	return body, err
 }
 
 // inFlight holds the keys whose first request is still running in this process, so a
@@ -146,6 +162,9 @@ func (f *inFlight) claim(ecommerceID int64, key string) (release func(), ok bool
 		delete(f.keys, k)
 	}, true
 }
+
+// errUnreadableResponse is a stored response that no secret key of this process opens.
+var errUnreadableResponse = errors.New("stored response sealed under a secret key not held")
 
 // storedErrors are the outcomes kept for replay besides successes: what the request itself
 // decided. Validation failures, 5xx and rate limits are not kept, so the caller may fix the
@@ -227,8 +246,9 @@ func (s *Service) update(ctx context.Context, e *Ecommerce, fn func(tx Tx, now t
 			// Still losing races after every attempt says nothing about the request: not kept.
 			return nil, &Error{Code: ECONFLICT, Err: err}
 		}
-		// A replay, a reused key or an in-flight one never has a stored code.
-		if idem != nil && storedErrors[ErrorCode(err)] {
+		// A replay, a reused key or an in-flight one never has a stored code; an unreadable
+		// stored response is one already.
+		if idem != nil && storedErrors[ErrorCode(err)] && !errors.Is(err, errUnreadableResponse) {
 			err = s.storeError(ctx, e, idem, err)
 		}
 		return result, err
@@ -256,9 +276,11 @@ func (s *Service) replay(ctx context.Context, tx Tx, e *Ecommerce, idem *Idempot
 	}
 	body, err := s.sealer.open(e.ID, idem.Key, rec.Response)
 	if err != nil {
-		// Sealed under another secret key: the key was rotated since. Nothing to replay, and
-		// nothing safe to redo.
-		return WrapError(EINTERNAL, err, "open stored response")
+		// Sealed under a secret key this process doesn't hold: rotated since without keeping
+		// the old one as retired, or a replica with other keys. The first request's outcome
+		// stands and can't be shown again, so nothing is redone: a conflict the caller can
+		// see, not a fault of this request.
+		return &Error{Code: ECONFLICT, Hints: []string{"idempotency_key:unreadable"}, Err: fmt.Errorf("%w: %w", errUnreadableResponse, err)}
 	}
 	return &Replayed{Response: Response{Status: rec.Status, Body: body}}
 }

@@ -17,6 +17,7 @@ type Service struct {
 	// passwordHashes bounds concurrent argon2id hashes: each holds 19 MiB while it runs.
 	passwordHashes chan struct{}
 	sealer         *sealer
+	retiredKeys    [][32]byte
 	inFlight       inFlight
 	partners       partnerCache
 }
@@ -27,6 +28,12 @@ type Option func(*Service)
 // WithSecretKey sets the server secret key that encrypts stored responses.
 func WithSecretKey(key [32]byte) Option {
 	return func(s *Service) { s.sealer = newSealer(key) }
+}
+
+// WithRetiredSecretKeys adds server secret keys that a rotation retired: stored responses
+// sealed under them still open for replay, and nothing new is sealed under them.
+func WithRetiredSecretKeys(keys ...[32]byte) Option {
+	return func(s *Service) { s.retiredKeys = append(s.retiredKeys, keys...) }
 }
 
 // NewService returns a service over store. A nil clock is the system clock. Without
@@ -45,6 +52,9 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 		var key [32]byte
 		_, _ = rand.Read(key[:])
 		s.sealer = newSealer(key)
+	}
+	for _, key := range s.retiredKeys {
+		s.sealer.retired = append(s.sealer.retired, newAEAD(key))
 	}
 	return s
 }

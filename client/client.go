@@ -92,7 +92,9 @@ type callConfig struct {
 // characters). The server honours it on POST and PUT: a retry with the same key and the same
 // request gets the first answer again, with ResponseInfo.Replayed set, and creates nothing;
 // the same key with a different request is a 4422 error, and while the first is still
-// running a 4409 with the hint idempotency_key:in_flight.
+// running a 4409 with the hint idempotency_key:in_flight. A 4409 with the hint
+// idempotency_key:unreadable means the first answer can't be shown again (the server's secret
+// key was rotated without keeping the old one); nothing was redone.
 func WithIdempotencyKey(key string) CallOption {
 	return func(cc *callConfig) { cc.idempotencyKey = key }
 }

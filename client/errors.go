@@ -139,8 +139,9 @@ func IsNotFound(err error) bool {
 }
 
 // IsConflict reports whether err is a 4409: a unique identifier is taken (the hints name
-// each, "email:duplicate") or the Idempotency-Key is still in flight
-// ("idempotency_key:in_flight"). The credit refusals 5001 and 5002, also HTTP 409, are not.
+// each, "email:duplicate"), the Idempotency-Key is still in flight
+// ("idempotency_key:in_flight"), or its stored answer can't be decrypted any more
+// ("idempotency_key:unreadable"). The credit refusals 5001 and 5002, also HTTP 409, are not.
 func IsConflict(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Code == CodeConflict

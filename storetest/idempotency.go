@@ -23,6 +23,7 @@ func testIdempotency(t *testing.T, h Harness) {
 	t.Run("RefusalsAreKeptValidationFailuresAreNot", func(t *testing.T) { testStoredErrors(t, h) })
 	t.Run("KeyIsWrittenWithTheRows", func(t *testing.T) { testKeyAtomicity(t, h) })
 	t.Run("StoredResponsesAreSealed", func(t *testing.T) { testSealed(t, h) })
+	t.Run("RetiredSecretKeysStillOpenStoredResponses", func(t *testing.T) { testSecretKeyRotation(t, h) })
 	t.Run("KeysArePurgedAfter24Hours", func(t *testing.T) { testPurge(t, h) })
 	t.Run("ConcurrentRetriesCreateOneCustomer", func(t *testing.T) { testConcurrentRetries(t, h) })
 	t.Run("ACommittedRefusalIsKeptWithWhatItDid", func(t *testing.T) { testReuseUnderKey(t, h) })
@@ -166,10 +167,41 @@ func testSealed(t *testing.T, h Harness) {
 			t.Errorf("idempotency_keys holds %q in clear", secret)
 		}
 	}
-	// Another process with another secret key cannot read it, and says so rather than redoing the write.
-	other := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey([32]byte{1}))
-	_, err = other.CreateCustomer(idempotent("sealed", "body"), e, gen.Customer("", 1))
-	wantCode(t, err, saldo.EINTERNAL, "")
+}
+
+// testSecretKeyRotation: after a rotation, stored answers open under the old key kept as
+// retired; without it, a retry is refused as unreadable, and nothing is written again.
+func testSecretKeyRotation(t *testing.T, h Harness) {
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewEcommerce{})
+	oldKey, newKey := [32]byte{1}, [32]byte{2}
+	before := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(oldKey))
+	first, err := before.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(newKey), saldo.WithRetiredSecretKeys([32]byte{3}, oldKey))
+	_, err = rotated.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	if r := replayed(t, err); !strings.Contains(string(r.Body), first.Tokens.OAuthToken) {
+		t.Errorf("the replay under the retired key is not the first answer: %s", r.Body)
+	}
+	if _, err := rotated.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A process holding only the new key seals new answers under it...
+	onlyNew := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(newKey))
+	_, err = onlyNew.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2))
+	replayed(t, err)
+	// ...and can't open the old ones: it says so rather than redoing the write.
+	_, err = onlyNew.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	wantCode(t, err, saldo.ECONFLICT, "idempotency_key:unreadable")
+	// A process that never held the new key can't open what was sealed under it.
+	_, err = before.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2))
+	wantCode(t, err, saldo.ECONFLICT, "idempotency_key:unreadable")
+	if k, c := len(h.Rows(t, f.Store, "idempotency_keys")), len(h.Rows(t, f.Store, "customers")); k != 2 || c != 2 {
+		t.Errorf("%d keys and %d customers, want 2 and 2", k, c)
+	}
 }
 
 func testPurge(t *testing.T, h Harness) {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"saldo"
 	"saldo/postgres"
@@ -28,12 +29,16 @@ type Config struct {
 	Addr          string
 	DatabaseURL   string
 	SecretKeyFile string
-	LogFormat     string // text or json
-	LogLevel      slog.Level
-	RateLimit     float64 // requests a second per partner; 0: no limit
-	RateBurst     int     // requests a partner may make at once; 0: twice the rate
+	// RetiredSecretKeysFile holds the keys a rotation replaced, one per line: they still open
+	// stored answers, and never seal new ones.
+	RetiredSecretKeysFile string
+	LogFormat             string // text or json
+	LogLevel              slog.Level
+	RateLimit             float64 // requests a second per partner; 0: no limit
+	RateBurst             int     // requests a partner may make at once; 0: twice the rate
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
+	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
 	envErrs      []error
 }
 
@@ -58,10 +63,13 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SALDO_DATABASE_URL", DefaultDatabaseURL),
 		"database: sqlite:PATH or postgres://… (env SALDO_DATABASE_URL)")
 	c.secretKeyHex = getenv("SALDO_SECRET_KEY")
+	c.retiredHex = getenv("SALDO_RETIRED_SECRET_KEYS")
 	if serve {
 		fs.StringVar(&c.Addr, "addr", env("SALDO_ADDR", "127.0.0.1:8080"), "listen address (env SALDO_ADDR)")
 		fs.StringVar(&c.SecretKeyFile, "secret-key-file", getenv("SALDO_SECRET_KEY_FILE"),
 			"file holding the 64-hex server secret key (env SALDO_SECRET_KEY_FILE; or SALDO_SECRET_KEY)")
+		fs.StringVar(&c.RetiredSecretKeysFile, "retired-secret-keys-file", getenv("SALDO_RETIRED_SECRET_KEYS_FILE"),
+			"file holding the secret keys a rotation replaced, one per line, so that answers stored under them still replay (env SALDO_RETIRED_SECRET_KEYS_FILE; or SALDO_RETIRED_SECRET_KEYS, comma-separated)")
 		fs.StringVar(&c.LogFormat, "log-format", env("SALDO_LOG_FORMAT", "text"), "log format: text or json (env SALDO_LOG_FORMAT)")
 		// A malformed environment value is refused at start, as the same flag would be.
 		var level slog.Level
@@ -96,6 +104,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	case c.secretKeyHex != "" && c.SecretKeyFile != "":
 		return errors.New("set SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE, not both")
+	case c.retiredHex != "" && c.RetiredSecretKeysFile != "":
+		return errors.New("set SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, not both")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) || c.RateBurst < 0:
 		return errors.New("rate limit and burst must be zero or positive numbers")
 	}
@@ -135,6 +145,32 @@ func (c *Config) secretKeyBytes() ([]byte, error) {
 		return nil, errors.New("secret key: want 64 hexadecimal characters (256 bits)")
 	}
 	return key, nil
+}
+
+// retiredSecretKeys returns the keys a rotation replaced, from SALDO_RETIRED_SECRET_KEYS
+// (separated by commas or spaces) or the retired keys file (one per line).
+func (c *Config) retiredSecretKeys() ([][32]byte, error) {
+	text := c.retiredHex
+	if c.RetiredSecretKeysFile != "" {
+		b, err := os.ReadFile(c.RetiredSecretKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("retired secret keys file: %w", err)
+		}
+		text = string(b)
+	}
+	var keys [][32]byte
+	for i, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		var key [32]byte
+		// The error names the key by position: its text is a secret, even when malformed.
+		if len(field) != 2*len(key) {
+			return nil, fmt.Errorf("retired secret key %d: want 64 hexadecimal characters (256 bits)", i+1)
+		}
+		if _, err := hex.Decode(key[:], []byte(field)); err != nil {
+			return nil, fmt.Errorf("retired secret key %d: want 64 hexadecimal characters (256 bits)", i+1)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
 }
 
 func generatedKey(path string) ([]byte, error) {

@@ -247,6 +247,8 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"a negative rate limit", []string{"serve", "--addr", "127.0.0.1:0", "--rate-limit", "-1"}, nil},
 		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}},
 		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}},
+		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}},
+		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
@@ -354,5 +356,39 @@ func TestMetricsShowTheDatabasePool(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// After a rotation of the server secret key, a retry of a write made before it replays only
+// while the old key is configured as retired; without it, the retry is a 409 and nothing is
+// written again.
+func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := strings.Repeat("0a", 32), strings.Repeat("0b", 32)
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t), "SALDO_SECRET_KEY": oldKey}
+	r := start(t, env)
+	token := tokenRE.FindString(r.stdout.String())
+	first, err := partner(r.addr, token).CreateAccount(ctx, customerRequest(1), client.WithIdempotencyKey("before-rotation"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.shutdown(t)
+
+	retry := func(t *testing.T, env map[string]string) (*client.CreatedAccount, bool, error) {
+		t.Helper()
+		r := start(t, env)
+		defer r.shutdown(t)
+		var info client.ResponseInfo
+		got, err := partner(r.addr, token).CreateAccount(ctx, customerRequest(1), client.WithIdempotencyKey("before-rotation"), client.WithResponseInfo(&info))
+		return got, info.Replayed, err
+	}
+	env["SALDO_SECRET_KEY"] = newKey
+	_, _, err = retry(t, env)
+	wantAPIError(t, "the retry without the old key", err, 409, client.CodeConflict, "idempotency_key:unreadable")
+
+	env["SALDO_RETIRED_SECRET_KEYS"] = oldKey
+	got, replayed, err := retry(t, env)
+	if err != nil || !replayed || got.ID != first.ID || got.PrivateKey != first.PrivateKey {
+		t.Errorf("the retry with the old key retired: %+v, %v (replayed %v); want the first answer", got, err, replayed)
 	}
 }

@@ -110,12 +110,16 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	retiredKeys, err := cfg.retiredSecretKeys()
+	if err != nil {
+		return err
+	}
 	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey))
+	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...))
 	go purgeIdempotencyKeys(ctx, svc, log)
 
 	if cfg.engine() == "sqlite" {
