@@ -14,7 +14,7 @@ const (
 	EBADREQUEST        Code = "bad_request"         // the request could not be read (syntax, JSON types, size, media type)
 	EUNAUTHORIZED      Code = "unauthorized"        // missing, unknown, expired or revoked credential
 	ENOTFOUND          Code = "not_found"           // no such resource for this caller
-	ECONFLICT          Code = "conflict"            // a unique identifier is taken, or a key is in flight
+	ECONFLICT          Code = "conflict"            // a unique identifier is taken, or a key is in flight or unreadable
 	EIDEMPOTENCYREUSED Code = "idempotency_reused"  // same Idempotency-Key, different request
 	ERATELIMITED       Code = "rate_limited"        // the partner exceeded its request budget
 	EINVALID           Code = "invalid"             // a field fails its rule

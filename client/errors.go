@@ -19,7 +19,7 @@ const (
 	// or resource.
 	CodeNotFound = 4404
 	// CodeConflict (HTTP 409): a unique identifier is taken, or the Idempotency-Key is still
-	// in flight.
+	// in flight or its stored answer can't be decrypted any more.
 	CodeConflict = 4409
 	// CodeIdempotencyKeyReused (HTTP 422): the Idempotency-Key was used with another request.
 	CodeIdempotencyKeyReused = 4422

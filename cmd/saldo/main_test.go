@@ -360,8 +360,8 @@ func TestMetricsShowTheDatabasePool(t *testing.T) {
 }
 
 // After a rotation of the server secret key, a retry of a write made before it replays only
-// while the old key is configured as retired; without it, the retry is a 409 and nothing is
-// written again.
+// while the old key is configured as retired, from the environment or from a file; without
+// it, the retry is a 409.
 func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
 	ctx := context.Background()
 	oldKey, newKey := strings.Repeat("0a", 32), strings.Repeat("0b", 32)
@@ -390,5 +390,15 @@ func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
 	got, replayed, err := retry(t, env)
 	if err != nil || !replayed || got.ID != first.ID || got.PrivateKey != first.PrivateKey {
 		t.Errorf("the retry with the old key retired: %+v, %v (replayed %v); want the first answer", got, err, replayed)
+	}
+
+	delete(env, "SALDO_RETIRED_SECRET_KEYS")
+	env["SALDO_RETIRED_SECRET_KEYS_FILE"] = filepath.Join(t.TempDir(), "retired")
+	if err := os.WriteFile(env["SALDO_RETIRED_SECRET_KEYS_FILE"], []byte(strings.Repeat("0c", 32)+"\n"+oldKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, replayed, err = retry(t, env)
+	if err != nil || !replayed || got.ID != first.ID {
+		t.Errorf("the retry with the old key second in the retired keys file: %+v, %v (replayed %v); want the first answer", got, err, replayed)
 	}
 }
