@@ -60,7 +60,8 @@ EXPOSE 8080
 ENTRYPOINT ["/saldo"]
 # saldo listens on 127.0.0.1:8080 by default, which can't be reached from outside a container.
 # A flag beats its environment variable, so with this CMD, SALDO_ADDR has no effect.
-# The other settings (SALDO_DATABASE_URL, SALDO_SECRET_KEY[_FILE], SALDO_LOG_FORMAT,
+# The other settings (SALDO_DATABASE_URL, SALDO_SECRET_KEY[_FILE],
+# SALDO_RETIRED_SECRET_KEYS[_FILE], SALDO_LOG_FORMAT,
 # SALDO_LOG_LEVEL, SALDO_RATE_LIMIT, SALDO_RATE_BURST) can be passed as environment.
 # One-off commands run the same binary, e.g. `docker exec CONTAINER /saldo ecommerce list`.
 CMD ["serve", "--addr", "0.0.0.0:8080"]
