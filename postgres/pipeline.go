@@ -12,8 +12,9 @@ import (
 // pipeline is one transaction on one connection that sends the statements nothing waits for
 // (sqlstore.Conn.Send) together with the next statement that is waited for, or with the
 // COMMIT, as one pgx batch: one network round trip instead of one per statement. BEGIN itself
-// waits in the queue for the first statement. So a create, which reads only to reserve its ids,
-// takes two round trips: BEGIN with the reservation, then its inserts with the COMMIT.
+// waits in the queue for the first statement. So a create, which waits for nothing when its
+// ids come from a block taken ahead (idBlocks), takes one round trip: BEGIN, its inserts and
+// the COMMIT.
 //
 // A batch is a pipeline of extended-protocol messages ending in one Sync. When a statement of
 // it fails, PostgreSQL skips the rest up to the Sync, COMMIT included, and the transaction is
@@ -42,11 +43,7 @@ func (p *pipeline) Flush(ctx context.Context) error {
 		return nil
 	}
 	br, n := p.send(ctx)
-	if err := skip(br, n); err != nil {
-		_ = br.Close()
-		return err
-	}
-	return br.Close()
+	return closeBatch(br, skip(br, n))
 }
 
 func (p *pipeline) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
@@ -54,17 +51,12 @@ func (p *pipeline) Exec(ctx context.Context, sql string, args ...any) (int64, er
 		tag, err := p.conn.Exec(ctx, sql, args...)
 		return tag.RowsAffected(), err
 	}
-	p.pending.Queue(sql, args...)
-	br, n := p.send(ctx)
-	if err := skip(br, n-1); err != nil {
-		_ = br.Close()
+	br, err := p.sendWith(ctx, sql, args)
+	if err != nil {
 		return 0, err
 	}
 	tag, err := br.Exec()
-	if closeErr := br.Close(); err == nil {
-		err = closeErr
-	}
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), closeBatch(br, err)
 }
 
 func (p *pipeline) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
@@ -79,10 +71,8 @@ func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (sqlstore
 	if p.pending.Len() == 0 {
 		return p.conn.Query(ctx, sql, args...)
 	}
-	p.pending.Queue(sql, args...)
-	br, n := p.send(ctx)
-	if err := skip(br, n-1); err != nil {
-		_ = br.Close()
+	br, err := p.sendWith(ctx, sql, args)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := br.Query()
@@ -123,6 +113,31 @@ func (p *pipeline) send(ctx context.Context) (pgx.BatchResults, int) {
 	return p.conn.SendBatch(ctx, b), b.Len()
 }
 
+// sendWith queues sql last and sends the queue; see sendToLast.
+func (p *pipeline) sendWith(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	p.pending.Queue(sql, args...)
+	return p.sendToLast(ctx)
+}
+
+// sendToLast sends the queue and reads the results of all but its last statement: the batch
+// it returns is at that statement's result, for the caller to read and then close.
+func (p *pipeline) sendToLast(ctx context.Context) (pgx.BatchResults, error) {
+	br, n := p.send(ctx)
+	if err := skip(br, n-1); err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return br, nil
+}
+
+// closeBatch closes br and returns err, or the error of closing it when err is nil.
+func closeBatch(br pgx.BatchResults, err error) error {
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
 // skip reads the results of the next n statements of br, returning the first error.
 func skip(br pgx.BatchResults, n int) error {
 	for range n {
@@ -140,16 +155,11 @@ type pipelinedRow struct {
 }
 
 func (r pipelinedRow) Scan(dest ...any) error {
-	br, n := r.p.send(r.ctx)
-	if err := skip(br, n-1); err != nil {
-		_ = br.Close()
+	br, err := r.p.sendToLast(r.ctx)
+	if err != nil {
 		return err
 	}
-	err := br.QueryRow().Scan(dest...)
-	if closeErr := br.Close(); err == nil {
-		err = closeErr
-	}
-	return err
+	return closeBatch(br, br.QueryRow().Scan(dest...))
 }
 
 // pipelinedRows ends the batch when the rows are closed.
