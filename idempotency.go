@@ -94,19 +94,21 @@ func idempotencyFrom(ctx context.Context) *Idempotency {
 // carry the credentials a create issued. The partner and key are authenticated with each
 // response, so a stored response cannot be replayed under another.
 type sealer struct {
-	aead cipher.AEAD
-	// retired are the keys a rotation replaced: they open what was sealed before it, for as
-	// long as the operator keeps them configured, and never seal.
-	retired []cipher.AEAD
+	// keys are the current key, which seals and opens, then the retired ones a rotation
+	// replaced, which only open what was sealed before it, for as long as the operator keeps
+	// them configured.
+	keys []cipher.AEAD
 }
 
-func newSealer(key [32]byte) *sealer { return &sealer{aead: newAEAD(key)} }
-
-func newAEAD(key [32]byte) cipher.AEAD {
-	// Neither call can fail: the key has an AES-256 length and GCM takes any AES block.
-	block, _ := aes.NewCipher(key[:])
-	aead, _ := cipher.NewGCM(block)
-	return aead
+func newSealer(key [32]byte, retired ...[32]byte) *sealer {
+	s := &sealer{}
+	for _, k := range append([][32]byte{key}, retired...) {
+		// Neither call can fail: the key has an AES-256 length and GCM takes any AES block.
+		block, _ := aes.NewCipher(k[:])
+		aead, _ := cipher.NewGCM(block)
+		s.keys = append(s.keys, aead)
+	}
+	return s
 }
 
 func additionalData(ecommerceID int64, key string) []byte {
@@ -114,26 +116,27 @@ func additionalData(ecommerceID int64, key string) []byte {
 }
 
 func (s *sealer) seal(ecommerceID int64, key string, body []byte) []byte {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(body)+s.aead.Overhead())
+	aead := s.keys[0]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(body)+aead.Overhead())
 	_, _ = rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, body, additionalData(ecommerceID, key))
+	return aead.Seal(nonce, nonce, body, additionalData(ecommerceID, key))
 }
 
 // open returns the response sealed under the current key or a retired one.
 func (s *sealer) open(ecommerceID int64, key string, sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
+	n := s.keys[0].NonceSize() // GCM's standard nonce, whatever the key
 	if len(sealed) < n {
 		return nil, errors.New("sealed response too short")
 	}
 	ad := additionalData(ecommerceID, key)
-	body, err := s.aead.Open(nil, sealed[:n], sealed[n:], ad)
-	for _, aead := range s.retired {
-		if err == nil {
-			break
+	var err error
+	for _, aead := range s.keys {
+		var body []byte
+		if body, err = aead.Open(nil, sealed[:n], sealed[n:], ad); err == nil {
+			return body, nil
 		}
-		body, err = aead.Open(nil, sealed[:n], sealed[n:], ad)
 	}
-	return body, err
+	return nil, err
 }
 
 // inFlight holds the keys whose first request is still running in this process, so a

@@ -17,23 +17,27 @@ type Service struct {
 	// passwordHashes bounds concurrent argon2id hashes: each holds 19 MiB while it runs.
 	passwordHashes chan struct{}
 	sealer         *sealer
-	retiredKeys    [][32]byte
 	inFlight       inFlight
 	partners       partnerCache
 }
 
 // Option configures a Service.
-type Option func(*Service)
+type Option func(*options)
+
+type options struct {
+	secretKey   *[32]byte // nil: a key made for this process alone
+	retiredKeys [][32]byte
+}
 
 // WithSecretKey sets the server secret key that encrypts stored responses.
 func WithSecretKey(key [32]byte) Option {
-	return func(s *Service) { s.sealer = newSealer(key) }
+	return func(o *options) { o.secretKey = &key }
 }
 
 // WithRetiredSecretKeys adds server secret keys that a rotation retired: stored responses
 // sealed under them still open for replay, and nothing new is sealed under them.
 func WithRetiredSecretKeys(keys ...[32]byte) Option {
-	return func(s *Service) { s.retiredKeys = append(s.retiredKeys, keys...) }
+	return func(o *options) { o.retiredKeys = append(o.retiredKeys, keys...) }
 }
 
 // NewService returns a service over store. A nil clock is the system clock. Without
@@ -43,20 +47,16 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	s := &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		inFlight: inFlight{keys: map[inFlightKey]struct{}{}}}
+	var o options
 	for _, opt := range opts {
-		opt(s)
+		opt(&o)
 	}
-	if s.sealer == nil {
-		var key [32]byte
-		_, _ = rand.Read(key[:])
-		s.sealer = newSealer(key)
+	if o.secretKey == nil {
+		o.secretKey = new([32]byte)
+		_, _ = rand.Read(o.secretKey[:])
 	}
-	for _, key := range s.retiredKeys {
-		s.sealer.retired = append(s.sealer.retired, newAEAD(key))
-	}
-	return s
+	return &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}}}
 }
 
 // Now is the service's clock reading.
