@@ -1,25 +1,20 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"saldo/internal/testdb"
+	"saldo/postgres"
 )
 
 // Concurrent takes get every id once, in the counts asked, across block refills.
 func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
-	url := os.Getenv("SALDO_TEST_DATABASE_URL")
-	if url == "" {
-		if os.Getenv("SALDO_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("SALDO_REQUIRE_POSTGRES=1 but SALDO_TEST_DATABASE_URL is not set")
-		}
-		t.Skip("SALDO_TEST_DATABASE_URL is not set: skipping the PostgreSQL test")
-	}
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := pgxpool.ParseConfig(testdb.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +29,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	}
 
 	var (
-		blocks     idBlocks
+		blocks     postgres.IDBlocks
 		mu         sync.Mutex
 		seen       = map[[2]int64]int{} // {0 customer / 1 balance, id} → times handed out
 		wg         sync.WaitGroup
@@ -45,7 +40,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range takes {
-				c, b, err := blocks.Take(ctx, pgConn{pool}, 1, 2)
+				c, b, err := blocks.TakeFrom(ctx, pool, 1, 2)
 				if err != nil {
 					t.Error(err)
 					return
