@@ -119,30 +119,18 @@ func (c *Config) validate() error {
 // generates one into a file beside the database (mode 0600) and reuses it on later starts; on
 // PostgreSQL a missing key is an error, since replicas must share it.
 func (c *Config) secretKey() ([32]byte, error) {
-	var key [32]byte
-	b, err := c.secretKeyBytes()
-	copy(key[:], b)
-	return key, err
-}
-
-func (c *Config) secretKeyBytes() ([]byte, error) {
-	text := c.secretKeyHex
-	if c.SecretKeyFile != "" {
-		b, err := os.ReadFile(c.SecretKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("secret key file: %w", err)
-		}
-		text = strings.TrimSpace(string(b))
-	}
-	if text == "" {
-		if c.engine() == "postgres" {
-			return nil, errors.New("no secret key: set SALDO_SECRET_KEY (64 hex) or SALDO_SECRET_KEY_FILE")
-		}
+	text, err := settingText(c.secretKeyHex, c.SecretKeyFile, "secret key file")
+	switch {
+	case err != nil:
+		return [32]byte{}, err
+	case text == "" && c.engine() == "postgres":
+		return [32]byte{}, errors.New("no secret key: set SALDO_SECRET_KEY (64 hex) or SALDO_SECRET_KEY_FILE")
+	case text == "":
 		return generatedKey(c.sqlitePath() + ".key")
 	}
-	key, err := hex.DecodeString(text)
-	if err != nil || len(key) != 32 {
-		return nil, errors.New("secret key: want 64 hexadecimal characters (256 bits)")
+	key, ok := parseKey(text)
+	if !ok {
+		return key, errors.New("secret key: want 64 hexadecimal characters (256 bits)")
 	}
 	return key, nil
 }
@@ -150,22 +138,15 @@ func (c *Config) secretKeyBytes() ([]byte, error) {
 // retiredSecretKeys returns the keys a rotation replaced, from SALDO_RETIRED_SECRET_KEYS
 // (separated by commas or spaces) or the retired keys file (one per line).
 func (c *Config) retiredSecretKeys() ([][32]byte, error) {
-	text := c.retiredHex
-	if c.RetiredSecretKeysFile != "" {
-		b, err := os.ReadFile(c.RetiredSecretKeysFile)
-		if err != nil {
-			return nil, fmt.Errorf("retired secret keys file: %w", err)
-		}
-		text = string(b)
+	text, err := settingText(c.retiredHex, c.RetiredSecretKeysFile, "retired secret keys file")
+	if err != nil {
+		return nil, err
 	}
 	var keys [][32]byte
 	for i, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-		var key [32]byte
-		// The error names the key by position: its text is a secret, even when malformed.
-		if len(field) != 2*len(key) {
-			return nil, fmt.Errorf("retired secret key %d: want 64 hexadecimal characters (256 bits)", i+1)
-		}
-		if _, err := hex.Decode(key[:], []byte(field)); err != nil {
+		key, ok := parseKey(field)
+		if !ok {
+			// Named by position: a key's text is a secret, even when malformed.
 			return nil, fmt.Errorf("retired secret key %d: want 64 hexadecimal characters (256 bits)", i+1)
 		}
 		keys = append(keys, key)
@@ -173,22 +154,44 @@ func (c *Config) retiredSecretKeys() ([][32]byte, error) {
 	return keys, nil
 }
 
-func generatedKey(path string) ([]byte, error) {
+// settingText returns a secret setting's text: the named file's without surrounding white
+// space (a final newline, say), when there is one, or else the environment variable's.
+func settingText(env, file, what string) (string, error) {
+	if file == "" {
+		return env, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// parseKey reads a key written as 64 hexadecimal characters.
+func parseKey(text string) (key [32]byte, ok bool) {
+	if len(text) != hex.EncodedLen(len(key)) {
+		return key, false
+	}
+	_, err := hex.Decode(key[:], []byte(text))
+	return key, err == nil
+}
+
+func generatedKey(path string) ([32]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
-		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(key) != 32 {
-			return nil, fmt.Errorf("secret key file %s: want 64 hexadecimal characters", path)
+		key, ok := parseKey(strings.TrimSpace(string(b)))
+		if !ok {
+			return key, fmt.Errorf("secret key file %s: want 64 hexadecimal characters", path)
 		}
 		return key, nil
 	}
+	var key [32]byte
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("secret key file: %w", err)
+		return key, fmt.Errorf("secret key file: %w", err)
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	_, _ = rand.Read(key[:])
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
+		return key, err
 	}
 	// O_EXCL: two processes starting together must not each write a different key.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -196,11 +199,11 @@ func generatedKey(path string) ([]byte, error) {
 		return generatedKey(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("secret key file: %w", err)
+		return key, fmt.Errorf("secret key file: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		return nil, fmt.Errorf("secret key file: %w", err)
+	if _, err := f.WriteString(hex.EncodeToString(key[:]) + "\n"); err != nil {
+		return key, fmt.Errorf("secret key file: %w", err)
 	}
 	return key, f.Sync()
 }
