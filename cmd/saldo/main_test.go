@@ -332,13 +332,14 @@ func TestServeAppliesTheRateLimit(t *testing.T) {
 
 func TestMetricsShowTheDatabasePool(t *testing.T) {
 	for _, eng := range []struct {
-		name, series string
-		env          func(t *testing.T) map[string]string
+		name   string
+		series []string
+		env    func(t *testing.T) map[string]string
 	}{
-		{"sqlite", `saldo_db_connections_in_use{pool="write"}`, func(t *testing.T) map[string]string {
+		{"sqlite", []string{`saldo_db_connections_in_use{pool="write"}`}, func(t *testing.T) map[string]string {
 			return map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
 		}},
-		{"postgres", `saldo_db_connections{state="idle"}`, func(t *testing.T) map[string]string {
+		{"postgres", []string{`saldo_db_connections{state="idle"}`, "saldo_db_transaction_retries_total"}, func(t *testing.T) map[string]string {
 			return map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("cd", 32)}
 		}},
 	} {
@@ -350,7 +351,7 @@ func TestMetricsShowTheDatabasePool(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			text, _ := io.ReadAll(resp.Body)
-			for _, want := range []string{eng.series, "go_goroutines", "process_resident_memory_bytes"} {
+			for _, want := range append(eng.series, "go_goroutines", "process_resident_memory_bytes") {
 				if !strings.Contains(string(text), want) {
 					t.Errorf("/metrics lacks %s", want)
 				}
