@@ -181,11 +181,7 @@ type CreatedAccount struct {
 // email, mobile, RFC or CURP is a 4409 *Error whose hints name every duplicated field; a
 // field that fails its rule is a 5000 whose hints name every failing field.
 func (c *Client) CreateAccount(ctx context.Context, req *CreateAccountRequest, opts ...CallOption) (*CreatedAccount, error) {
-	body, err := jsonBody(req)
-	if err != nil {
-		return nil, err
-	}
-	return c.createAccount(ctx, body, opts)
+	return callJSON[CreatedAccount](ctx, c, &request{method: http.MethodPost, path: createAccountPath, style: styleA}, req, opts)
 }
 
 // CreateAccountJSON is CreateAccount with a body the caller encoded already: a JSON object of
@@ -207,10 +203,6 @@ func CreateAccountJSONAs[T any](ctx context.Context, c *Client, body []byte, opt
 }
 
 const createAccountPath = "/user/v1/account/create"
-
-func (c *Client) createAccount(ctx context.Context, body []byte, opts []CallOption) (*CreatedAccount, error) {
-	return call[CreatedAccount](ctx, c, &request{method: http.MethodPost, path: createAccountPath, body: body, style: styleA}, opts)
-}
 
 // GetAccount returns the profile of the partner's customer customerID. A customer of
 // another partner is reported as not existing (IsNotFound).

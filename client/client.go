@@ -166,20 +166,14 @@ const (
 	styleBare              // /healthz, /readyz: the object itself
 )
 
-// envelopeA, envelopeB and envelopeC decode a success in one pass, straight into T.
-type envelopeA[T any] struct {
-	RS  *T         `json:"rs"`
-	Err *wireError `json:"err"`
-}
-
-type envelopeB[T any] struct {
-	Error   *wireError `json:"error"`
-	Payload *T         `json:"payload"`
-}
-
-type envelopeC[T any] struct {
-	Response *T         `json:"response"`
-	Err      *wireError `json:"err"`
+// envelope is the three envelope styles in one, so that a success decodes in one pass,
+// straight into T; the route's style says which members hold the result and the error.
+type envelope[T any] struct {
+	RS       *T         `json:"rs"`       // style A
+	Payload  *T         `json:"payload"`  // style B
+	Response *T         `json:"response"` // style C
+	Err      *wireError `json:"err"`      // styles A and C
+	Error    *wireError `json:"error"`    // style B
 }
 
 // wireError is the contract's error object. In style B, a success carries "error": {}, which
@@ -308,34 +302,23 @@ var jsonContentType = []string{"application/json"}
 
 // decodeSuccess decodes a 2xx answer of the given style into a new T.
 func decodeSuccess[T any](body []byte, s style) (*T, error) {
-	var (
-		out     *T
-		problem *wireError
-	)
-	switch s {
-	case styleA:
-		var env envelopeA[T]
-		if err := json.Unmarshal(body, &env); err != nil {
-			return nil, unexpected(err)
-		}
-		out, problem = env.RS, env.Err
-	case styleB:
-		var env envelopeB[T]
-		if err := json.Unmarshal(body, &env); err != nil {
-			return nil, unexpected(err)
-		}
-		out, problem = env.Payload, env.Error
-	case styleC:
-		var env envelopeC[T]
-		if err := json.Unmarshal(body, &env); err != nil {
-			return nil, unexpected(err)
-		}
-		out, problem = env.Response, env.Err
-	default:
-		out = new(T)
+	if s == styleBare {
+		out := new(T)
 		if err := json.Unmarshal(body, out); err != nil {
 			return nil, unexpected(err)
 		}
+		return out, nil
+	}
+	var env envelope[T]
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, unexpected(err)
+	}
+	out, problem := env.RS, env.Err
+	switch s {
+	case styleB:
+		out, problem = env.Payload, env.Error
+	case styleC:
+		out = env.Response
 	}
 	switch {
 	case problem != nil && problem.Code != 0:
@@ -355,7 +338,7 @@ func newError(op string, res *http.Response, body []byte) *Error {
 	e := &Error{
 		StatusCode: res.StatusCode,
 		RequestID:  res.Header.Get("X-Request-Id"),
-		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After")),
 		op:         op,
 	}
 	var env anyEnvelope
@@ -384,7 +367,7 @@ func newError(op string, res *http.Response, body []byte) *Error {
 
 // parseRetryAfter reads Retry-After, delay-seconds or an HTTP date (RFC 9110 §10.2.3); 0 when
 // absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func parseRetryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
@@ -395,18 +378,19 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return time.Duration(min(secs, int64(time.Duration(1<<63-1)/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+		return max(time.Until(t), 0)
 	}
 	return 0
 }
 
-// jsonBody encodes a request body.
-func jsonBody(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+// callJSON sends v, encoded, as the body of r and decodes a success into a new T.
+func callJSON[T any](ctx context.Context, c *Client, r *request, v any, opts []CallOption) (*T, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("saldo: encoding the request: %w", err)
 	}
-	return b, nil
+	r.body = body
+	return call[T](ctx, c, r, opts)
 }
 
 // pathID is an int64 path segment.

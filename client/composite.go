@@ -100,23 +100,15 @@ func (c *Client) GetCompositeParent(ctx context.Context, parentID string, opts .
 // CreateCompositeChild creates a child of a parent. A credit line beyond the parent's
 // available credit is a 5001 *Error (CodeInsufficientCredit).
 func (c *Client) CreateCompositeChild(ctx context.Context, req *CreateChildRequest, opts ...CallOption) (*CompositeChild, error) {
-	body, err := jsonBody(req)
-	if err != nil {
-		return nil, err
-	}
-	return call[CompositeChild](ctx, c, &request{method: http.MethodPost, path: compositeBase + "/child", body: body, style: styleB}, opts)
+	return callJSON[CompositeChild](ctx, c, &request{method: http.MethodPost, path: compositeBase + "/child", style: styleB}, req, opts)
 }
 
 // UpdateChildCreditLine sets child childID's credit line to creditLine cents. Raising it
 // takes the difference from the parent's available credit (5001 when short); lowering it
 // gives it back (5002, CodeBelowOutstandingDebt, when below the child's debt).
 func (c *Client) UpdateChildCreditLine(ctx context.Context, childID, creditLine int64, opts ...CallOption) (*UpdatedChild, error) {
-	body, err := jsonBody(updateCreditLineRequest{CreditLine: creditLine})
-	if err != nil {
-		return nil, err
-	}
 	path := compositeBase + "/child/" + pathID(childID) + "/update-credit-line"
-	return call[UpdatedChild](ctx, c, &request{method: http.MethodPut, path: path, body: body, style: styleB}, opts)
+	return callJSON[UpdatedChild](ctx, c, &request{method: http.MethodPut, path: path, style: styleB}, updateCreditLineRequest{CreditLine: creditLine}, opts)
 }
 
 // GetCompositeChild returns the partner's child balance childID. An unknown id is a 5000

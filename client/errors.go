@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,12 +116,7 @@ func (e *Error) Hint(field string) (reason string, ok bool) {
 
 // HasHint reports whether hint ("email:duplicate", "incorrect parent_id") is among the hints.
 func (e *Error) HasHint(hint string) bool {
-	for _, h := range e.Hints {
-		if h == hint {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(e.Hints, hint)
 }
 
 // IsUnauthorized reports whether err is a 4401: the partner token, or the customer token,

@@ -69,39 +69,23 @@ type Introspection struct {
 // that was rotated already is a 4401, and revokes every token of the customer: a stolen
 // token signal.
 func (c *Client) GetCustomerConnectionToken(ctx context.Context, req *ConnectionTokenRequest, opts ...CallOption) (*ConnectionToken, error) {
-	body, err := jsonBody(req)
-	if err != nil {
-		return nil, err
-	}
-	return call[ConnectionToken](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/get-customer-connection-token", body: body, style: styleC}, opts)
+	return callJSON[ConnectionToken](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/get-customer-connection-token", style: styleC}, req, opts)
 }
 
 // RefreshCustomerToken revokes the customer's oauth tokens on every device and issues one
 // for the request's device. The refresh token stays valid.
 func (c *Client) RefreshCustomerToken(ctx context.Context, req *RefreshCustomerTokenRequest, opts ...CallOption) (*RefreshedToken, error) {
-	body, err := jsonBody(req)
-	if err != nil {
-		return nil, err
-	}
-	return call[RefreshedToken](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/refresh-customer-token", body: body, style: styleC}, opts)
+	return callJSON[RefreshedToken](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/refresh-customer-token", style: styleC}, req, opts)
 }
 
 // RevokeToken revokes an oauth or refresh token (RFC 7009). Revoking a token that is unknown
 // or revoked already succeeds too, so a caller learns nothing about other tokens.
 func (c *Client) RevokeToken(ctx context.Context, token string, opts ...CallOption) error {
-	body, err := jsonBody(tokenRequest{Token: token})
-	if err != nil {
-		return err
-	}
-	_, err = call[struct{}](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/revoke", body: body, style: styleC}, opts)
+	_, err := callJSON[struct{}](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/revoke", style: styleC}, tokenRequest{Token: token}, opts)
 	return err
 }
 
 // IntrospectToken says whether a token is active, and if so whose it is (RFC 7662).
 func (c *Client) IntrospectToken(ctx context.Context, token string, opts ...CallOption) (*Introspection, error) {
-	body, err := jsonBody(tokenRequest{Token: token})
-	if err != nil {
-		return nil, err
-	}
-	return call[Introspection](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/introspect", body: body, style: styleC}, opts)
+	return callJSON[Introspection](ctx, c, &request{method: http.MethodPost, path: "/oauth/v1/introspect", style: styleC}, tokenRequest{Token: token}, opts)
 }

@@ -74,7 +74,7 @@ func TestClientDrivesEveryRoute(t *testing.T) {
 	bad.Zipcode = "123"
 	_, err = c.CreateAccount(ctx, bad)
 	wantAPIError(t, "an invalid create", err, 400, client.CodeValidation, "credit_line:required", "zipcode:invalid")
-	_, err = client.New("http://"+r.addr, "ek_"+strings.Repeat("0", 64)).GetAccount(ctx, owner.ID)
+	_, err = partner(r.addr, "ek_"+strings.Repeat("0", 64)).GetAccount(ctx, owner.ID)
 	wantAPIError(t, "an unknown partner token", err, 401, client.CodeUnauthorized)
 
 	profile, err := c.GetAccount(ctx, owner.ID)
@@ -155,7 +155,7 @@ func TestClientDrivesEveryRoute(t *testing.T) {
 		t.Fatalf("exit code %d: %s", code, r.stderr)
 	}
 	again := start(t, env)
-	c = client.New("http://"+again.addr, token)
+	c = partner(again.addr, token)
 	replay, err := c.CreateAccount(ctx, customerRequest(1), client.WithIdempotencyKey("e2e-owner"), client.WithResponseInfo(&info))
 	if err != nil || !info.Replayed || replay.ID != owner.ID || replay.PrivateKey != owner.PrivateKey {
 		t.Errorf("retry after a restart: %+v, %v (replayed %v); want the first answer replayed", replay, err, info.Replayed)
