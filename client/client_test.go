@@ -33,6 +33,8 @@ import (
 // each.
 type fixture struct {
 	url       string
+	token     string // the composite partner's
+	hc        *http.Client
 	store     saldo.Store
 	clock     *saldo.ManualClock
 	composite *client.Client // the partner with composite balances
@@ -60,7 +62,7 @@ func newFixture(tb testing.TB, opts ...saldohttp.Option) *fixture {
 	tb.Cleanup(srv.Close)
 	hc := srv.Client()
 	return &fixture{
-		url: srv.URL, store: store, clock: clock,
+		url: srv.URL, token: composite, hc: hc, store: store, clock: clock,
 		composite: client.New(srv.URL, composite, client.WithHTTPClient(hc)),
 		plain:     client.New(srv.URL, plain, client.WithHTTPClient(hc)),
 	}
