@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"saldo"
@@ -91,9 +92,10 @@ func (h *harness) do(r request) answer {
 		req.ContentLength = r.contentLength
 	}
 	// The body is kept to check the request against the OpenAPI document afterwards; it is
-	// sent as before, with the length (or none) NewRequest gave it.
+	// sent as before, with the length (or none) NewRequest gave it. An empty one stays
+	// http.NoBody: a copy of it would go out chunked, not with Content-Length 0.
 	var sent []byte
-	if req.Body != nil {
+	if req.Body != nil && req.Body != http.NoBody {
 		if sent, err = io.ReadAll(req.Body); err != nil {
 			h.t.Fatal(err)
 		}
@@ -123,6 +125,33 @@ func (h *harness) do(r request) answer {
 		h.t.Fatalf("%s %s: body is not a JSON object: %q", r.method, r.path, raw)
 	}
 	return a
+}
+
+// harness.do sends a body as the request gives it: keeping a copy for the OpenAPI check
+// changes nothing on the wire.
+func TestHarnessSendsBodiesAsGiven(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, fmt.Sprintf("%d %v %s", r.ContentLength, r.TransferEncoding, body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNotFound) // the request of a 404 is not checked against the document
+		io.WriteString(w, "{}")
+	}))
+	defer stub.Close()
+	h := &harness{t: t, srv: stub, answersChecked: true} // nor is the stub's answer
+	h.do(request{path: "/x", body: strings.NewReader("")})
+	h.do(request{path: "/x", body: strings.NewReader("{}")})
+	h.do(request{path: "/x", body: strings.NewReader("{}"), contentLength: -1})
+	h.do(request{path: "/x"})
+	want := []string{"0 [] ", "2 [] {}", "-1 [chunked] {}", "0 [] "}
+	if !slices.Equal(got, want) {
+		t.Errorf("the server got (Content-Length, Transfer-Encoding, body) %q, want %q", got, want)
+	}
 }
 
 func jsonBody(v any) io.Reader {
