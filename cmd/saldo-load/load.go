@@ -217,22 +217,19 @@ func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerSta
 // that is not the contract's by its status (from the call's response info); a request that
 // got no answer by its transport failure.
 func createProblem(err error, status int) string {
-	var apiErr *client.Error
-	switch {
-	case errors.As(err, &apiErr) && apiErr.Code != 0:
+	if apiErr, ok := errors.AsType[*client.Error](err); ok && apiErr.Code != 0 {
 		return envelopeProblem(apiErr)
-	case errors.Is(err, client.ErrUnexpectedResponse):
+	}
+	if errors.Is(err, client.ErrUnexpectedResponse) {
 		return strconv.Itoa(status) + "/unparseable_body"
 	}
 	return transportProblem(err)
 }
 
-// readProblem names a --verify read that failed: an answer by its HTTP status, a request
-// that got no answer by its transport failure.
+// readProblem names a --verify read that failed: an answer by its HTTP status (from the
+// call's response info), a request that got no answer by its transport failure.
 func readProblem(err error, status int) string {
-	if apiErr, ok := errors.AsType[*client.Error](err); ok {
-		status = apiErr.StatusCode
-	} else if !errors.Is(err, client.ErrUnexpectedResponse) {
+	if _, ok := errors.AsType[*client.Error](err); !ok && !errors.Is(err, client.ErrUnexpectedResponse) {
 		return transportProblem(err)
 	}
 	return "HTTP " + strconv.Itoa(status)

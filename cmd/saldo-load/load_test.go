@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -150,26 +151,26 @@ func TestRunCountsErrorsByStatusAndCode(t *testing.T) {
 		t.Error("a run of duplicates succeeded, want an error")
 	}
 	want := map[string]int64{"409/4409 email:duplicate,mobile:duplicate,rfc:duplicate,curp:duplicate": 10}
-	if rep.OK != 0 || rep.Errors != 10 || !equalMaps(rep.ErrorsBy, want) {
+	if rep.OK != 0 || rep.Errors != 10 || !maps.Equal(rep.ErrorsBy, want) {
 		t.Errorf("ok %d, errors %d %v; want 0, 10 %v", rep.OK, rep.Errors, rep.ErrorsBy, want)
 	}
 
 	// An unknown token.
 	rep, err = runJSON(t, "--url", s.url, "--token", saldo.NewSecret(saldo.EcommerceTokenPrefix), "--count", "5")
-	if err == nil || rep.Errors != 5 || !equalMaps(rep.ErrorsBy, map[string]int64{"401/4401": 5}) {
+	if err == nil || rep.Errors != 5 || !maps.Equal(rep.ErrorsBy, map[string]int64{"401/4401": 5}) {
 		t.Errorf("unknown token: err %v, errors %v; want 5 × 401/4401", err, rep.ErrorsBy)
 	}
 
 	// A credit line the partner without composite balances refuses.
 	plain := newServer(t, false, nil)
 	rep, err = runJSON(t, "--url", plain.url, "--token", plain.token, "--count", "3", "--composite")
-	if err == nil || !equalMaps(rep.ErrorsBy, map[string]int64{"400/5000 composite_balance:not_enabled": 3}) {
+	if err == nil || !maps.Equal(rep.ErrorsBy, map[string]int64{"400/5000 composite_balance:not_enabled": 3}) {
 		t.Errorf("composite on a plain partner: err %v, errors %v", err, rep.ErrorsBy)
 	}
 
 	// Nobody listening.
 	rep, err = runJSON(t, "--url", "http://127.0.0.1:1", "--token", s.token, "--count", "2")
-	if err == nil || !equalMaps(rep.ErrorsBy, map[string]int64{"transport/connection_refused": 2}) {
+	if err == nil || !maps.Equal(rep.ErrorsBy, map[string]int64{"transport/connection_refused": 2}) {
 		t.Errorf("no server: err %v, errors %v", err, rep.ErrorsBy)
 	}
 }
@@ -198,7 +199,7 @@ func TestRunCountsAnswersOutsideTheContract(t *testing.T) {
 	// Concurrency 1, so the handler's counter needs no lock.
 	rep, err := runJSON(t, "--url", s.url, "--token", s.token, "--count", "6", "--concurrency", "1")
 	want := map[string]int64{"502/unparseable_body": 2, "200/unparseable_body": 2, "200/unexpected_customer": 2}
-	if err == nil || rep.OK != 0 || !equalMaps(rep.ErrorsBy, want) {
+	if err == nil || rep.OK != 0 || !maps.Equal(rep.ErrorsBy, want) {
 		t.Errorf("err %v, ok %d, errors %v; want a failed run with %v", err, rep.OK, rep.ErrorsBy, want)
 	}
 }
@@ -234,6 +235,45 @@ func TestRunVerifyFindsMissingAndMismatched(t *testing.T) {
 	}
 	if v := rep.Verify; v == nil || v.Checked != 30 || v.Missing != 10 || v.Mismatched != 4 || v.Errors != 0 || len(v.Samples) == 0 {
 		t.Errorf("verify = %+v, want 10 missing and 4 mismatched of 30", v)
+	}
+}
+
+// --verify counts a read answered outside the contract as an error, named by its status.
+func TestRunVerifyCountsAnswersOutsideTheContract(t *testing.T) {
+	// Reads take turns: a proxy's error page, a 200 that is not JSON, a contract 503.
+	var reads int
+	s := newServer(t, false, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet {
+				h.ServeHTTP(w, r)
+				return
+			}
+			reads++
+			switch reads % 3 {
+			case 1:
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, "<html>Bad Gateway</html>")
+			case 2:
+				_, _ = io.WriteString(w, "OK")
+			default:
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `{"rs":null,"err":{"code":7003,"text":"Service Unavailable","hints":["later"]}}`)
+			}
+		})
+	})
+	// Concurrency 1, so the handler's counter needs no lock.
+	rep, err := runJSON(t, "--url", s.url, "--token", s.token, "--count", "3", "--concurrency", "1", "--verify")
+	if err == nil || !strings.Contains(err.Error(), "verify") {
+		t.Errorf("run error = %v, want a verify failure", err)
+	}
+	v := rep.Verify
+	if v == nil || v.Checked != 3 || v.Errors != 3 || v.Missing+v.Mismatched != 0 {
+		t.Fatalf("verify = %+v, want 3 errors of 3", v)
+	}
+	for i, want := range []string{"HTTP 502", "HTTP 200", "HTTP 503"} {
+		if !strings.HasSuffix(v.Samples[i], ": "+want) {
+			t.Errorf("sample %d = %q, want it to end %q", i, v.Samples[i], want)
+		}
 	}
 }
 
@@ -292,16 +332,4 @@ func TestCreateBody(t *testing.T) {
 	if plain := appendCreateBody(nil, &r, false, 123); bytes.Contains(plain, []byte("composite")) {
 		t.Errorf("body without --composite has a credit line: %s", plain)
 	}
-}
-
-func equalMaps(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
