@@ -24,6 +24,8 @@ WORKDIR /src
 
 # Modules first: this layer is reused until go.mod or go.sum change.
 COPY go.mod go.sum ./
+# The Go client is a module of its own, which the server's go.mod replaces with ./client.
+COPY client/go.mod client/go.mod
 RUN go mod download
 
 COPY . .

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // accountJSON is a customer as /user/v1/account shows it, with the seed's field names and

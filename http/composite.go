@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // walletRoutes registers the /wallet/v1 routes (style B envelopes).

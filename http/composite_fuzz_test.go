@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 func FuzzDecodeCursor(f *testing.F) {

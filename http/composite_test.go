@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // walletError returns the code and hints of a style B error answer, checking its envelope.

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // requestBody is a request body in any content type the API reads: a JSON body as its bytes,

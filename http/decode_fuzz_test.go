@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // The fuzz targets check properties that hold for every input, beyond "does not panic": every

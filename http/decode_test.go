@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // These tests drive decodeCreateCustomer with real *http.Request values whose bodies are

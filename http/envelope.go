@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // contractError is how one domain code appears on the wire.

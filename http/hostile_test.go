@@ -17,8 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	saldohttp "saldo/http"
-	"saldo/internal/testdb"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // injections are hostile strings a request may carry; no answer may echo one in its hints.

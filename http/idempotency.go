@@ -7,7 +7,7 @@ import (
 	"mime"
 	"net/http"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // write is a write of the service under way in a handler. Without an Idempotency-Key header

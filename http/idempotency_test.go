@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // metrics are the server's Prometheus series. Labels hold route patterns and codes only, never

@@ -3,7 +3,7 @@ package http
 import (
 	"net/http"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // oauthRoutes registers the /oauth/v1 routes (style C envelopes). The partner calls every one

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // The /oauth/v1 bodies are outside input too. As for the account create (decode_fuzz_test.go,

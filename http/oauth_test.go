@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // oauthNow is where the oauth tests' clock starts.

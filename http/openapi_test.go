@@ -24,9 +24,9 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // openAPIFile is the document GET /openapi.json serves (embedded from this very file).

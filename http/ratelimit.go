@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // rateLimiter is a token bucket per partner: each partner may make rate requests a second on

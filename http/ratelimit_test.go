@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 func TestRateLimitIsPerPartnerWithRetryAfter(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // MaxBodyBytes is the largest request body read; larger ones are refused with 413.

@@ -17,10 +17,10 @@ import (
 	"sync"
 	"testing"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // harness is a real server over a real store, with two partners: one with composite balances

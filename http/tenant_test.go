@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // outcome is what an answer reveals: its status, its contract code and hints (none for a

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"saldo/internal/sqlstore"
+	"github.com/saldo-mx/saldo/internal/sqlstore"
 )
 
 // idBlock is how many ids of each sequence one round trip takes.

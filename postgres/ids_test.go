@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"saldo/internal/testdb"
-	"saldo/postgres"
+	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/postgres"
 )
 
 // Concurrent takes get every id once, in the counts asked, across block refills.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"saldo/internal/sqlstore"
+	"github.com/saldo-mx/saldo/internal/sqlstore"
 )
 
 // pipeline is one transaction on one connection that sends the statements nothing waits for

@@ -17,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/puddle/v2"
 
-	"saldo"
-	"saldo/internal/migrate"
-	"saldo/internal/sqlstore"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/migrate"
+	"github.com/saldo-mx/saldo/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql

@@ -8,11 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"saldo"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
-	"saldo/postgres"
-	"saldo/storetest"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/postgres"
+	"github.com/saldo-mx/saldo/storetest"
 )
 
 func TestConformance(t *testing.T) {

@@ -22,9 +22,9 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"saldo"
-	"saldo/internal/migrate"
-	"saldo/internal/sqlstore"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/migrate"
+	"github.com/saldo-mx/saldo/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"saldo"
-	"saldo/internal/testdb"
-	"saldo/sqlite"
-	"saldo/storetest"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/sqlite"
+	"github.com/saldo-mx/saldo/storetest"
 )
 
 func TestConformance(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"saldo"
-	"saldo/internal/gen"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
 )
 
 // testComposite is the composite balances of the contract's §5 on an engine.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	"saldo/internal/gen"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
 )
 
 // testIdempotency is the contract's §6 on an engine.

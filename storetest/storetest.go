@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	"saldo/internal/gen"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
 )
 
 // Harness is what an engine gives the suite.

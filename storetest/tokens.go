@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	"saldo/internal/gen"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
 )
 
 // testTokens is the customer token lifecycle of the contract's §4 on an engine.

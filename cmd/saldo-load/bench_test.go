@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // BenchmarkCreate drives b.N composite account creates at concurrency 8 through the generator

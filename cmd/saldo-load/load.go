@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"saldo"
-	"saldo/client"
-	"saldo/internal/gen"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/client"
+	"github.com/saldo-mx/saldo/internal/gen"
 )
 
 // seqSpace is how many sequence numbers give distinct customers: gen's RFC is unique for seq

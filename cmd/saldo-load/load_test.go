@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	saldohttp "saldo/http"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // server is a real saldo HTTP server over a fresh SQLite database, with one partner.

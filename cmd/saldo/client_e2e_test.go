@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"saldo/client"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/client"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 var hex64RE = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -16,9 +16,9 @@ import (
 	"strings"
 	"unicode"
 
-	"saldo"
-	"saldo/postgres"
-	"saldo/sqlite"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/postgres"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // DefaultDatabaseURL is the embedded default: an SQLite file in the working directory.

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"saldo/client"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/client"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // syncBuffer is an io.Writer safe to read while the server writes to it.

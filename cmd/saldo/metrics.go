@@ -6,9 +6,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"saldo"
-	"saldo/postgres"
-	"saldo/sqlite"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/postgres"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // newRegistry returns the registry /metrics serves: the Go runtime, the process, and the

@@ -13,8 +13,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"saldo"
-	saldohttp "saldo/http"
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
 )
 
 // Env is the outside world of one run of the command, so tests can drive it in-process.

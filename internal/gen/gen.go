@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 const (

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 func TestIdentifiersAreValidAndUnique(t *testing.T) {

@@ -3,7 +3,7 @@ package sqlstore
 import (
 	"context"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // CompositeChildColumns are the composite_children columns, in the order of

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 const idempotencyColumns = "ecommerce_id, key, fingerprint, status, response, created_at"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // Times converts instants to and from an engine's column type.

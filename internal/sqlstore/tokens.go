@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // tokenSelect reads a customer_tokens row in the order of scanToken. The nullable instants

@@ -8,7 +8,7 @@ import (
 	"context"
 	"strings"
 
-	"saldo"
+	"github.com/saldo-mx/saldo"
 )
 
 // Conn runs statements inside one transaction of an engine.

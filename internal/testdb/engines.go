@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"saldo"
-	"saldo/postgres"
-	"saldo/sqlite"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/postgres"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // Engine is a storage engine as tests use it.

@@ -1,4 +1,4 @@
-package client_test
+package clienttest_test
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"saldo"
-	"saldo/client"
-	saldohttp "saldo/http"
-	"saldo/sqlite"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/client"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // exampleServer starts a saldo server over a new SQLite database with one partner, which has

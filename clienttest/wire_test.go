@@ -1,4 +1,4 @@
-package client_test
+package clienttest_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"saldo/client"
+	"github.com/saldo-mx/saldo/client"
 )
 
 // recorder is a transport that keeps the last answer's body, so that a test can look at the

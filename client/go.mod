@@ -1,0 +1,3 @@
+module github.com/saldo-mx/saldo/client
+
+go 1.26.8
