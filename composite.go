@@ -2,7 +2,6 @@ package saldo
 
 import (
 	"context"
-	"strconv"
 	"time"
 )
 
@@ -41,6 +40,12 @@ type ChildView struct {
 type NewChild struct {
 	ParentID   string
 	CustomerID int64 // 0: the parent's owner
+	CreditLine int64
+}
+
+// CreditLineUpdate is the input of UpdateChildCreditLine.
+type CreditLineUpdate struct {
+	ChildID    int64
 	CreditLine int64
 }
 
@@ -98,7 +103,7 @@ func (s *Service) CompositeParent(ctx context.Context, e *Ecommerce, id string) 
 // CreateChild carves a child balance of n.CreditLine out of a parent's available credit.
 // The parent's allocation and the child are written in one transaction; the allocation is a
 // conditional update, so no interleaving of concurrent calls can oversubscribe the parent.
-func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild) (*ChildView, error) {
+func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild, idem *Idempotency[*ChildView]) (*ChildView, error) {
 	var h Hints
 	checkCreditLine(&h, n.CreditLine)
 	if n.CustomerID < 0 {
@@ -110,7 +115,8 @@ func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild) (*C
 	if !validParentID(n.ParentID) {
 		return nil, Errorf(ENOTFOUND, "parent_id:not_found")
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
+		tx, now := w.Tx, w.now
 		p, err := tx.CompositeParent(ctx, e.ID, n.ParentID)
 		if err != nil {
 			return nil, err
@@ -138,28 +144,25 @@ func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild) (*C
 		if err := tx.InsertCompositeChild(ctx, &c); err != nil {
 			return nil, err
 		}
-		err = tx.InsertEvents(ctx, []Event{{
-			EcommerceID: e.ID, Type: EventCompositeChildCreated, SubjectID: strconv.FormatInt(c.ID, 10), CreatedAt: now,
-			Payload: mustJSON(map[string]any{"child_id": c.ID, "parent_id": p.ID, "customer_id": customerID, "credit_line": c.CreditLine}),
-		}})
+		err = tx.InsertEvents(ctx, []Event{newEvent(e, now, CompositeChildCreated{
+			ChildID: c.ID, ParentID: p.ID, CustomerID: customerID, CreditLine: c.CreditLine,
+		})})
 		return &ChildView{Child: c, CreditLimit: c.CreditLine + e.Overlimit, Parent: *p}, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out.(*ChildView), nil
 }
 
 // UpdateChildCreditLine sets a child's credit line. Raising it takes the difference from the
 // parent's available credit (EINSUFFICIENT when short); lowering gives it back, but never
 // below the child's debt (EBELOWDEBT).
-func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, childID, creditLine int64) (*ChildView, error) {
+func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, u CreditLineUpdate, idem *Idempotency[*ChildView]) (*ChildView, error) {
+	childID, creditLine := u.ChildID, u.CreditLine
 	var h Hints
 	checkCreditLine(&h, creditLine)
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
+		tx, now := w.Tx, w.now
 		// The child is locked first and the parent second, in every transaction that takes
 		// both, so concurrent updates cannot deadlock.
 		c, err := tx.CompositeChild(ctx, e.ID, childID, true)
@@ -178,16 +181,11 @@ func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, child
 			return nil, err
 		}
 		c.CreditLine = creditLine
-		err = tx.InsertEvents(ctx, []Event{{
-			EcommerceID: e.ID, Type: EventChildCreditLineUpdated, SubjectID: strconv.FormatInt(c.ID, 10), CreatedAt: now,
-			Payload: mustJSON(map[string]any{"child_id": c.ID, "parent_id": c.ParentID, "previous_credit_line": previous, "credit_line": creditLine}),
-		}})
+		err = tx.InsertEvents(ctx, []Event{newEvent(e, now, ChildCreditLineUpdated{
+			ChildID: c.ID, ParentID: c.ParentID, PreviousCreditLine: previous, CreditLine: creditLine,
+		})})
 		return &ChildView{Child: *c, CreditLimit: c.CreditLine + e.Overlimit, Parent: *p}, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out.(*ChildView), nil
 }
 
 // CompositeChild returns partner e's child id.

@@ -1,8 +1,24 @@
 package saldo
 
-import "time"
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
 
-// Event types appended to the events table in the same transaction as the change they record.
+// Event records a change, in the same transaction as the change, for partners' audit and for
+// delivery (the outbox). Its payload is the JSON of the event type's payload struct below:
+// ids, amounts and states, never secrets or personal data.
+type Event struct {
+	ID          int64
+	EcommerceID int64
+	Type        string
+	SubjectID   string // the id of what changed: a customer id, a parent id
+	Payload     []byte // JSON of the type's EventPayload
+	CreatedAt   time.Time
+}
+
+// Event types.
 const (
 	EventCustomerCreated        = "customer.created"
 	EventCompositeParentCreated = "composite_parent.created"
@@ -11,13 +27,73 @@ const (
 	EventTokenReuseDetected     = "token.reuse_detected"
 )
 
-// Event records a change for partners' audit and for later delivery. Its payload holds ids
-// and amounts only, never personal data or secrets.
-type Event struct {
-	ID          int64
-	EcommerceID int64
-	Type        string
-	SubjectID   string // the id of what changed: a customer id, a parent id
-	Payload     []byte // JSON
-	CreatedAt   time.Time
+// EventPayload is the data of one event type. Its JSON is the event's stored payload, and
+// what a partner reads in the feed and in webhooks, so its field names are part of the API.
+type EventPayload interface {
+	// EventType is the type of the events that carry this payload.
+	EventType() string
+	// Subject is the id of what changed.
+	Subject() string
 }
+
+// newEvent is an event of partner e at now carrying p.
+func newEvent(e *Ecommerce, now time.Time, p EventPayload) Event {
+	payload, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // payloads are structs of ids, numbers and strings
+	}
+	return Event{EcommerceID: e.ID, Type: p.EventType(), SubjectID: p.Subject(), Payload: payload, CreatedAt: now}
+}
+
+// CustomerCreated is the payload of customer.created.
+type CustomerCreated struct {
+	CustomerID   int64 `json:"customer_id"`
+	AccountLevel int   `json:"account_level"`
+	WalletID     int64 `json:"wallet_id"`
+}
+
+// CompositeParentCreated is the payload of composite_parent.created.
+type CompositeParentCreated struct {
+	ParentID   string `json:"parent_id"`
+	CustomerID int64  `json:"customer_id"`
+	BalanceID  int64  `json:"balance_id"`
+	CreditLine int64  `json:"credit_line"`
+}
+
+// CompositeChildCreated is the payload of composite_child.created.
+type CompositeChildCreated struct {
+	ChildID    int64  `json:"child_id"`
+	ParentID   string `json:"parent_id"`
+	CustomerID int64  `json:"customer_id"`
+	CreditLine int64  `json:"credit_line"`
+}
+
+// ChildCreditLineUpdated is the payload of composite_child.credit_line_updated.
+type ChildCreditLineUpdated struct {
+	ChildID            int64  `json:"child_id"`
+	ParentID           string `json:"parent_id"`
+	PreviousCreditLine int64  `json:"previous_credit_line"`
+	CreditLine         int64  `json:"credit_line"`
+}
+
+// TokenReuseDetected is the payload of token.reuse_detected: a rotated refresh token was
+// presented again, and every refresh and oauth token of the customer was revoked.
+type TokenReuseDetected struct {
+	CustomerID      int64   `json:"customer_id"`
+	TokenID         int64   `json:"token_id"`
+	RevokedTokenIDs []int64 `json:"revoked_token_ids"`
+}
+
+func (CustomerCreated) EventType() string        { return EventCustomerCreated }
+func (CompositeParentCreated) EventType() string { return EventCompositeParentCreated }
+func (CompositeChildCreated) EventType() string  { return EventCompositeChildCreated }
+func (ChildCreditLineUpdated) EventType() string { return EventChildCreditLineUpdated }
+func (TokenReuseDetected) EventType() string     { return EventTokenReuseDetected }
+
+func (p CustomerCreated) Subject() string        { return formatID(p.CustomerID) }
+func (p CompositeParentCreated) Subject() string { return p.ParentID }
+func (p CompositeChildCreated) Subject() string  { return formatID(p.ChildID) }
+func (p ChildCreditLineUpdated) Subject() string { return formatID(p.ChildID) }
+func (p TokenReuseDetected) Subject() string     { return formatID(p.CustomerID) }
+
+func formatID(id int64) string { return strconv.FormatInt(id, 10) }

@@ -3,9 +3,7 @@ package saldo
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"runtime"
-	"strconv"
 	"time"
 )
 
@@ -157,8 +155,9 @@ type CreatedCustomer struct {
 // CreateCustomer registers a customer of partner e: it validates r, inserts the customer with
 // its KYC level, opens the wallet, mints the tokens, opens the composite parent when the
 // partner has composite balances, and records the events, all in one transaction.
-func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCustomerRequest) (*CreatedCustomer, error) {
-	v, err := r.validate(e, s.clock.Now())
+func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCustomerRequest, idem *Idempotency[*CreatedCustomer]) (*CreatedCustomer, error) {
+	now := s.clock.Now()
+	v, err := r.validate(e, now)
 	if err != nil {
 		return nil, err
 	}
@@ -177,16 +176,13 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCust
 	// nothing that concurrent creates write, which at SERIALIZABLE would make them abort each
 	// other; a run again after a serialization failure does not look either, or every retry
 	// would read the pages that concurrent creates insert into and be aborted again.
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time, refused bool) (any, error) {
-		return createCustomer(ctx, tx, e, v, now, refused)
+	return write(ctx, s, e, idem, now, func(w writeTx) (*CreatedCustomer, error) {
+		return createCustomer(ctx, w, e, v)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out.(*CreatedCustomer), nil
 }
 
-func createCustomer(ctx context.Context, tx Tx, e *Ecommerce, v validatedCreate, now time.Time, checkDuplicates bool) (*CreatedCustomer, error) {
+func createCustomer(ctx context.Context, w writeTx, e *Ecommerce, v validatedCreate) (*CreatedCustomer, error) {
+	tx, now := w.Tx, w.now
 	out := &CreatedCustomer{Customer: v.customer}
 	c := &out.Customer
 	c.EcommerceID = e.ID
@@ -199,7 +195,7 @@ func createCustomer(ctx context.Context, tx Tx, e *Ecommerce, v validatedCreate,
 	if err := tx.Reserve(ctx, 1, balances); err != nil {
 		return nil, err
 	}
-	if checkDuplicates {
+	if w.refused {
 		taken, err := tx.CustomerDuplicates(ctx, c)
 		if err != nil {
 			return nil, err
@@ -231,20 +227,16 @@ func createCustomer(ctx context.Context, tx Tx, e *Ecommerce, v validatedCreate,
 		return nil, err
 	}
 
-	events := []Event{{
-		EcommerceID: e.ID, Type: EventCustomerCreated, SubjectID: strconv.FormatInt(c.ID, 10), CreatedAt: now,
-		Payload: mustJSON(map[string]any{"customer_id": c.ID, "account_level": c.AccountLevel, "wallet_id": out.Wallet.ID}),
-	}}
+	events := []Event{newEvent(e, now, CustomerCreated{CustomerID: c.ID, AccountLevel: c.AccountLevel, WalletID: out.Wallet.ID})}
 	if e.CompositeBalances {
 		p, err := openCompositeParent(ctx, tx, e, c.ID, v.creditLine, now)
 		if err != nil {
 			return nil, err
 		}
 		out.Parent = p
-		events = append(events, Event{
-			EcommerceID: e.ID, Type: EventCompositeParentCreated, SubjectID: p.ID, CreatedAt: now,
-			Payload: mustJSON(map[string]any{"parent_id": p.ID, "customer_id": c.ID, "balance_id": p.BalanceID, "credit_line": p.CreditLine}),
-		})
+		events = append(events, newEvent(e, now, CompositeParentCreated{
+			ParentID: p.ID, CustomerID: c.ID, BalanceID: p.BalanceID, CreditLine: p.CreditLine,
+		}))
 	}
 	if err := tx.InsertEvents(ctx, events); err != nil {
 		return nil, err
@@ -306,12 +298,4 @@ func (s *Service) Customer(ctx context.Context, e *Ecommerce, id int64) (*Custom
 		return nil, err
 	}
 	return &p, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only maps of ids and numbers reach here
-	}
-	return b
 }

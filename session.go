@@ -3,7 +3,6 @@ package saldo
 import (
 	"context"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -127,7 +126,7 @@ func checkDeviceID(h *Hints, s string) string {
 // A refresh token that was rotated already is a reuse: the answer is EUNAUTHORIZED, and every
 // refresh and oauth token of the customer is revoked and a token.reuse_detected event
 // recorded, committed although the call fails.
-func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r ConnectionTokenRequest) (*ConnectionToken, error) {
+func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r ConnectionTokenRequest, idem *Idempotency[*ConnectionToken]) (*ConnectionToken, error) {
 	v, err := r.validate()
 	if err != nil {
 		return nil, err
@@ -137,7 +136,8 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r Connectio
 		v.refreshToken == "" && !IsSecretShape(v.privateKey, PrivateKeyPrefix) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*ConnectionToken, error) {
+		tx, now := w.Tx, w.now
 		customerID := v.customerID
 		if v.refreshToken != "" {
 			rt, err := activeRefreshToken(ctx, tx, e, v.refreshToken, now)
@@ -179,17 +179,13 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r Connectio
 			RefreshToken: refresh, RefreshExpiresAt: refreshRow.ExpiresAt,
 		}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out.(*ConnectionToken), nil
 }
 
 // RefreshOAuthToken is POST /oauth/v1/refresh-customer-token for partner e: with an active
 // refresh token and a device registered under it (the device it was issued for), it revokes
 // the customer's oauth tokens on every device and issues one for this device. The refresh
 // token itself stays active. A rotated refresh token is a reuse, as for ConnectionToken.
-func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r RefreshTokenRequest) (*RefreshedToken, error) {
+func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r RefreshTokenRequest, idem *Idempotency[*RefreshedToken]) (*RefreshedToken, error) {
 	refreshToken, deviceID, err := r.validate()
 	if err != nil {
 		return nil, err
@@ -197,7 +193,8 @@ func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r Refresh
 	if !IsSecretShape(refreshToken, "") {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	out, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*RefreshedToken, error) {
+		tx, now := w.Tx, w.now
 		rt, err := activeRefreshToken(ctx, tx, e, refreshToken, now)
 		switch {
 		case err != nil:
@@ -216,38 +213,38 @@ func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r Refresh
 		}
 		return &RefreshedToken{CustomerID: rt.CustomerID, DeviceID: deviceID, OAuthToken: oauth, OAuthExpiresAt: row.ExpiresAt}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out.(*RefreshedToken), nil
 }
+
+// Revoked is what RevokeToken returns: nothing, since its answer is the same whether or not
+// there was anything to revoke.
+type Revoked struct{}
 
 // RevokeToken is POST /oauth/v1/revoke for partner e (RFC 7009): it revokes an oauth or
 // refresh token of one of e's customers; revoking a refresh token also revokes the customer's
 // oauth tokens, which were all issued under it. A token that is unknown, another partner's,
 // a private key, or revoked already is no error: there is nothing left to revoke.
-func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string) error {
+func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string, idem *Idempotency[Revoked]) (Revoked, error) {
 	token = strings.TrimSpace(token)
 	if token == "" {
-		return Errorf(EINVALID, "token:required")
+		return Revoked{}, Errorf(EINVALID, "token:required")
 	}
 	if !IsSecretShape(token, "") {
-		return nil
+		return Revoked{}, nil
 	}
-	_, err := s.update(ctx, e, func(tx Tx, now time.Time, _ bool) (any, error) {
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (Revoked, error) {
+		tx, now := w.Tx, w.now
 		t, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
 		if err != nil || t == nil || !t.RevokedAt.IsZero() {
-			return struct{}{}, err
+			return Revoked{}, err
 		}
 		if _, err := tx.RevokeToken(ctx, t.ID, now, RevokeRevoked); err != nil {
-			return nil, err
+			return Revoked{}, err
 		}
 		if t.Kind == TokenRefresh {
 			_, err = tx.RevokeCustomerTokens(ctx, e.ID, t.CustomerID, []TokenKind{TokenOAuth}, now, RevokeRevoked)
 		}
-		return struct{}{}, err
+		return Revoked{}, err
 	})
-	return err
 }
 
 // IntrospectToken is POST /oauth/v1/introspect for partner e (RFC 7662). Only an active oauth
@@ -362,10 +359,7 @@ func revokeForReuse(ctx context.Context, tx Tx, e *Ecommerce, rt *Token, now tim
 	if ids == nil {
 		ids = []int64{}
 	}
-	err = tx.InsertEvents(ctx, []Event{{
-		EcommerceID: e.ID, Type: EventTokenReuseDetected, SubjectID: strconv.FormatInt(rt.CustomerID, 10), CreatedAt: now,
-		Payload: mustJSON(map[string]any{"customer_id": rt.CustomerID, "token_id": rt.ID, "revoked_token_ids": ids}),
-	}})
+	err = tx.InsertEvents(ctx, []Event{newEvent(e, now, TokenReuseDetected{CustomerID: rt.CustomerID, TokenID: rt.ID, RevokedTokenIDs: ids})})
 	if err != nil {
 		return err
 	}

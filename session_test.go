@@ -85,7 +85,7 @@ func TestConnectionTokenRequestRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := offlineService(t).ConnectionToken(context.Background(), e, tt.req)
+			_, err := offlineService(t).ConnectionToken(context.Background(), e, tt.req, nil)
 			assertError(t, err, EINVALID, tt.hints...)
 		})
 	}
@@ -119,7 +119,7 @@ func TestRefreshTokenRequestRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := offlineService(t).RefreshOAuthToken(context.Background(), e, tt.req)
+			_, err := offlineService(t).RefreshOAuthToken(context.Background(), e, tt.req, nil)
 			assertError(t, err, EINVALID, tt.hints...)
 		})
 	}
@@ -142,13 +142,13 @@ func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 	for name, bad := range malformed {
 		t.Run(name, func(t *testing.T) {
 			s := offlineService(t)
-			_, err := s.ConnectionToken(ctx, e, ConnectionTokenRequest{RefreshToken: bad, DeviceID: "phone"})
+			_, err := s.ConnectionToken(ctx, e, ConnectionTokenRequest{RefreshToken: bad, DeviceID: "phone"}, nil)
 			assertError(t, err, EUNAUTHORIZED)
-			_, err = s.RefreshOAuthToken(ctx, e, RefreshTokenRequest{RefreshToken: bad, DeviceID: "phone"})
+			_, err = s.RefreshOAuthToken(ctx, e, RefreshTokenRequest{RefreshToken: bad, DeviceID: "phone"}, nil)
 			assertError(t, err, EUNAUTHORIZED)
 			_, err = s.AuthenticateCustomer(ctx, bad)
 			assertError(t, err, EUNAUTHORIZED)
-			if err := s.RevokeToken(ctx, e, bad); err != nil {
+			if _, err := s.RevokeToken(ctx, e, bad, nil); err != nil {
 				t.Errorf("revoke: %v, want nothing to revoke", err)
 			}
 			if in, err := s.IntrospectToken(ctx, e, bad); err != nil || in.Active {
@@ -157,11 +157,11 @@ func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 		})
 	}
 	t.Run("a private key without its prefix", func(t *testing.T) {
-		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: hex, DeviceID: "phone"})
+		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: hex, DeviceID: "phone"}, nil)
 		assertError(t, err, EUNAUTHORIZED)
 	})
 	t.Run("an e-commerce token as a private key", func(t *testing.T) {
-		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: NewSecret(EcommerceTokenPrefix), DeviceID: "phone"})
+		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: NewSecret(EcommerceTokenPrefix), DeviceID: "phone"}, nil)
 		assertError(t, err, EUNAUTHORIZED)
 	})
 }
@@ -169,8 +169,9 @@ func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 func TestRevokeAndIntrospectNeedAToken(t *testing.T) {
 	ctx := context.Background()
 	s := offlineService(t)
-	assertError(t, s.RevokeToken(ctx, &Ecommerce{ID: 1}, " "), EINVALID, "token:required")
-	_, err := s.IntrospectToken(ctx, &Ecommerce{ID: 1}, "")
+	_, err := s.RevokeToken(ctx, &Ecommerce{ID: 1}, " ", nil)
+	assertError(t, err, EINVALID, "token:required")
+	_, err = s.IntrospectToken(ctx, &Ecommerce{ID: 1}, "")
 	assertError(t, err, EINVALID, "token:required")
 }
 

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -155,38 +156,31 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 }
 
 // createAccount is POST /user/v1/account/create.
-func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticateCreate(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) createAccount() writeRoute[saldo.CreateCustomerRequest, *saldo.CreatedCustomer] {
+	return writeRoute[saldo.CreateCustomerRequest, *saldo.CreatedCustomer]{
+		decode: decodeCreateCustomer,
+		call: func(ctx context.Context, e *saldo.Ecommerce, req saldo.CreateCustomerRequest, idem *saldo.Idempotency[*saldo.CreatedCustomer]) (*saldo.CreatedCustomer, error) {
+			out, err := s.svc.CreateCustomer(ctx, e, req, idem)
+			if err == nil {
+				s.metrics.customerCreated()
+			}
+			return out, err
+		},
+		render:      renderCreatedAccount,
+		cachedAuth:  true,
+		credentials: true,
 	}
-	wr, ok := s.startWrite(w, r, e, func(result any) any {
-		out := result.(*saldo.CreatedCustomer)
-		return createdAccountJSON{
-			accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent),
-			OAuthToken:                 out.Tokens.OAuthToken,
-			ExpirationTimestamp:        out.Tokens.OAuthExpiresAt.Unix(),
-			RefreshToken:               out.Tokens.RefreshToken,
-			RefreshExpirationTimestamp: out.Tokens.RefreshExpiresAt.Unix(),
-			PrivateKey:                 out.Tokens.PrivateKey,
-		}
-	}, nil)
-	if !ok {
-		return
+}
+
+func renderCreatedAccount(out *saldo.CreatedCustomer) any {
+	return createdAccountJSON{
+		accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent),
+		OAuthToken:                 out.Tokens.OAuthToken,
+		ExpirationTimestamp:        out.Tokens.OAuthExpiresAt.Unix(),
+		RefreshToken:               out.Tokens.RefreshToken,
+		RefreshExpirationTimestamp: out.Tokens.RefreshExpiresAt.Unix(),
+		PrivateKey:                 out.Tokens.PrivateKey,
 	}
-	r = wr.request
-	req, err := decodeCreateCustomer(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	out, err := s.svc.CreateCustomer(r.Context(), e, req)
-	if err == nil {
-		s.metrics.customerCreated()
-	}
-	noStore(w)
-	wr.finish(w, out, err)
 }
 
 // getAccount is GET /user/v1/account/{customer_id}: the profile, without secrets. The partner

@@ -9,34 +9,6 @@ import (
 	"github.com/saldo-mx/saldo"
 )
 
-// walletRoutes registers the /wallet/v1 routes (style B envelopes).
-func (s *Server) walletRoutes(route routeFunc) {
-	const base = "/wallet/v1/composite-balance"
-	route(base+"/parent/{parent_id}", map[string]http.HandlerFunc{http.MethodGet: s.getParent})
-	route(base+"/parent/{parent_id}/children", map[string]http.HandlerFunc{http.MethodGet: s.listChildren})
-	route(base+"/child", map[string]http.HandlerFunc{http.MethodPost: s.createChild})
-	route(base+"/child/{child_id}", map[string]http.HandlerFunc{http.MethodGet: s.getChild})
-	route(base+"/child/{child_id}/update-credit-line", map[string]http.HandlerFunc{http.MethodPut: s.updateChildCreditLine})
-}
-
-// compositeError maps an unknown id to HTTP 404 with code 5000 and the hint
-// "incorrect <id>", as the UnDosTres composite balance API answers it.
-func compositeError(err error) error {
-	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
-		for _, hint := range saldo.ErrorHints(err) {
-			if field, ok := strings.CutSuffix(hint, ":not_found"); ok {
-				return withStatus(http.StatusNotFound, saldo.Errorf(saldo.EINVALID, "incorrect "+field))
-			}
-		}
-	}
-	return err
-}
-
-// failComposite answers like fail, with compositeError's mapping.
-func (s *Server) failComposite(w http.ResponseWriter, r *http.Request, err error) {
-	s.fail(w, r, compositeError(err))
-}
-
 type parentJSON struct {
 	ID              string `json:"id"`
 	BalanceID       int64  `json:"balance_id"`
@@ -96,7 +68,7 @@ func (s *Server) getParent(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.svc.CompositeParent(r.Context(), e, r.PathValue("parent_id"))
 	if err != nil {
-		s.failComposite(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	p := &v.Parent
@@ -109,23 +81,18 @@ func (s *Server) getParent(w http.ResponseWriter, r *http.Request) {
 }
 
 // createChild is POST /wallet/v1/composite-balance/child.
-func (s *Server) createChild(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
+func (s *Server) createChild() writeRoute[saldo.NewChild, *saldo.ChildView] {
+	return writeRoute[saldo.NewChild, *saldo.ChildView]{
+		decode: decodeNewChild,
+		call:   s.svc.CreateChild,
+		render: func(v *saldo.ChildView) any { return newChildJSON(&v.Child, v.CreditLimit) },
+	}
+}
+
+func decodeNewChild(r *http.Request) (saldo.NewChild, error) {
+	f, err := decodeFields(r, createChildFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	wr, ok := s.startWrite(w, r, e, func(result any) any {
-		v := result.(*saldo.ChildView)
-		return newChildJSON(&v.Child, v.CreditLimit)
-	}, compositeError)
-	if !ok {
-		return
-	}
-	r = wr.request
-	f, ok := wr.decodeFields(w, createChildFields)
-	if !ok {
-		return
+		return saldo.NewChild{}, err
 	}
 	var h saldo.Hints
 	n := saldo.NewChild{ParentID: strings.TrimSpace(f["parent_id"])}
@@ -134,12 +101,7 @@ func (s *Server) createChild(w http.ResponseWriter, r *http.Request) {
 	}
 	n.CreditLine = parseInt(&h, "credit_line", f["credit_line"], true)
 	n.CustomerID = parseInt(&h, "customer_id", f["customer_id"], false)
-	if err := h.Err(saldo.EINVALID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v, err := s.svc.CreateChild(r.Context(), e, n)
-	wr.finish(w, v, err)
+	return n, h.Err(saldo.EINVALID)
 }
 
 // parseInt reads a decimal integer field, recording why it is unusable.
@@ -167,40 +129,31 @@ func childID(r *http.Request) (int64, error) {
 }
 
 // updateChildCreditLine is PUT /wallet/v1/composite-balance/child/{child_id}/update-credit-line.
-func (s *Server) updateChildCreditLine(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) updateChildCreditLine() writeRoute[saldo.CreditLineUpdate, *saldo.ChildView] {
+	return writeRoute[saldo.CreditLineUpdate, *saldo.ChildView]{
+		decode: decodeCreditLineUpdate,
+		call:   s.svc.UpdateChildCreditLine,
+		render: func(v *saldo.ChildView) any {
+			return updatedChildJSON{
+				childJSON: newChildJSON(&v.Child, v.CreditLimit),
+				Parent:    parentCreditJSON{ID: v.Parent.ID, AvailableCredit: v.Parent.AvailableCredit()},
+			}
+		},
 	}
+}
+
+func decodeCreditLineUpdate(r *http.Request) (saldo.CreditLineUpdate, error) {
 	id, err := childID(r)
 	if err != nil {
-		s.failComposite(w, r, err)
-		return
+		return saldo.CreditLineUpdate{}, err
 	}
-	wr, ok := s.startWrite(w, r, e, func(result any) any {
-		v := result.(*saldo.ChildView)
-		return updatedChildJSON{
-			childJSON: newChildJSON(&v.Child, v.CreditLimit),
-			Parent:    parentCreditJSON{ID: v.Parent.ID, AvailableCredit: v.Parent.AvailableCredit()},
-		}
-	}, compositeError)
-	if !ok {
-		return
-	}
-	r = wr.request
-	f, ok := wr.decodeFields(w, creditLineFields)
-	if !ok {
-		return
+	f, err := decodeFields(r, creditLineFields)
+	if err != nil {
+		return saldo.CreditLineUpdate{}, err
 	}
 	var h saldo.Hints
 	creditLine := parseInt(&h, "credit_line", f["credit_line"], true)
-	if err := h.Err(saldo.EINVALID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v, err := s.svc.UpdateChildCreditLine(r.Context(), e, id, creditLine)
-	wr.finish(w, v, err)
+	return saldo.CreditLineUpdate{ChildID: id, CreditLine: creditLine}, h.Err(saldo.EINVALID)
 }
 
 // getChild is GET /wallet/v1/composite-balance/child/{child_id}.
@@ -212,12 +165,12 @@ func (s *Server) getChild(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := childID(r)
 	if err != nil {
-		s.failComposite(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v, err := s.svc.CompositeChild(r.Context(), e, id)
 	if err != nil {
-		s.failComposite(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.ok(w, r, newChildJSON(&v.Child, v.CreditLimit))
@@ -277,7 +230,7 @@ func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 	}
 	children, next, err := s.svc.CompositeChildren(r.Context(), e, r.PathValue("parent_id"), afterID, limit)
 	if err != nil {
-		s.failComposite(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	out := childrenJSON{Children: make([]childJSON, 0, len(children))}

@@ -58,34 +58,52 @@ type errorBody struct {
 	Hints []string `json:"hints"`
 }
 
-// Envelope styles: A for /user/v1, B for /wallet/v1, C for /oauth/v1.
-type style int
+// envelope is one of the contract's three answer shapes, with the error mapping its routes
+// share. Every route declares its envelope in the route table; an unrouted path gets the
+// envelope of its prefix.
+type envelope int
 
 const (
-	styleA style = iota
-	styleB
-	styleC
+	userEnvelope   envelope = iota // /user/v1 and the rest: {"rs": …, "err": …}
+	walletEnvelope                 // /wallet/v1: {"text", "timestamp", "endpoint", "error", "payload"}
+	oauthEnvelope                  // /oauth/v1: {"response": …, "err": …}
 )
 
-func styleOf(path string) style {
+// envelopeOf is the envelope of a path's prefix.
+func envelopeOf(path string) envelope {
 	switch {
 	case strings.HasPrefix(path, "/wallet/"):
-		return styleB
+		return walletEnvelope
 	case strings.HasPrefix(path, "/oauth/"):
-		return styleC
+		return oauthEnvelope
 	}
-	return styleA
+	return userEnvelope
+}
+
+// mapError turns a domain error into what the envelope's routes answer: the wallet routes
+// answer an unknown id ("parent_id:not_found") as HTTP 404 with code 5000 and the hint
+// "incorrect parent_id", as the UnDosTres composite balance API does.
+func (env envelope) mapError(err error) error {
+	if env != walletEnvelope || saldo.ErrorCode(err) != saldo.ENOTFOUND {
+		return err
+	}
+	for _, hint := range saldo.ErrorHints(err) {
+		if field, ok := strings.CutSuffix(hint, ":not_found"); ok && strings.HasSuffix(field, "_id") {
+			return withStatus(http.StatusNotFound, saldo.Errorf(saldo.EINVALID, "incorrect "+field))
+		}
+	}
+	return err
 }
 
 // timestampLayout is RFC 3339 with all nine fractional digits, as the contract shows.
 const timestampLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-type styleAEnvelope struct {
+type userBody struct {
 	RS  any        `json:"rs"`
 	Err *errorBody `json:"err"`
 }
 
-type styleBEnvelope struct {
+type walletBody struct {
 	Text      string `json:"text"`
 	Timestamp string `json:"timestamp"`
 	Endpoint  string `json:"endpoint"`
@@ -93,27 +111,35 @@ type styleBEnvelope struct {
 	Payload   any    `json:"payload"`
 }
 
-type styleCEnvelope struct {
+type oauthBody struct {
 	Response any        `json:"response"`
 	Err      *errorBody `json:"err"`
 }
 
 var emptyObject = struct{}{}
 
-// envelope wraps a payload, or an error, in the style of the request's path.
-func envelope(r *http.Request, now time.Time, payload any, e *errorBody) any {
-	switch styleOf(r.URL.Path) {
-	case styleB:
-		env := styleBEnvelope{Text: "Success", Timestamp: now.In(saldo.MexicoCity).Format(timestampLayout),
+// wrap puts a payload, or an error, in the envelope, for an answer to r at now.
+func (env envelope) wrap(r *http.Request, now time.Time, payload any, e *errorBody) any {
+	switch env {
+	case walletEnvelope:
+		body := walletBody{Text: "Success", Timestamp: now.In(saldo.MexicoCity).Format(timestampLayout),
 			Endpoint: r.URL.Path, Error: emptyObject, Payload: payload}
 		if e != nil {
-			env.Text, env.Error, env.Payload = "Error", e, emptyObject
+			body.Text, body.Error, body.Payload = "Error", e, emptyObject
 		}
-		return env
-	case styleC:
-		return styleCEnvelope{Response: payload, Err: e}
+		return body
+	case oauthEnvelope:
+		return oauthBody{Response: payload, Err: e}
 	}
-	return styleAEnvelope{RS: payload, Err: e}
+	return userBody{RS: payload, Err: e}
+}
+
+// envelopeFor is the envelope of r's route.
+func envelopeFor(r *http.Request) envelope {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		return info.envelope
+	}
+	return envelopeOf(r.URL.Path)
 }
 
 // encodeJSON encodes one of our own response types. HTML characters stay as they are: names
@@ -140,19 +166,22 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// successBody is payload in the request's envelope style.
+// successBody is payload in the envelope of r's route.
 func (s *Server) successBody(r *http.Request, payload any) []byte {
-	return encodeJSON(envelope(r, s.svc.Now(), payload, nil))
+	return encodeJSON(envelopeFor(r).wrap(r, s.svc.Now(), payload, nil))
 }
 
-// ok writes a success payload in the request's envelope style.
+// ok writes a success payload in the envelope of r's route.
 func (s *Server) ok(w http.ResponseWriter, r *http.Request, payload any) {
 	writeBody(w, http.StatusOK, s.successBody(r, payload))
 }
 
-// errorResponse renders err in the request's envelope style. Only this function decides what
-// a caller learns of an error: hints of domain errors, and for anything else only the code.
+// errorResponse renders err in the envelope of r's route, after the envelope's mapping. Only
+// this function decides what a caller learns of an error: hints of domain errors, and for
+// anything else only the code.
 func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
+	env := envelopeFor(r)
+	err = env.mapError(err)
 	code := saldo.ErrorCode(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		code = saldo.EUNAVAILABLE
@@ -167,10 +196,10 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
 	if code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE {
 		hints = append(hints, saldo.ErrorHints(err)...)
 	}
-	return status, encodeJSON(envelope(r, s.svc.Now(), nil, &errorBody{Code: ce.code, Text: ce.text, Hints: hints}))
+	return status, encodeJSON(env.wrap(r, s.svc.Now(), nil, &errorBody{Code: ce.code, Text: ce.text, Hints: hints}))
 }
 
-// fail writes err in the request's envelope style and records it for the request's log line.
+// fail writes err in the envelope of r's route and records it for the request's log line.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.err = err

@@ -6,15 +6,6 @@ import (
 	"github.com/saldo-mx/saldo"
 )
 
-// oauthRoutes registers the /oauth/v1 routes (style C envelopes). The partner calls every one
-// of them with its Authorization-ecommerce token.
-func (s *Server) oauthRoutes(route routeFunc) {
-	route("/oauth/v1/get-customer-connection-token", map[string]http.HandlerFunc{http.MethodPost: s.connectionToken})
-	route("/oauth/v1/refresh-customer-token", map[string]http.HandlerFunc{http.MethodPost: s.refreshCustomerToken})
-	route("/oauth/v1/revoke", map[string]http.HandlerFunc{http.MethodPost: s.revokeToken})
-	route("/oauth/v1/introspect", map[string]http.HandlerFunc{http.MethodPost: s.introspectToken})
-}
-
 var (
 	connectionTokenFields = []bodyField{
 		{"customer_id", saldo.FieldInteger},
@@ -73,80 +64,55 @@ func noStore(w http.ResponseWriter) {
 }
 
 // connectionToken is POST /oauth/v1/get-customer-connection-token.
-func (s *Server) connectionToken(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) connectionToken() writeRoute[saldo.ConnectionTokenRequest, *saldo.ConnectionToken] {
+	return writeRoute[saldo.ConnectionTokenRequest, *saldo.ConnectionToken]{
+		decode: func(r *http.Request) (saldo.ConnectionTokenRequest, error) {
+			f, err := decodeFields(r, connectionTokenFields)
+			return saldo.ConnectionTokenRequest{
+				CustomerID: f["customer_id"], PrivateKey: f["customer_private_key"], RefreshToken: f["customer_refresh_token"],
+				DeviceID: f["device_id"], ClientState: f["client_state"],
+			}, err
+		},
+		call: s.svc.ConnectionToken,
+		render: func(out *saldo.ConnectionToken) any {
+			return connectionTokenJSON{
+				CustomerOAuthToken:         out.OAuthToken,
+				ExpirationTimestamp:        out.OAuthExpiresAt.Unix(),
+				CustomerRefreshToken:       out.RefreshToken,
+				RefreshExpirationTimestamp: out.RefreshExpiresAt.Unix(),
+				ClientStateRet:             out.ClientState,
+			}
+		},
+		credentials: true,
 	}
-	wr, ok := s.startWrite(w, r, e, func(result any) any {
-		out := result.(*saldo.ConnectionToken)
-		return connectionTokenJSON{
-			CustomerOAuthToken:         out.OAuthToken,
-			ExpirationTimestamp:        out.OAuthExpiresAt.Unix(),
-			CustomerRefreshToken:       out.RefreshToken,
-			RefreshExpirationTimestamp: out.RefreshExpiresAt.Unix(),
-			ClientStateRet:             out.ClientState,
-		}
-	}, nil)
-	if !ok {
-		return
-	}
-	r = wr.request
-	f, ok := wr.decodeFields(w, connectionTokenFields)
-	if !ok {
-		return
-	}
-	out, err := s.svc.ConnectionToken(r.Context(), e, saldo.ConnectionTokenRequest{
-		CustomerID: f["customer_id"], PrivateKey: f["customer_private_key"], RefreshToken: f["customer_refresh_token"],
-		DeviceID: f["device_id"], ClientState: f["client_state"],
-	})
-	noStore(w)
-	wr.finish(w, out, err)
 }
 
 // refreshCustomerToken is POST /oauth/v1/refresh-customer-token.
-func (s *Server) refreshCustomerToken(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) refreshCustomerToken() writeRoute[saldo.RefreshTokenRequest, *saldo.RefreshedToken] {
+	return writeRoute[saldo.RefreshTokenRequest, *saldo.RefreshedToken]{
+		decode: func(r *http.Request) (saldo.RefreshTokenRequest, error) {
+			f, err := decodeFields(r, refreshTokenFields)
+			return saldo.RefreshTokenRequest{RefreshToken: f["customer_refresh_token"], DeviceID: f["device_id"]}, err
+		},
+		call: s.svc.RefreshOAuthToken,
+		render: func(out *saldo.RefreshedToken) any {
+			return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: out.OAuthExpiresAt.Unix()}
+		},
+		credentials: true,
 	}
-	wr, ok := s.startWrite(w, r, e, func(result any) any {
-		out := result.(*saldo.RefreshedToken)
-		return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: out.OAuthExpiresAt.Unix()}
-	}, nil)
-	if !ok {
-		return
-	}
-	r = wr.request
-	f, ok := wr.decodeFields(w, refreshTokenFields)
-	if !ok {
-		return
-	}
-	out, err := s.svc.RefreshOAuthToken(r.Context(), e, saldo.RefreshTokenRequest{RefreshToken: f["customer_refresh_token"], DeviceID: f["device_id"]})
-	noStore(w)
-	wr.finish(w, out, err)
 }
 
 // revokeToken is POST /oauth/v1/revoke (RFC 7009): 200 with an empty object, also for a token
 // that is unknown or revoked already.
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	e, err := s.authenticate(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) revokeToken() writeRoute[string, saldo.Revoked] {
+	return writeRoute[string, saldo.Revoked]{
+		decode: func(r *http.Request) (string, error) {
+			f, err := decodeFields(r, tokenFields)
+			return f["token"], err
+		},
+		call:   s.svc.RevokeToken,
+		render: func(saldo.Revoked) any { return emptyObject },
 	}
-	wr, ok := s.startWrite(w, r, e, func(any) any { return emptyObject }, nil)
-	if !ok {
-		return
-	}
-	r = wr.request
-	f, ok := wr.decodeFields(w, tokenFields)
-	if !ok {
-		return
-	}
-	wr.finish(w, emptyObject, s.svc.RevokeToken(r.Context(), e, f["token"]))
 }
 
 // introspectToken is POST /oauth/v1/introspect (RFC 7662).

@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -23,9 +22,6 @@ const MaxBodyBytes = 1 << 20
 // RequestTimeout bounds how long one request may work, database waits included.
 const RequestTimeout = 20 * time.Second
 
-// routeFunc registers the handlers of one path pattern by method; other methods get 405.
-type routeFunc func(pattern string, methods map[string]http.HandlerFunc)
-
 // Server is the API's http.Handler.
 type Server struct {
 	svc     *saldo.Service
@@ -33,7 +29,8 @@ type Server struct {
 	limiter *rateLimiter // nil: no limit
 	metrics *metrics     // nil: no metrics
 	handler http.Handler
-	routes  []string // "METHOD /pattern" of every operation, for Routes
+	// operations are "METHOD /pattern" of every route, for Routes.
+	operations []string
 }
 
 // Option configures a Server.
@@ -56,38 +53,7 @@ func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
 		opt(s)
 	}
 	mux := http.NewServeMux()
-	route := func(pattern string, methods map[string]http.HandlerFunc) {
-		allowed := make([]string, 0, len(methods))
-		for m := range methods {
-			allowed = append(allowed, m)
-		}
-		slices.Sort(allowed)
-		for _, m := range allowed {
-			s.routes = append(s.routes, m+" "+pattern)
-		}
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			h, ok := methods[r.Method]
-			if !ok {
-				w.Header().Set("Allow", strings.Join(allowed, ", "))
-				s.fail(w, r, withStatus(http.StatusMethodNotAllowed, saldo.Errorf(saldo.ENOTFOUND, "method:not_allowed")))
-				return
-			}
-			h(w, r)
-		})
-	}
-	route("/user/v1/account/create", map[string]http.HandlerFunc{http.MethodPost: s.createAccount})
-	route("/user/v1/account/{customer_id}", map[string]http.HandlerFunc{http.MethodGet: s.getAccount})
-	route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
-	route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
-	route("/openapi.json", map[string]http.HandlerFunc{http.MethodGet: s.openAPI})
-	s.oauthRoutes(route)
-	s.walletRoutes(route)
-	if s.metrics != nil {
-		route("/metrics", map[string]http.HandlerFunc{http.MethodGet: s.metrics.handler.ServeHTTP})
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "route:not_found"))
-	})
+	s.register(mux, s.routes())
 	s.handler = s.middleware(mux)
 	return s
 }
@@ -97,12 +63,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Routes lists every operation the server answers as "METHOD /pattern", sorted, so that what
 // describes the API (the OpenAPI document) can be checked against what is registered.
 func (s *Server) Routes() []string {
-	return slices.Sorted(slices.Values(s.routes))
+	return slices.Sorted(slices.Values(s.operations))
 }
 
 // requestInfo is what the handlers tell the request's log line.
 type requestInfo struct {
 	id        string
+	envelope  envelope // the route's, or for an unrouted path its prefix's
 	partnerID int64
 	err       error
 }
@@ -139,7 +106,7 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
+		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id")), envelope: envelopeOf(r.URL.Path)}
 		w.Header().Set("X-Request-Id", info.id)
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}

@@ -52,7 +52,7 @@ func TestDistinctCreatesNeverConflictAtSerializable(t *testing.T) {
 			for i := range each {
 				req := gen.Customer("", uint64(w*each+i))
 				req.CompositeCreditLine = "100000"
-				if _, err := svc.CreateCustomer(ctx, e, req); err != nil {
+				if _, err := svc.CreateCustomer(ctx, e, req, nil); err != nil {
 					t.Errorf("create: %v", err)
 					return
 				}
@@ -111,7 +111,7 @@ func TestCreateTakesOneRoundTrip(t *testing.T) {
 				if tt.composite {
 					req.CompositeCreditLine = "100000"
 				}
-				out, err := svc.CreateCustomer(ctx, e, req)
+				out, err := svc.CreateCustomer(ctx, e, req, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

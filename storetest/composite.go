@@ -43,7 +43,7 @@ func newCompositeFixture(t testing.TB, h Harness, n saldo.NewEcommerce, creditLi
 func (f *compositeFixture) customer(t testing.TB, creditLine int64) *saldo.CreatedCustomer {
 	t.Helper()
 	f.seq++
-	out, err := f.Service.CreateCustomer(context.Background(), f.partner, composite(gen.Customer("", f.seq), fmt.Sprint(creditLine)))
+	out, err := f.Service.CreateCustomer(context.Background(), f.partner, composite(gen.Customer("", f.seq), fmt.Sprint(creditLine)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func (f *compositeFixture) customer(t testing.TB, creditLine int64) *saldo.Creat
 
 func (f *compositeFixture) child(t testing.TB, creditLine int64) *saldo.ChildView {
 	t.Helper()
-	v, err := f.Service.CreateChild(context.Background(), f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: creditLine})
+	v, err := f.Service.CreateChild(context.Background(), f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: creditLine}, nil)
 	if err != nil {
 		t.Fatalf("CreateChild(%d): %v", creditLine, err)
 	}
@@ -126,7 +126,7 @@ func testCreateChild(t *testing.T, h Harness) {
 		own.Child.Status != 1 || own.CreditLimit != 4_100 || own.Parent.AvailableCredit() != 6_000 {
 		t.Errorf("child = %+v, limit %d, parent available %d", own.Child, own.CreditLimit, own.Parent.AvailableCredit())
 	}
-	forEmployee, err := f.Service.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CustomerID: employee.Customer.ID, CreditLine: 6_000})
+	forEmployee, err := f.Service.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CustomerID: employee.Customer.ID, CreditLine: 6_000}, nil)
 	if err != nil {
 		t.Fatalf("a child for another customer of the partner, drawing the rest: %v", err)
 	}
@@ -135,7 +135,7 @@ func testCreateChild(t *testing.T, h Harness) {
 	}
 
 	other := f.Partner(t, saldo.NewEcommerce{Name: "other", CompositeBalances: true})
-	stranger, err := f.Service.CreateCustomer(ctx, other, composite(gen.Customer("other", 1), "100"))
+	stranger, err := f.Service.CreateCustomer(ctx, other, composite(gen.Customer("other", 1), "100"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func testCreateChild(t *testing.T, h Harness) {
 		{"an unknown parent", f.partner, saldo.NewChild{ParentID: saldo.NewParentID()}, saldo.ENOTFOUND, "parent_id:not_found"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.Service.CreateChild(ctx, tt.partner, tt.n)
+			_, err := f.Service.CreateChild(ctx, tt.partner, tt.n, nil)
 			if tt.code == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -207,7 +207,7 @@ func testUpdateChild(t *testing.T, h Harness) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			v, err := f.Service.UpdateChildCreditLine(ctx, f.partner, s.child, s.creditLine)
+			v, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: s.child, CreditLine: s.creditLine}, nil)
 			if s.code != "" {
 				wantCode(t, err, s.code, "")
 			} else if err != nil {
@@ -224,9 +224,9 @@ func testUpdateChild(t *testing.T, h Harness) {
 	t.Run("lowering below the debt is refused", func(t *testing.T) {
 		// Debt only grows once card spending exists; set it directly.
 		h.Exec(t, f.Store, "UPDATE composite_children SET debt = 300 WHERE balance_id = $1", b.Child.ID)
-		_, err := f.Service.UpdateChildCreditLine(ctx, f.partner, b.Child.ID, 299)
+		_, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: b.Child.ID, CreditLine: 299}, nil)
 		wantCode(t, err, saldo.EBELOWDEBT, "credit_line:below_debt")
-		v, err := f.Service.UpdateChildCreditLine(ctx, f.partner, b.Child.ID, 300)
+		v, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: b.Child.ID, CreditLine: 300}, nil)
 		if err != nil {
 			t.Fatalf("lowering to exactly the debt: %v", err)
 		}
@@ -236,7 +236,7 @@ func testUpdateChild(t *testing.T, h Harness) {
 	})
 	t.Run("another partner's child", func(t *testing.T) {
 		other := f.Partner(t, saldo.NewEcommerce{Name: "other", CompositeBalances: true})
-		_, err := f.Service.UpdateChildCreditLine(ctx, other, a.Child.ID, 1)
+		_, err := f.Service.UpdateChildCreditLine(ctx, other, saldo.CreditLineUpdate{ChildID: a.Child.ID, CreditLine: 1}, nil)
 		wantCode(t, err, saldo.ENOTFOUND, "child_id:not_found")
 		_, err = f.Service.CompositeChild(ctx, other, a.Child.ID)
 		wantCode(t, err, saldo.ENOTFOUND, "child_id:not_found")
@@ -345,7 +345,7 @@ func testConcurrentDraws(t *testing.T, h Harness) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := f.Service.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: 100})
+			_, err := f.Service.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: 100}, nil)
 			record(err)
 		}()
 	}
@@ -354,7 +354,7 @@ func testConcurrentDraws(t *testing.T, h Harness) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := f.Service.UpdateChildCreditLine(ctx, f.partner, id, 200)
+			_, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: id, CreditLine: 200}, nil)
 			record(err)
 		}()
 	}
@@ -375,7 +375,7 @@ func testChildFault(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := newCompositeFixture(t, h, saldo.NewEcommerce{}, 1_000)
 	faulty := saldo.NewService(&faultStore{Store: f.Store, step: "commit"}, f.Clock)
-	if _, err := faulty.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: 700}); !errors.Is(err, errInjected) {
+	if _, err := faulty.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: 700}, nil); !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected fault", err)
 	}
 	if rows := h.Rows(t, f.Store, "composite_children"); len(rows) != 0 {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,39 +31,40 @@ func testIdempotency(t *testing.T, h Harness) {
 }
 
 // respondJSON stands in for the HTTP layer: it renders a create's outcome, tokens included.
-func respondJSON(result any, err error) saldo.Response {
+func respondJSON(out *saldo.CreatedCustomer, err error) saldo.Answer {
 	if err != nil {
-		return saldo.Response{Status: 409, Body: []byte(fmt.Sprintf(`{"error":%q}`, saldo.ErrorCode(err)))}
+		return saldo.Answer{Status: 409, Body: []byte(fmt.Sprintf(`{"error":%q}`, saldo.ErrorCode(err)))}
 	}
-	out := result.(*saldo.CreatedCustomer)
 	body, _ := json.Marshal(map[string]any{"id": out.Customer.ID, "oauth_token": out.Tokens.OAuthToken, "private_key": out.Tokens.PrivateKey})
-	return saldo.Response{Status: 200, Body: body}
+	return saldo.Answer{Status: 200, Body: body}
 }
 
-func idempotent(key, request string) context.Context {
-	return saldo.WithIdempotency(context.Background(), &saldo.Idempotency{
-		Key: key, Fingerprint: saldo.Fingerprint("POST", "/user/v1/account/create", "application/json", []byte(request)), Respond: respondJSON,
-	})
+// idempotent asks for a create under key, for a request whose bytes are request.
+func idempotent(key, request string) *saldo.Idempotency[*saldo.CreatedCustomer] {
+	return &saldo.Idempotency[*saldo.CreatedCustomer]{
+		IdempotencyKey: saldo.IdempotencyKey{Key: key, Fingerprint: sha256.Sum256([]byte(request))},
+		Render:         respondJSON,
+	}
 }
 
-func replayed(t testing.TB, err error) saldo.Response {
+func replayed(t testing.TB, err error) saldo.Answer {
 	t.Helper()
 	var r *saldo.Replayed
 	if !errors.As(err, &r) {
 		t.Fatalf("err = %v, want a replay", err)
 	}
-	return r.Response
+	return r.Answer
 }
 
 func testReplay(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
 	req := gen.Customer("", 1)
-	first, err := f.Service.CreateCustomer(idempotent("k-1", "body 1"), e, req)
+	first, err := f.Service.CreateCustomer(context.Background(), e, req, idempotent("k-1", "body 1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Service.CreateCustomer(idempotent("k-1", "body 1"), e, req)
+	_, err = f.Service.CreateCustomer(context.Background(), e, req, idempotent("k-1", "body 1"))
 	r := replayed(t, err)
 	if want := respondJSON(first, nil); r.Status != 200 || string(r.Body) != string(want.Body) {
 		t.Errorf("replay = %d %s, want %d %s", r.Status, r.Body, want.Status, want.Body)
@@ -78,10 +80,10 @@ func testReplay(t *testing.T, h Harness) {
 func testKeyReuse(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
-	if _, err := f.Service.CreateCustomer(idempotent("k", "body 1"), e, gen.Customer("", 1)); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("k", "body 1")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.Service.CreateCustomer(idempotent("k", "body 2"), e, gen.Customer("", 2))
+	_, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 2), idempotent("k", "body 2"))
 	wantCode(t, err, saldo.EIDEMPOTENCYREUSED, "idempotency_key:reused")
 	if n := len(h.Rows(t, f.Store, "customers")); n != 1 {
 		t.Errorf("%d customers, want 1", n)
@@ -93,10 +95,10 @@ func testKeysPerPartner(t *testing.T, h Harness) {
 	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
 	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
 	req := gen.Customer("", 1)
-	if _, err := f.Service.CreateCustomer(idempotent("shared", "body"), a, req); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), a, req, idempotent("shared", "body")); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.Service.CreateCustomer(idempotent("shared", "body"), b, req)
+	out, err := f.Service.CreateCustomer(context.Background(), b, req, idempotent("shared", "body"))
 	if err != nil {
 		t.Fatalf("partner b with partner a's key: %v, want its own create", err)
 	}
@@ -109,13 +111,13 @@ func testStoredErrors(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
 	taken := gen.Customer("", 1)
-	if _, err := f.Service.CreateCustomer(context.Background(), e, taken); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), e, taken, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A duplicate is what the request decided: it is kept and replayed.
-	_, err := f.Service.CreateCustomer(idempotent("dup", "same email"), e, taken)
+	_, err := f.Service.CreateCustomer(context.Background(), e, taken, idempotent("dup", "same email"))
 	wantCode(t, err, saldo.ECONFLICT, "email:duplicate")
-	_, err = f.Service.CreateCustomer(idempotent("dup", "same email"), e, taken)
+	_, err = f.Service.CreateCustomer(context.Background(), e, taken, idempotent("dup", "same email"))
 	if r := replayed(t, err); r.Status != 409 {
 		t.Errorf("replayed status %d, want the stored 409", r.Status)
 	}
@@ -123,9 +125,9 @@ func testStoredErrors(t *testing.T, h Harness) {
 	// A validation failure is not kept: the caller fixes the request and retries with the key.
 	bad := gen.Customer("", 2)
 	bad.Email = "not-an-email"
-	_, err = f.Service.CreateCustomer(idempotent("fix-me", "v1"), e, bad)
+	_, err = f.Service.CreateCustomer(context.Background(), e, bad, idempotent("fix-me", "v1"))
 	wantCode(t, err, saldo.EINVALID, "email:invalid")
-	if _, err := f.Service.CreateCustomer(idempotent("fix-me", "v1"), e, gen.Customer("", 2)); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 2), idempotent("fix-me", "v1")); err != nil {
 		t.Errorf("the fixed request with the same key: %v", err)
 	}
 }
@@ -137,7 +139,7 @@ func testKeyAtomicity(t *testing.T, h Harness) {
 	// key, or at commit after it, leaves no rows without their key.
 	for _, step := range []string{"events", "key", "commit"} {
 		faulty := saldo.NewService(&faultStore{Store: f.Store, step: step}, f.Clock)
-		if _, err := faulty.CreateCustomer(idempotent("crash", "body"), e, gen.Customer("", 1)); !errors.Is(err, errInjected) {
+		if _, err := faulty.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("crash", "body")); !errors.Is(err, errInjected) {
 			t.Fatalf("fault %s: err = %v, want the injected fault", step, err)
 		}
 		for _, table := range Tables {
@@ -146,7 +148,7 @@ func testKeyAtomicity(t *testing.T, h Harness) {
 			}
 		}
 	}
-	if _, err := f.Service.CreateCustomer(idempotent("crash", "body"), e, gen.Customer("", 1)); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("crash", "body")); err != nil {
 		t.Fatalf("the retry after the faults: %v", err)
 	}
 	if k, c := len(h.Rows(t, f.Store, "idempotency_keys")), len(h.Rows(t, f.Store, "customers")); k != 1 || c != 1 {
@@ -157,7 +159,7 @@ func testKeyAtomicity(t *testing.T, h Harness) {
 func testSealed(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
-	out, err := f.Service.CreateCustomer(idempotent("sealed", "body"), e, gen.Customer("", 1))
+	out, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("sealed", "body"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,28 +178,28 @@ func testSecretKeyRotation(t *testing.T, h Harness) {
 	e := f.Partner(t, saldo.NewEcommerce{})
 	oldKey, newKey := [32]byte{1}, [32]byte{2}
 	before := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(oldKey))
-	first, err := before.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	first, err := before.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("before", "body 1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rotated := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(newKey), saldo.WithRetiredSecretKeys([32]byte{3}, oldKey))
-	_, err = rotated.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	_, err = rotated.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("before", "body 1"))
 	if r := replayed(t, err); !strings.Contains(string(r.Body), first.Tokens.OAuthToken) {
 		t.Errorf("the replay under the retired key is not the first answer: %s", r.Body)
 	}
-	if _, err := rotated.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2)); err != nil {
+	if _, err := rotated.CreateCustomer(context.Background(), e, gen.Customer("", 2), idempotent("after", "body 2")); err != nil {
 		t.Fatal(err)
 	}
 
 	// A process holding only the new key seals new answers under it...
 	onlyNew := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(newKey))
-	_, err = onlyNew.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2))
+	_, err = onlyNew.CreateCustomer(context.Background(), e, gen.Customer("", 2), idempotent("after", "body 2"))
 	replayed(t, err)
 	// ...and can't open the old ones: it says so rather than redoing the write.
-	_, err = onlyNew.CreateCustomer(idempotent("before", "body 1"), e, gen.Customer("", 1))
+	_, err = onlyNew.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("before", "body 1"))
 	wantCode(t, err, saldo.ECONFLICT, "idempotency_key:unreadable")
 	// A process that never held the new key can't open what was sealed under it.
-	_, err = before.CreateCustomer(idempotent("after", "body 2"), e, gen.Customer("", 2))
+	_, err = before.CreateCustomer(context.Background(), e, gen.Customer("", 2), idempotent("after", "body 2"))
 	wantCode(t, err, saldo.ECONFLICT, "idempotency_key:unreadable")
 	if k, c := len(h.Rows(t, f.Store, "idempotency_keys")), len(h.Rows(t, f.Store, "customers")); k != 2 || c != 2 {
 		t.Errorf("%d keys and %d customers, want 2 and 2", k, c)
@@ -208,7 +210,7 @@ func testPurge(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
-	if _, err := f.Service.CreateCustomer(idempotent("old", "body"), e, gen.Customer("", 1)); err != nil {
+	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("old", "body")); err != nil {
 		t.Fatal(err)
 	}
 	f.Clock.Advance(saldo.IdempotencyKeyTTL)
@@ -246,14 +248,14 @@ func testConcurrentRetries(t *testing.T, h Harness) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := replicas[i%2].CreateCustomer(idempotent("burst", "body"), e, req)
+			_, err := replicas[i%2].CreateCustomer(context.Background(), e, req, idempotent("burst", "body"))
 			var r *saldo.Replayed
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				created++
-			case errors.As(err, &r) && r.Response.Status == 200:
+			case errors.As(err, &r) && r.Answer.Status == 200:
 				outcome = append(outcome, "replay")
 			case saldo.ErrorCode(err) == saldo.ECONFLICT && slices.Contains(saldo.ErrorHints(err), "idempotency_key:in_flight"):
 				outcome = append(outcome, "in_flight")
@@ -280,25 +282,25 @@ func testConcurrentRetries(t *testing.T, h Harness) {
 func testReuseUnderKey(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
-	created, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1))
+	created, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rotated := saldo.ConnectionTokenRequest{RefreshToken: created.Tokens.RefreshToken, DeviceID: "phone"}
-	if _, err := f.Service.ConnectionToken(context.Background(), e, rotated); err != nil {
+	if _, err := f.Service.ConnectionToken(context.Background(), e, rotated, nil); err != nil {
 		t.Fatal(err)
 	}
-	withKey := func() context.Context {
-		return saldo.WithIdempotency(context.Background(), &saldo.Idempotency{
-			Key: "reuse", Fingerprint: saldo.Fingerprint("POST", "/oauth/v1/get-customer-connection-token", "application/json", []byte("rotated")),
-			Respond: func(_ any, err error) saldo.Response {
-				return saldo.Response{Status: 401, Body: []byte(saldo.ErrorCode(err))}
+	withKey := func() *saldo.Idempotency[*saldo.ConnectionToken] {
+		return &saldo.Idempotency[*saldo.ConnectionToken]{
+			IdempotencyKey: saldo.IdempotencyKey{Key: "reuse", Fingerprint: sha256.Sum256([]byte("rotated"))},
+			Render: func(_ *saldo.ConnectionToken, err error) saldo.Answer {
+				return saldo.Answer{Status: 401, Body: []byte(saldo.ErrorCode(err))}
 			},
-		})
+		}
 	}
-	_, err = f.Service.ConnectionToken(withKey(), e, rotated)
+	_, err = f.Service.ConnectionToken(context.Background(), e, rotated, withKey())
 	wantCode(t, err, saldo.EUNAUTHORIZED, "")
-	_, err = f.Service.ConnectionToken(withKey(), e, rotated)
+	_, err = f.Service.ConnectionToken(context.Background(), e, rotated, withKey())
 	if r := replayed(t, err); r.Status != 401 || string(r.Body) != string(saldo.EUNAUTHORIZED) {
 		t.Errorf("replay = %d %s, want the stored 401", r.Status, r.Body)
 	}

@@ -138,7 +138,7 @@ func testCreateWritesEveryRow(t *testing.T, h Harness) {
 	req.Password = "correct horse battery"
 	req.DeviceID = "phone-1"
 
-	out, err := f.Service.CreateCustomer(ctx, e, req)
+	out, err := f.Service.CreateCustomer(ctx, e, req, nil)
 	if err != nil {
 		t.Fatalf("CreateCustomer: %v", err)
 	}
@@ -203,7 +203,7 @@ func testCreateWithoutComposite(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
-	out, err := f.Service.CreateCustomer(ctx, e, gen.Customer("", 1))
+	out, err := f.Service.CreateCustomer(ctx, e, gen.Customer("", 1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func testSecretsHashed(t *testing.T, h Harness) {
 	}
 	req := composite(gen.Customer("", 7), "0")
 	req.Password = "s3cret-passw0rd"
-	out, err := f.Service.CreateCustomer(ctx, e, req)
+	out, err := f.Service.CreateCustomer(ctx, e, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func testDuplicates(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	e := f.Partner(t, saldo.NewEcommerce{})
 	first := gen.Customer("", 1)
-	if _, err := f.Service.CreateCustomer(ctx, e, first); err != nil {
+	if _, err := f.Service.CreateCustomer(ctx, e, first, nil); err != nil {
 		t.Fatal(err)
 	}
 	other := gen.Customer("", 2)
@@ -281,7 +281,7 @@ func testDuplicates(t *testing.T, h Harness) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.Service.CreateCustomer(ctx, e, tt.req)
+			_, err := f.Service.CreateCustomer(ctx, e, tt.req, nil)
 			if saldo.ErrorCode(err) != saldo.ECONFLICT {
 				t.Fatalf("err = %v, want conflict", err)
 			}
@@ -296,7 +296,7 @@ func testDuplicates(t *testing.T, h Harness) {
 	}
 	t.Run("same mobile under another country code", func(t *testing.T) {
 		r := with(other, func(r *saldo.CreateCustomerRequest) { r.Mobile, r.MobileCountryCode = first.Mobile, "+1" })
-		if _, err := f.Service.CreateCustomer(ctx, e, r); err != nil {
+		if _, err := f.Service.CreateCustomer(ctx, e, r, nil); err != nil {
 			t.Errorf("err = %v, want success", err)
 		}
 	})
@@ -304,7 +304,7 @@ func testDuplicates(t *testing.T, h Harness) {
 		for i, rfc := range []string{"XAXX010101000", "XAXX010101000", "XEXX010101000"} {
 			r := gen.Customer("generic", uint64(100+i))
 			r.RFC = rfc
-			if _, err := f.Service.CreateCustomer(ctx, e, r); err != nil {
+			if _, err := f.Service.CreateCustomer(ctx, e, r, nil); err != nil {
 				t.Errorf("customer %d with %s: %v", i, rfc, err)
 			}
 		}
@@ -322,10 +322,10 @@ func testUniquenessPerPartner(t *testing.T, h Harness) {
 	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
 	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
 	req := gen.Customer("", 1)
-	if _, err := f.Service.CreateCustomer(ctx, a, req); err != nil {
+	if _, err := f.Service.CreateCustomer(ctx, a, req, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Service.CreateCustomer(ctx, b, req); err != nil {
+	if _, err := f.Service.CreateCustomer(ctx, b, req, nil); err != nil {
 		t.Errorf("the same person at a second partner: %v", err)
 	}
 }
@@ -349,7 +349,7 @@ func testConcurrentSameEmail(t *testing.T, h Harness) {
 			// Every other identifier differs: only the email collides.
 			req := gen.Customer("", uint64(1000+i))
 			req.Email = "same@example.com"
-			_, err := f.Service.CreateCustomer(ctx, e, req)
+			_, err := f.Service.CreateCustomer(ctx, e, req, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -384,7 +384,7 @@ func testConcurrentDistinctCreates(t *testing.T, h Harness) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range each {
-				_, err := f.Service.CreateCustomer(ctx, e, composite(gen.Customer("", uint64(5000+w*each+i)), "100000"))
+				_, err := f.Service.CreateCustomer(ctx, e, composite(gen.Customer("", uint64(5000+w*each+i)), "100000"), nil)
 				if err != nil {
 					errs <- err
 				}
@@ -496,7 +496,7 @@ func testFaultAtEachStep(t *testing.T, h Harness) {
 			req := composite(gen.Customer("", uint64(i)), "5000")
 
 			faulty := saldo.NewService(&faultStore{Store: f.Store, step: step}, f.Clock)
-			if _, err := faulty.CreateCustomer(ctx, e, req); !errors.Is(err, errInjected) {
+			if _, err := faulty.CreateCustomer(ctx, e, req, nil); !errors.Is(err, errInjected) {
 				t.Fatalf("err = %v, want the injected fault", err)
 			}
 			for _, table := range Tables {
@@ -504,7 +504,7 @@ func testFaultAtEachStep(t *testing.T, h Harness) {
 					t.Errorf("%s keeps %d rows of the failed create", table, len(rows))
 				}
 			}
-			out, err := f.Service.CreateCustomer(ctx, e, req)
+			out, err := f.Service.CreateCustomer(ctx, e, req, nil)
 			if err != nil {
 				t.Fatalf("the same request after the fault: %v", err)
 			}
@@ -534,7 +534,7 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Service.CreateCustomer(ctx, cached, composite(gen.Customer("", 1), "100")); err != nil {
+	if _, err := f.Service.CreateCustomer(ctx, cached, composite(gen.Customer("", 1), "100"), nil); err != nil {
 		t.Fatalf("create with the cached partner: %v", err)
 	}
 
@@ -550,12 +550,12 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 	}
 	for _, tt := range []struct {
 		name string
-		ctx  context.Context
+		idem *saldo.Idempotency[*saldo.CreatedCustomer]
 	}{
-		{"without a key", ctx},
+		{"without a key", nil},
 		{"with a key", idempotent("k-rotated", "create")},
 	} {
-		_, err := f.Service.CreateCustomer(tt.ctx, stale, composite(gen.Customer("", 2), "100"))
+		_, err := f.Service.CreateCustomer(ctx, stale, composite(gen.Customer("", 2), "100"), tt.idem)
 		if saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
 			t.Errorf("%s: create with the rotated token: err = %v, want unauthorized", tt.name, err)
 		}
@@ -574,7 +574,7 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Service.CreateCustomer(ctx, fresh, composite(gen.Customer("", 3), "100")); err != nil {
+	if _, err := f.Service.CreateCustomer(ctx, fresh, composite(gen.Customer("", 3), "100"), nil); err != nil {
 		t.Errorf("create with the new token: %v", err)
 	}
 }
@@ -584,7 +584,7 @@ func testCrossTenant(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
 	a := f.Partner(t, saldo.NewEcommerce{Name: "a", CompositeBalances: true})
 	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
-	out, err := f.Service.CreateCustomer(ctx, a, composite(gen.Customer("", 1), "100"))
+	out, err := f.Service.CreateCustomer(ctx, a, composite(gen.Customer("", 1), "100"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func (f *Fixture) customer(tb testing.TB, e *saldo.Ecommerce, seq uint64) sessio
 	tb.Helper()
 	req := gen.Customer("", seq)
 	req.DeviceID = "phone"
-	out, err := f.Service.CreateCustomer(context.Background(), e, req)
+	out, err := f.Service.CreateCustomer(context.Background(), e, req, nil)
 	if err != nil {
 		tb.Fatalf("CreateCustomer: %v", err)
 	}
@@ -79,7 +79,8 @@ func (f *Fixture) customer(tb testing.TB, e *saldo.Ecommerce, seq uint64) sessio
 func (f *Fixture) byKey(tb testing.TB, e *saldo.Ecommerce, s session, device string) session {
 	tb.Helper()
 	out, err := f.Service.ConnectionToken(context.Background(), e, saldo.ConnectionTokenRequest{
-		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: device})
+		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: device}, nil)
+
 	if err != nil {
 		tb.Fatalf("ConnectionToken by private key: %v", err)
 	}
@@ -89,7 +90,7 @@ func (f *Fixture) byKey(tb testing.TB, e *saldo.Ecommerce, s session, device str
 // byRefresh asks for a connection token in refresh token mode.
 func (f *Fixture) byRefresh(tb testing.TB, e *saldo.Ecommerce, s session, device string) session {
 	tb.Helper()
-	out, err := f.Service.ConnectionToken(context.Background(), e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: device})
+	out, err := f.Service.ConnectionToken(context.Background(), e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: device}, nil)
 	if err != nil {
 		tb.Fatalf("ConnectionToken by refresh token: %v", err)
 	}
@@ -99,7 +100,7 @@ func (f *Fixture) byRefresh(tb testing.TB, e *saldo.Ecommerce, s session, device
 // refreshed asks refresh-customer-token for a new oauth token on s's device.
 func (f *Fixture) refreshed(tb testing.TB, e *saldo.Ecommerce, s session) session {
 	tb.Helper()
-	out, err := f.Service.RefreshOAuthToken(context.Background(), e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device})
+	out, err := f.Service.RefreshOAuthToken(context.Background(), e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 	if err != nil {
 		tb.Fatalf("RefreshOAuthToken: %v", err)
 	}
@@ -256,7 +257,8 @@ func testConnectionByPrivateKey(t *testing.T, h Harness) {
 	f, e, s := tokenSetup(t, h)
 	f.Clock.Advance(time.Minute)
 	out, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{
-		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "tablet", ClientState: "42"})
+		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "tablet", ClientState: "42"}, nil)
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +286,8 @@ func testConnectionByPrivateKey(t *testing.T, h Harness) {
 	// The private key lives on: it connects the customer again, and a connection without a
 	// client_state echoes 0.
 	again, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{
-		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "tablet"})
+		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "tablet"}, nil)
+
 	if err != nil || again.ClientState != 0 {
 		t.Fatalf("second connection by private key: %+v, %v", again, err)
 	}
@@ -373,7 +376,7 @@ func testOneLivePerKind(t *testing.T, h Harness) {
 func testRefreshNeedsRegisteredDevice(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f, e, s := tokenSetup(t, h)
-	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: "stranger"})
+	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: "stranger"}, nil)
 	wantUnauthorized(t, "refresh for a device not registered under the token", err)
 	if hints := saldo.ErrorHints(err); !slices.Equal(hints, []string{"device_id:not_registered"}) {
 		t.Errorf("hints = %v, want device_id:not_registered", hints)
@@ -404,9 +407,9 @@ func testExpiryFollowsClock(t *testing.T, h Harness) {
 	}
 
 	f.Clock.Set(Now.Add(refreshTTL))
-	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device})
+	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 	wantUnauthorized(t, "refresh with an expired refresh token", err)
-	_, err = f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: s.device})
+	_, err = f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 	wantUnauthorized(t, "connection token with an expired refresh token", err)
 	if n := len(reuseEvents(t, h, f)); n != 0 {
 		t.Errorf("an expired refresh token counted as a reuse (%d events)", n)
@@ -422,11 +425,11 @@ func testReuseDetection(t *testing.T, h Harness) {
 		present func(f *Fixture, e *saldo.Ecommerce, stale session) error
 	}{
 		{"to get-customer-connection-token", func(f *Fixture, e *saldo.Ecommerce, stale session) error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device}, nil)
 			return err
 		}},
 		{"to refresh-customer-token", func(f *Fixture, e *saldo.Ecommerce, stale session) error {
-			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device})
+			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device}, nil)
 			return err
 		}},
 	}
@@ -489,7 +492,7 @@ func testNotAReuse(t *testing.T, h Harness) {
 			return f.byKey(tb, e, s, "phone")
 		}},
 		{"revoked by the partner", saldo.RevokeRevoked, func(tb testing.TB, f *Fixture, e *saldo.Ecommerce, s session) session {
-			if err := f.Service.RevokeToken(ctx, e, s.refresh); err != nil {
+			if _, err := f.Service.RevokeToken(ctx, e, s.refresh, nil); err != nil {
 				tb.Fatal(err)
 			}
 			return f.byKey(tb, e, s, "phone")
@@ -502,9 +505,9 @@ func testNotAReuse(t *testing.T, h Harness) {
 			if r := rowOf(t, h, f, old.refresh); r.reason != tt.reason {
 				t.Fatalf("old refresh token revoked for %q, want %q", r.reason, tt.reason)
 			}
-			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: old.refresh, DeviceID: old.device})
+			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: old.refresh, DeviceID: old.device}, nil)
 			wantUnauthorized(t, "refresh with the old refresh token", err)
-			_, err = f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: old.refresh, DeviceID: old.device})
+			_, err = f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: old.refresh, DeviceID: old.device}, nil)
 			wantUnauthorized(t, "connection token with the old refresh token", err)
 			if n := len(reuseEvents(t, h, f)); n != 0 {
 				t.Errorf("%d reuse events, want none", n)
@@ -525,35 +528,35 @@ func testUnknownCredentials(t *testing.T, h Harness) {
 		call func() error
 	}{
 		{"unknown refresh token", func() error {
-			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: saldo.NewSecret(""), DeviceID: "phone"})
+			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: saldo.NewSecret(""), DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"malformed refresh token", func() error {
-			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: strings.ToUpper(s.refresh), DeviceID: "phone"})
+			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: strings.ToUpper(s.refresh), DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"oauth token as a refresh token", func() error {
-			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.oauth, DeviceID: "phone"})
+			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.oauth, DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"oauth token as a connection's refresh token", func() error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.oauth, DeviceID: "phone"})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.oauth, DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"refresh token of the customer with another customer_id", func() error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID+1, 10), RefreshToken: s.refresh, DeviceID: "phone"})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID+1, 10), RefreshToken: s.refresh, DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"unknown private key", func() error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: id, PrivateKey: saldo.NewSecret(saldo.PrivateKeyPrefix), DeviceID: "phone"})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: id, PrivateKey: saldo.NewSecret(saldo.PrivateKeyPrefix), DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"private key without its prefix", func() error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: id, PrivateKey: strings.TrimPrefix(s.privateKey, "sk_"), DeviceID: "phone"})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: id, PrivateKey: strings.TrimPrefix(s.privateKey, "sk_"), DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"private key with another customer's id", func() error {
-			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID+1, 10), PrivateKey: s.privateKey, DeviceID: "phone"})
+			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID+1, 10), PrivateKey: s.privateKey, DeviceID: "phone"}, nil)
 			return err
 		}},
 		{"refresh token as an Authorization-customer token", func() error {
@@ -586,16 +589,16 @@ func testTokensCrossPartner(t *testing.T, h Harness) {
 	// A rotated token of a's, so that b could trigger a reuse detection if it counted.
 	current := f.byRefresh(t, a, s, "phone")
 
-	_, err := f.Service.RefreshOAuthToken(ctx, b, saldo.RefreshTokenRequest{RefreshToken: current.refresh, DeviceID: "phone"})
+	_, err := f.Service.RefreshOAuthToken(ctx, b, saldo.RefreshTokenRequest{RefreshToken: current.refresh, DeviceID: "phone"}, nil)
 	wantUnauthorized(t, "b refreshing with a's refresh token", err)
-	_, err = f.Service.ConnectionToken(ctx, b, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: "phone"})
+	_, err = f.Service.ConnectionToken(ctx, b, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: "phone"}, nil)
 	wantUnauthorized(t, "b presenting a's rotated refresh token", err)
-	_, err = f.Service.ConnectionToken(ctx, b, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "phone"})
+	_, err = f.Service.ConnectionToken(ctx, b, saldo.ConnectionTokenRequest{CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: "phone"}, nil)
 	wantUnauthorized(t, "b presenting a's customer's private key", err)
 	if f.active(t, b, current.oauth) || f.active(t, b, current.refresh) {
 		t.Error("b's introspection finds a's tokens active")
 	}
-	if err := f.Service.RevokeToken(ctx, b, current.refresh); err != nil {
+	if _, err := f.Service.RevokeToken(ctx, b, current.refresh, nil); err != nil {
 		t.Errorf("b revoking a's token: %v, want no error", err)
 	}
 	if !f.active(t, a, current.oauth) || !f.active(t, a, current.refresh) {
@@ -610,7 +613,7 @@ func testRevoke(t *testing.T, h Harness) {
 	ctx := context.Background()
 	t.Run("an oauth token alone", func(t *testing.T) {
 		f, e, s := tokenSetup(t, h)
-		if err := f.Service.RevokeToken(ctx, e, s.oauth); err != nil {
+		if _, err := f.Service.RevokeToken(ctx, e, s.oauth, nil); err != nil {
 			t.Fatal(err)
 		}
 		if r := rowOf(t, h, f, s.oauth); !r.revoked || r.reason != saldo.RevokeRevoked {
@@ -623,7 +626,7 @@ func testRevoke(t *testing.T, h Harness) {
 	})
 	t.Run("a refresh token and the oauth tokens issued under it", func(t *testing.T) {
 		f, e, s := tokenSetup(t, h)
-		if err := f.Service.RevokeToken(ctx, e, s.refresh); err != nil {
+		if _, err := f.Service.RevokeToken(ctx, e, s.refresh, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{s.refresh, s.oauth} {
@@ -637,15 +640,15 @@ func testRevoke(t *testing.T, h Harness) {
 		for name, tok := range map[string]string{
 			"unknown": saldo.NewSecret(""), "malformed": "not a token", "a private key": s.privateKey,
 		} {
-			if err := f.Service.RevokeToken(ctx, e, tok); err != nil {
+			if _, err := f.Service.RevokeToken(ctx, e, tok, nil); err != nil {
 				t.Errorf("revoke %s: %v", name, err)
 			}
 		}
-		if err := f.Service.RevokeToken(ctx, e, s.oauth); err != nil {
+		if _, err := f.Service.RevokeToken(ctx, e, s.oauth, nil); err != nil {
 			t.Fatal(err)
 		}
 		f.Clock.Advance(time.Minute)
-		if err := f.Service.RevokeToken(ctx, e, s.oauth); err != nil {
+		if _, err := f.Service.RevokeToken(ctx, e, s.oauth, nil); err != nil {
 			t.Errorf("revoke twice: %v", err)
 		}
 		if r := rowOf(t, h, f, s.oauth); !r.revokedAt.Equal(Now) {
@@ -654,7 +657,7 @@ func testRevoke(t *testing.T, h Harness) {
 		if got := liveKinds(t, h, f, s.customerID); got["private_key"] != 1 || got["refresh"] != 1 {
 			t.Errorf("live tokens = %v, want the private key and the refresh token", got)
 		}
-		if err := f.Service.RevokeToken(ctx, e, ""); saldo.ErrorCode(err) != saldo.EINVALID || !slices.Equal(saldo.ErrorHints(err), []string{"token:required"}) {
+		if _, err := f.Service.RevokeToken(ctx, e, "", nil); saldo.ErrorCode(err) != saldo.EINVALID || !slices.Equal(saldo.ErrorHints(err), []string{"token:required"}) {
 			t.Errorf("revoke without a token: %v, want invalid token:required", err)
 		}
 	})
@@ -664,7 +667,7 @@ func testIntrospect(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f, e, s := tokenSetup(t, h)
 	revoked := f.customer(t, e, 2)
-	if err := f.Service.RevokeToken(ctx, e, revoked.oauth); err != nil {
+	if _, err := f.Service.RevokeToken(ctx, e, revoked.oauth, nil); err != nil {
 		t.Fatal(err)
 	}
 	in, err := f.Service.IntrospectToken(ctx, e, s.oauth)
@@ -735,7 +738,7 @@ func testConcurrentRefreshes(t *testing.T, h Harness) {
 		issued []string
 	)
 	wins := race(t, func(int) error {
-		out, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device})
+		out, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 		if err == nil {
 			mu.Lock()
 			issued = append(issued, out.OAuthToken)
@@ -763,7 +766,7 @@ func testConcurrentRotations(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f, e, s := tokenSetup(t, h)
 	wins := race(t, func(int) error {
-		_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: s.device})
+		_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 		return err
 	})
 	// One call rotates the token; every later one presents a rotated token, which is a reuse:
@@ -793,7 +796,8 @@ func testConcurrentConnections(t *testing.T, h Harness) {
 	f, e, s := tokenSetup(t, h)
 	wins := race(t, func(i int) error {
 		_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{
-			CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: fmt.Sprintf("device-%d", i)})
+			CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: fmt.Sprintf("device-%d", i)}, nil)
+
 		return err
 	})
 	if wins != concurrency {
@@ -826,7 +830,7 @@ func testTokensHashedOnly(t *testing.T, h Harness) {
 	refreshed := f.refreshed(t, e, rotated)
 	secrets = append(secrets, refreshed.oauth)
 	// A reuse writes an event too.
-	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: next.refresh, DeviceID: "tablet"})
+	_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: next.refresh, DeviceID: "tablet"}, nil)
 	wantUnauthorized(t, "reuse", err)
 
 	for _, table := range append([]string{"ecommerces"}, Tables...) {

@@ -1,0 +1,81 @@
+package http
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/saldo-mx/saldo"
+)
+
+// route is one operation of the API: the envelope its answers and errors take, and its handler.
+type route struct {
+	method   string
+	pattern  string
+	envelope envelope
+	handler  http.HandlerFunc
+}
+
+// routes is every operation the server answers. A write route is a writeRoute (see
+// handleWrite): its decoder, the service method it calls and how its result is shown.
+func (s *Server) routes() []route {
+	const composite = "/wallet/v1/composite-balance"
+	routes := []route{
+		{"POST", "/user/v1/account/create", userEnvelope, handleWrite(s, s.createAccount())},
+		{"GET", "/user/v1/account/{customer_id}", userEnvelope, s.getAccount},
+
+		{"POST", "/oauth/v1/get-customer-connection-token", oauthEnvelope, handleWrite(s, s.connectionToken())},
+		{"POST", "/oauth/v1/refresh-customer-token", oauthEnvelope, handleWrite(s, s.refreshCustomerToken())},
+		{"POST", "/oauth/v1/revoke", oauthEnvelope, handleWrite(s, s.revokeToken())},
+		{"POST", "/oauth/v1/introspect", oauthEnvelope, s.introspectToken},
+
+		{"GET", composite + "/parent/{parent_id}", walletEnvelope, s.getParent},
+		{"GET", composite + "/parent/{parent_id}/children", walletEnvelope, s.listChildren},
+		{"POST", composite + "/child", walletEnvelope, handleWrite(s, s.createChild())},
+		{"GET", composite + "/child/{child_id}", walletEnvelope, s.getChild},
+		{"PUT", composite + "/child/{child_id}/update-credit-line", walletEnvelope, handleWrite(s, s.updateChildCreditLine())},
+
+		{"GET", "/healthz", userEnvelope, s.healthz},
+		{"GET", "/readyz", userEnvelope, s.readyz},
+		{"GET", "/openapi.json", userEnvelope, s.openAPI},
+	}
+	if s.metrics != nil {
+		routes = append(routes, route{"GET", "/metrics", userEnvelope, s.metrics.handler.ServeHTTP})
+	}
+	return routes
+}
+
+// register adds routes to mux by pattern: each answers in its route's envelope, and a method
+// a pattern has no route for gets 405 with Allow.
+func (s *Server) register(mux *http.ServeMux, routes []route) {
+	var patterns []string
+	byPattern := map[string]map[string]route{}
+	for _, rt := range routes {
+		if byPattern[rt.pattern] == nil {
+			patterns = append(patterns, rt.pattern)
+			byPattern[rt.pattern] = map[string]route{}
+		}
+		byPattern[rt.pattern][rt.method] = rt
+		s.operations = append(s.operations, rt.method+" "+rt.pattern)
+	}
+	for _, pattern := range patterns {
+		methods := byPattern[pattern]
+		allowed := strings.Join(slices.Sorted(maps.Keys(methods)), ", ")
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			rt, ok := methods[r.Method]
+			if !ok {
+				w.Header().Set("Allow", allowed)
+				s.fail(w, r, withStatus(http.StatusMethodNotAllowed, saldo.Errorf(saldo.ENOTFOUND, "method:not_allowed")))
+				return
+			}
+			if info := requestInfoFrom(r.Context()); info != nil {
+				info.envelope = rt.envelope
+			}
+			rt.handler(w, r)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "route:not_found"))
+	})
+}

@@ -1,0 +1,200 @@
+package saldo
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The write path: every write of a partner goes through write, in the manner of river's
+// WithTxV. It owns the transaction and its retries, reads the clock once, re-checks a cached
+// partner token, and, when asked by an explicit *Idempotency, replays or stores the answer.
+
+// writeTx is what a write's function works with: the transaction, the instant the whole
+// write happens at, and whether an earlier run of it was refused by a unique index
+// (ErrDuplicate), which tells it to look for what a concurrent transaction committed.
+type writeTx struct {
+	Tx
+	now     time.Time
+	refused bool
+}
+
+// writeAttempts bounds how often a write runs again after a unique index refused it: the next
+// run's checks see the transaction that won (a duplicate customer, an idempotency key).
+const writeAttempts = 3
+
+// write runs fn, a write of partner e at now, in one transaction, and returns its result.
+// With idem, it runs at most once for e and idem's key: a key already used for the same
+// request returns *Replayed with the stored answer, for another request EIDEMPOTENCYREUSED,
+// and the first use stores the rendered answer in fn's transaction.
+//
+// fn may return a *failAfterCommit to commit what it did and still fail.
+func write[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
+	var zero T
+	if idem != nil {
+		release, ok := s.inFlight.claim(e.ID, idem.Key)
+		if !ok {
+			return zero, Errorf(ECONFLICT, "idempotency_key:in_flight")
+		}
+		defer release()
+	}
+	refused := false
+	for attempt := 1; ; attempt++ {
+		result, err := writeOnce(ctx, s, e, idem, writeTx{now: now, refused: refused}, fn)
+		if errors.Is(err, ErrDuplicate) && attempt < writeAttempts {
+			refused = true
+			continue
+		}
+		if err != nil {
+			return zero, settle(ctx, s, e, idem, err)
+		}
+		return result, nil
+	}
+}
+
+// writeOnce runs fn in one transaction. A refusal that fn committed comes back as the
+// *failAfterCommit it was.
+func writeOnce[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
+	var (
+		result    T
+		committed *failAfterCommit
+	)
+	err := s.store.Update(ctx, func(tx Tx) error {
+		// The store may run this again: nothing of an earlier run may survive it.
+		var zero T
+		result, committed, w.Tx = zero, nil, tx
+		if err := checkCachedToken(ctx, tx, e); err != nil {
+			return err
+		}
+		if idem != nil {
+			if err := s.replay(ctx, tx, e, idem.IdempotencyKey); err != nil {
+				return err
+			}
+		}
+		r, err := fn(w)
+		if errors.As(err, &committed) {
+			return keepRefusal(ctx, s, tx, e, idem, w.now, committed.err)
+		}
+		if err != nil {
+			return err
+		}
+		result = r
+		if idem != nil {
+			return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, w.now, idem.Render(r, nil))
+		}
+		return nil
+	})
+	if err == nil && committed != nil {
+		return result, committed
+	}
+	return result, err
+}
+
+// checkCachedToken refuses a partner authenticated from the cache whose token was rotated
+// since. It comes first, so that a rotated token neither writes nor reads a stored answer.
+func checkCachedToken(ctx context.Context, tx Tx, e *Ecommerce) error {
+	if e.verifyToken == nil {
+		return nil
+	}
+	return tx.CheckEcommerceToken(ctx, e.ID, e.verifyToken)
+}
+
+// keepRefusal stores, inside the transaction that commits it, the answer to a refusal that
+// committed what it did, when it is one that is kept for replay.
+func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Ecommerce, idem *Idempotency[T], now time.Time, refusal error) error {
+	if idem == nil || !storedErrors[ErrorCode(refusal)] {
+		return nil
+	}
+	var zero T
+	return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, now, idem.Render(zero, refusal))
+}
+
+// storedErrors are the outcomes kept for replay besides successes: what the request itself
+// decided. Validation failures, 5xx and rate limits are not kept, so the caller may fix the
+// request, or wait, and retry with the same key.
+var storedErrors = map[Code]bool{ECONFLICT: true, ENOTFOUND: true, EINSUFFICIENT: true, EBELOWDEBT: true, EUNAUTHORIZED: true}
+
+// settle turns a write's failure into what its caller is told, and keeps a refusal that
+// rolled back for replay.
+func settle[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], err error) error {
+	var committed *failAfterCommit
+	switch {
+	case errors.As(err, &committed):
+		// Its answer, if kept, was stored with what it did.
+		return committed.err
+	case errors.Is(err, ErrEcommerceTokenChanged):
+		// Not the partner's request after all: nothing to keep under its key.
+		s.partners.drop([32]byte(e.verifyToken))
+		return err
+	case errors.Is(err, ErrDuplicate):
+		// Still losing races after every attempt says nothing about the request: not kept.
+		return &Error{Code: ECONFLICT, Err: err}
+	}
+	// A replay, a reused key or an in-flight one never has a stored code; an unreadable
+	// stored answer is one already.
+	if idem != nil && storedErrors[ErrorCode(err)] && !errors.Is(err, errUnreadableAnswer) {
+		return storeRefusal(ctx, s, e, idem, err)
+	}
+	return err
+}
+
+// storeRefusal keeps a write's refusal for replay, in a transaction of its own: the write
+// left no rows to keep it with. It returns err, or what a concurrent first use stored.
+func storeRefusal[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], err error) error {
+	stored := s.store.Update(ctx, func(tx Tx) error {
+		if err := s.replay(ctx, tx, e, idem.IdempotencyKey); err != nil {
+			return err
+		}
+		var zero T
+		return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, s.clock.Now(), idem.Render(zero, err))
+	})
+	var replayed *Replayed
+	if errors.As(stored, &replayed) || ErrorCode(stored) == EIDEMPOTENCYREUSED {
+		return stored
+	}
+	// Failing to keep the refusal only means a retry is answered afresh.
+	return err
+}
+
+// failAfterCommit is what a write returns to commit what it did and still fail: a detected
+// token reuse revokes the customer's tokens, and is answered 401.
+type failAfterCommit struct{ err error }
+
+func (f *failAfterCommit) Error() string { return "committed, then: " + f.err.Error() }
+func (f *failAfterCommit) Unwrap() error { return f.err }
+
+// errUnreadableAnswer is a stored answer that no secret key of this process opens.
+var errUnreadableAnswer = errors.New("stored answer sealed under a secret key not held")
+
+// replay returns *Replayed or EIDEMPOTENCYREUSED when key was used already, nil when not.
+func (s *Service) replay(ctx context.Context, tx Tx, e *Ecommerce, key IdempotencyKey) error {
+	rec, err := tx.IdempotencyRecord(ctx, e.ID, key.Key)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(rec.Fingerprint, key.Fingerprint[:]) != 1 {
+		return Errorf(EIDEMPOTENCYREUSED, "idempotency_key:reused")
+	}
+	body, err := s.sealer.open(e.ID, key.Key, rec.Response)
+	if err != nil {
+		// Sealed under a secret key this process doesn't hold: rotated since without keeping
+		// the old one as retired, or a replica with other keys. The first request's outcome
+		// stands and can't be shown again, so nothing is redone: a conflict the caller can
+		// see, not a fault of this request.
+		return &Error{Code: ECONFLICT, Hints: []string{"idempotency_key:unreadable"}, Err: fmt.Errorf("%w: %w", errUnreadableAnswer, err)}
+	}
+	return &Replayed{Answer: Answer{Status: rec.Status, Body: body}}
+}
+
+// storeAnswer records key's first use with the answer it got, sealed.
+func (s *Service) storeAnswer(ctx context.Context, tx Tx, e *Ecommerce, key IdempotencyKey, now time.Time, a Answer) error {
+	return tx.InsertIdempotencyRecord(ctx, &IdempotencyRecord{
+		EcommerceID: e.ID, Key: key.Key, Fingerprint: key.Fingerprint[:], Status: a.Status,
+		Response: s.sealer.seal(e.ID, key.Key, a.Body), CreatedAt: now,
+	})
+}
