@@ -105,13 +105,33 @@ func ParseRFC(rfc string, business, strict bool, now time.Time) (date time.Time,
 	if len(rfc) < total || len(rfc) > total+letters {
 		return time.Time{}, ReasonInvalid
 	}
+	sum, rest, ok := rfcNameSum(rfc, business)
+	if !ok || !rfcDateAndHomoclave(rest) {
+		return time.Time{}, ReasonInvalid
+	}
+	month, day := idTwoDigits(rest[2:4]), idTwoDigits(rest[4:6])
+	year, ok := rfcYear(idTwoDigits(rest[0:2]), month, day, now)
+	if !ok {
+		return time.Time{}, ReasonInvalid
+	}
+	if strict && !IsGenericRFC(rfc) && rest[8] != rfcCheckChar(sum, rest) {
+		return time.Time{}, ReasonInvalidCheckDigit
+	}
+	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), ""
+}
 
-	// The check-digit formula works on 12 positions; a persona moral's 11 characters are
-	// left-padded with one space (value 37), which sits at weight 13.
-	sum := 0
-	pos := 13 - total
+// The RFC check-digit formula works on 12 positions, weighted 13 down to 2: a persona
+// física's 4 name letters take the first four, a persona moral's 3 letters are left-padded
+// with one space (value 37, at weight 13), and the date and the first two homoclave
+// characters take the other eight, weights 9 down to 2.
+
+// rfcNameSum reads the name letters at the start of rfc (3 for a business, else 4): capital
+// letters, '&' or 'Ñ'. It returns their share of the check-digit sum, padding included, and
+// the rest of rfc after them; ok is false if a letter is missing or of another kind.
+func rfcNameSum(rfc string, business bool) (sum int, rest string, ok bool) {
+	letters, weight := 4, 13
 	if business {
-		sum = 37 * 13
+		letters, weight, sum = 3, 12, 37*13
 	}
 	off := 0
 	for k := 0; k < letters; k++ {
@@ -125,24 +145,33 @@ func ParseRFC(rfc string, business, strict bool, now time.Time) (date time.Time,
 		case r == 'Ñ':
 			v = 38
 		default: // includes utf8.RuneError for invalid UTF-8 and the end of the string
-			return time.Time{}, ReasonInvalid
+			return 0, "", false
 		}
-		sum += v * (13 - pos)
-		pos++
+		sum += v * (weight - k)
 		off += size
 	}
-	rest := rfc[off:] // YYMMDD and the three-character homoclave, all ASCII
+	return sum, rfc[off:], true
+}
+
+// rfcDateAndHomoclave reports whether rest is YYMMDD and a three-character homoclave: six
+// ASCII digits, then three digits or capital letters.
+func rfcDateAndHomoclave(rest string) bool {
 	if len(rest) != 9 {
-		return time.Time{}, ReasonInvalid
+		return false
 	}
 	for i := 0; i < 9; i++ {
 		c := rest[i]
 		if !(idDigit(c) || (i >= 6 && idUpper(c))) {
-			return time.Time{}, ReasonInvalid
+			return false
 		}
 	}
+	return true
+}
 
-	yy, month, day := idTwoDigits(rest[0:2]), idTwoDigits(rest[2:4]), idTwoDigits(rest[4:6])
+// rfcYear picks the century of an RFC's date: 19YY when YY is greater than the last two
+// digits of now's year, else 20YY, unless only the other century makes the date real. ok is
+// false if the date is real in neither.
+func rfcYear(yy, month, day int, now time.Time) (year int, ok bool) {
 	nowYY := now.Year() % 100
 	if nowYY < 0 { // years before 1 CE; only reachable through a nonsensical clock
 		nowYY += 100
@@ -151,31 +180,24 @@ func ParseRFC(rfc string, business, strict bool, now time.Time) (date time.Time,
 	if yy > nowYY {
 		year, other = other, year
 	}
-	if !idRealDate(year, month, day) {
-		// 19YY and 20YY differ in leap-ness only for YY = 00, and the rule above already
-		// puts 00 in 2000; falling back keeps "valid implies a real returned date" true
-		// without relying on that argument.
-		if !idRealDate(other, month, day) {
-			return time.Time{}, ReasonInvalid
-		}
-		year = other
+	if idRealDate(year, month, day) {
+		return year, true
 	}
+	// 19YY and 20YY differ in leap-ness only for YY = 00, and the rule above already puts
+	// 00 in 2000; falling back keeps "valid implies a real returned date" true without
+	// relying on that argument.
+	return other, idRealDate(other, month, day)
+}
 
-	if strict && !IsGenericRFC(rfc) {
-		for i := 0; i < 8; i++ {
-			sum += idCharValue(rest[i]) * (13 - pos)
-			pos++
-		}
-		r := (11 - sum%11) % 11
-		want := byte('0' + r)
-		if r == 10 {
-			want = 'A'
-		}
-		if rest[8] != want {
-			return time.Time{}, ReasonInvalidCheckDigit
-		}
+// rfcCheckChar is the check character (the last one) of an RFC whose name letters add
+// nameSum to the sum and whose date and homoclave are rest: 11 minus the sum mod 11, mod
+// 11, written '0' to '9', or 'A' for 10.
+func rfcCheckChar(nameSum int, rest string) byte {
+	sum := nameSum
+	for i := 0; i < 8; i++ {
+		sum += idCharValue(rest[i]) * (9 - i)
 	}
-	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), ""
+	return "0123456789A"[(11-sum%11)%11]
 }
 
 // IsGenericRFC reports whether rfc is one of SAT's generic RFCs: XAXX010101000 for the

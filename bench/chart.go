@@ -87,6 +87,29 @@ func main() {
 // panel draws one chart with its left edge at x0: axes, ticks, the series and a legend; a
 // positive target draws a dashed horizontal line labelled as the target.
 func panel(b *strings.Builder, x0 int, title, unit string, labels []string, lines []series, target float64) {
+	f := newFrame(x0, len(labels), lines, target)
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="15" font-weight="bold">%s</text>`+"\n", x0, top-20, esc(title))
+	f.grid(b)
+	f.axes(b, unit, labels)
+	if target > 0 {
+		f.target(b, target, unit)
+	}
+	f.plot(b, lines)
+}
+
+// axisY is the y of every panel's x axis.
+const axisY = top + panelH
+
+// frame places a panel's values: the i-th concurrency at x(i), and value v at y(v) on a
+// scale from 0 to yMax with a grid line every step.
+type frame struct {
+	x0, n      int // the panel's left edge and its number of concurrencies
+	yMax, step float64
+}
+
+// newFrame scales a panel to a round number at or above its largest value and 1.2 times
+// the target.
+func newFrame(x0, n int, lines []series, target float64) frame {
 	maxV := target * 1.2
 	for _, s := range lines {
 		for _, v := range s.values {
@@ -98,44 +121,58 @@ func panel(b *strings.Builder, x0 int, title, unit string, labels []string, line
 	if yMax == 0 {
 		yMax, step = 1, 0.2
 	}
-	y0 := top + panelH
-	xAt := func(i int) float64 {
-		if len(labels) == 1 {
-			return float64(x0) + panelW/2
-		}
-		return float64(x0) + 20 + float64(i)*(panelW-40)/float64(len(labels)-1)
-	}
-	yAt := func(v float64) float64 { return float64(y0) - v/yMax*panelH }
+	return frame{x0: x0, n: n, yMax: yMax, step: step}
+}
 
-	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="15" font-weight="bold">%s</text>`+"\n", x0, top-20, esc(title))
-	// Grid and y ticks.
-	for v := 0.0; v <= yMax+step/2; v += step {
-		y := yAt(v)
-		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e5e5e5"/>`+"\n", x0, y, x0+panelW, y)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", x0-6, y, strconv.FormatFloat(v, 'f', -1, 64))
+func (f frame) x(i int) float64 {
+	if f.n == 1 {
+		return float64(f.x0) + panelW/2
 	}
-	// Axes.
-	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, top, x0, y0)
-	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, y0, x0+panelW, y0)
+	return float64(f.x0) + 20 + float64(i)*(panelW-40)/float64(f.n-1)
+}
+
+func (f frame) y(v float64) float64 { return float64(axisY) - v/f.yMax*panelH }
+
+// grid draws the horizontal grid lines and their values on the y axis.
+func (f frame) grid(b *strings.Builder) {
+	for v := 0.0; v <= f.yMax+f.step/2; v += f.step {
+		y := f.y(v)
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e5e5e5"/>`+"\n", f.x0, y, f.x0+panelW, y)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", f.x0-6, y, strconv.FormatFloat(v, 'f', -1, 64))
+	}
+}
+
+// axes draws both axes, the unit along the y axis, and a tick and label for each
+// concurrency along the x axis.
+func (f frame) axes(b *strings.Builder, unit string, labels []string) {
+	x0 := f.x0
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, top, x0, axisY)
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, axisY, x0+panelW, axisY)
 	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" transform="rotate(-90 %d %d)">%s</text>`+"\n", x0-50, top+panelH/2, x0-50, top+panelH/2, esc(unit))
 	for i, l := range labels {
-		x := xAt(i)
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black"/>`+"\n", x, y0, x, y0+4)
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x, y0+18, esc(l))
+		x := f.x(i)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black"/>`+"\n", x, axisY, x, axisY+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x, axisY+18, esc(l))
 	}
-	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">concurrency (requests in flight)</text>`+"\n", x0+panelW/2, y0+36)
-	if target > 0 {
-		y := yAt(target)
-		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#d62728" stroke-dasharray="6 4"/>`+"\n", x0, y, x0+panelW, y)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#d62728">target %s %s</text>`+"\n", x0+panelW-4, y-5, strconv.FormatFloat(target, 'f', -1, 64), esc(unit))
-	}
-	// Series, and the legend under the plot.
-	legendY := y0 + 58
+	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">concurrency (requests in flight)</text>`+"\n", x0+panelW/2, axisY+36)
+}
+
+// target draws the dashed line at target, labelled with it.
+func (f frame) target(b *strings.Builder, target float64, unit string) {
+	y := f.y(target)
+	fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#d62728" stroke-dasharray="6 4"/>`+"\n", f.x0, y, f.x0+panelW, y)
+	fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#d62728">target %s %s</text>`+"\n", f.x0+panelW-4, y-5, strconv.FormatFloat(target, 'f', -1, 64), esc(unit))
+}
+
+// plot draws each series that has a point: a line through its points (if more than
+// one), a dot on each, and its entry in the legend under the plot.
+func (f frame) plot(b *strings.Builder, lines []series) {
+	legendY := axisY + 58
 	for _, s := range lines {
 		var pts []string
 		for i, v := range s.values {
 			if v > 0 {
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", xAt(i), yAt(v)))
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", f.x(i), f.y(v)))
 			}
 		}
 		if len(pts) == 0 {
@@ -148,8 +185,8 @@ func panel(b *strings.Builder, x0 int, title, unit string, labels []string, line
 			x, y, _ := strings.Cut(p, ",")
 			fmt.Fprintf(b, `<circle cx="%s" cy="%s" r="3.5" fill="%s"/>`+"\n", x, y, s.color)
 		}
-		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/>`+"\n", x0, legendY-9, s.color)
-		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", x0+16, legendY, esc(s.name))
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/>`+"\n", f.x0, legendY-9, s.color)
+		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", f.x0+16, legendY, esc(s.name))
 		legendY += 17
 	}
 }

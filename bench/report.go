@@ -177,149 +177,202 @@ func readLines(path string) ([]*line, error) {
 	return out, sc.Err()
 }
 
+// build gathers the raw lines into Results: the commands, a Point for each concurrency and
+// one for SQLite with the medians of their runs, the verification and the row count.
 func build(lines []*line) *Results {
-	res := &Results{Generated: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commands: map[string]string{}}
-	points := map[int]*Point{}
-	point := func(c int) *Point {
-		if points[c] == nil {
-			points[c] = &Point{Concurrency: c}
-		}
-		return points[c]
+	b := &builder{
+		res:     &Results{Generated: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commands: map[string]string{}},
+		points:  map[int]*Point{},
+		samples: map[*Point]*samples{},
 	}
-	type acc struct {
-		refTPS, refLat, refBusy                        []float64
-		rate, p50, p95, p99, max, cpu, saldoBusy       []float64
-		serverShare                                    []float64
-		refBefore, saldoBefore, refClient, saldoClient []float64
-		refPgTPS                                       []float64
-	}
-	accs := map[*Point]*acc{}
-	accOf := func(p *Point) *acc {
-		if accs[p] == nil {
-			accs[p] = &acc{}
-		}
-		return accs[p]
-	}
-	var okCreates int64
 	for _, l := range lines {
-		switch l.Kind {
-		case "command":
-			res.Commands[l.What] = l.Cmd
-		case "reference":
-			p, a := point(l.C), accOf(point(l.C))
-			if l.TPS > 0 { // 0: the run ended before any transaction (see run.sh)
-				a.refTPS = append(a.refTPS, l.TPS)
-				a.refLat = append(a.refLat, l.LatAvgMS)
-				a.refBusy = append(a.refBusy, l.busyShare())
-				a.refBefore = append(a.refBefore, l.Quiet/100)
-				a.refPgTPS = append(a.refPgTPS, l.PgTPS)
-				if l.Txns > 0 && l.ClkTck > 0 {
-					a.refClient = append(a.refClient, l.Client/l.ClkTck*1000/l.Txns)
-				}
-			}
-			p.ReferenceFailed += l.Failed
-			if l.Exit != 0 && l.Failed == 0 {
-				p.ReferenceFailed++ // pgbench failed without counting a transaction
-			}
-		case "saldo", "sqlite", "warmup", "verify", "sqlite_warmup":
-			r := l.Report
-			if r == nil {
-				log.Fatalf("a %s line without a report", l.Kind)
-			}
-			if l.Kind == "saldo" || l.Kind == "warmup" || l.Kind == "verify" {
-				okCreates += r.OK
-			}
-			if l.Kind == "verify" && r.Verify != nil {
-				v := r.Verify
-				res.Verify = map[string]int64{"expected": v.Expected, "checked": v.Checked, "missing": v.Missing,
-					"mismatched": v.Mismatched, "errors": v.Errors, "create_errors": r.Errors}
-			}
-			if l.Kind != "saldo" && l.Kind != "sqlite" {
-				continue
-			}
-			var p *Point
-			if l.Kind == "sqlite" {
-				if res.SQLite == nil {
-					res.SQLite = &Point{Concurrency: l.C}
-				}
-				p = res.SQLite
-			} else {
-				p = point(l.C)
-			}
-			a := accOf(p)
-			a.rate = append(a.rate, r.CreatesPerSecond)
-			a.p50 = append(a.p50, r.Latency["p50"])
-			a.p95 = append(a.p95, r.Latency["p95"])
-			a.p99 = append(a.p99, r.Latency["p99"])
-			a.max = append(a.max, r.Latency["max"])
-			a.saldoBusy = append(a.saldoBusy, l.busyShare())
-			a.saldoBefore = append(a.saldoBefore, l.Quiet/100)
-			if r.Sent > 0 && l.ClkTck > 0 {
-				a.saldoClient = append(a.saldoClient, l.Client/l.ClkTck*1000/float64(r.Sent))
-			}
-			if len(l.Busy) == 2 && len(l.BusyEnd) == 2 && l.BusyEnd[1] > l.Busy[1] {
-				a.serverShare = append(a.serverShare, l.CPUTicks/(l.BusyEnd[1]-l.Busy[1]))
-			}
-			if r.OK > 0 && l.ClkTck > 0 {
-				a.cpu = append(a.cpu, l.CPUTicks/l.ClkTck*1000/float64(r.OK))
-			}
-			p.Errors += r.Errors
-			if l.Exit != 0 && r.Errors == 0 {
-				p.Errors++ // failed verification or an interruption
-			}
-			for k, v := range r.ErrorsBy {
-				if p.ErrorsBy == nil {
-					p.ErrorsBy = map[string]int64{}
-				}
-				p.ErrorsBy[k] += v
-			}
-		case "rss":
-			var p *Point
-			if l.Engine == "sqlite" {
-				if res.SQLite == nil {
-					res.SQLite = &Point{Concurrency: l.C}
-				}
-				p = res.SQLite
-			} else {
-				p = point(l.C)
-			}
-			p.PeakRSSMiB = round(float64(l.VmHWMKB)/1024, 1)
-		case "rows":
-			res.Rows = map[string]int64{"customers": l.Rows, "ok_creates": okCreates}
-		case "reference_warmup":
-		default:
-			log.Fatalf("unknown kind %q", l.Kind)
+		b.add(l)
+	}
+	return b.results()
+}
+
+// builder is build's state while it reads the lines.
+type builder struct {
+	res       *Results
+	points    map[int]*Point      // the PostgreSQL points by concurrency
+	samples   map[*Point]*samples // the figures of each point's runs, for the medians
+	okCreates int64               // successful creates of the PostgreSQL runs so far
+}
+
+// samples are the figures of a point's runs, one a run, of which Results has the medians.
+type samples struct {
+	refTPS, refLat, refBusy                        []float64
+	rate, p50, p95, p99, max, cpu, saldoBusy       []float64
+	serverShare                                    []float64
+	refBefore, saldoBefore, refClient, saldoClient []float64
+	refPgTPS                                       []float64
+}
+
+// point is the PostgreSQL point at concurrency c, made at the first line for it.
+func (b *builder) point(c int) *Point {
+	if b.points[c] == nil {
+		b.points[c] = &Point{Concurrency: c}
+	}
+	return b.points[c]
+}
+
+// sqlitePoint is the SQLite point, made at the first line for it with concurrency c.
+func (b *builder) sqlitePoint(c int) *Point {
+	if b.res.SQLite == nil {
+		b.res.SQLite = &Point{Concurrency: c}
+	}
+	return b.res.SQLite
+}
+
+// samplesOf is p's samples; a point that has them gets medians, even of no runs.
+func (b *builder) samplesOf(p *Point) *samples {
+	if b.samples[p] == nil {
+		b.samples[p] = &samples{}
+	}
+	return b.samples[p]
+}
+
+// add takes one raw line; an unknown kind is fatal.
+func (b *builder) add(l *line) {
+	switch l.Kind {
+	case "command":
+		b.res.Commands[l.What] = l.Cmd
+	case "reference":
+		b.addReference(l)
+	case "saldo", "sqlite", "warmup", "verify", "sqlite_warmup":
+		b.addLoad(l)
+	case "rss":
+		b.addRSS(l)
+	case "rows":
+		b.res.Rows = map[string]int64{"customers": l.Rows, "ok_creates": b.okCreates}
+	case "reference_warmup":
+	default:
+		log.Fatalf("unknown kind %q", l.Kind)
+	}
+}
+
+// addRSS takes the server's peak memory after the runs at a point.
+func (b *builder) addRSS(l *line) {
+	var p *Point
+	if l.Engine == "sqlite" {
+		p = b.sqlitePoint(l.C)
+	} else {
+		p = b.point(l.C)
+	}
+	p.PeakRSSMiB = round(float64(l.VmHWMKB)/1024, 1)
+}
+
+// addReference takes a pgbench run of the reference: its figures if it made any, and its
+// failures.
+func (b *builder) addReference(l *line) {
+	p, s := b.point(l.C), b.samplesOf(b.point(l.C))
+	if l.TPS > 0 { // 0: the run ended before any transaction (see run.sh)
+		s.refTPS = append(s.refTPS, l.TPS)
+		s.refLat = append(s.refLat, l.LatAvgMS)
+		s.refBusy = append(s.refBusy, l.busyShare())
+		s.refBefore = append(s.refBefore, l.Quiet/100)
+		s.refPgTPS = append(s.refPgTPS, l.PgTPS)
+		if l.Txns > 0 && l.ClkTck > 0 {
+			s.refClient = append(s.refClient, l.Client/l.ClkTck*1000/l.Txns)
 		}
 	}
-	for p, a := range accs {
-		p.ReferenceTPS = roundAll(a.refTPS, 1)
-		p.ReferenceTPSMedian = round(median(a.refTPS), 1)
-		p.ReferenceLatencyMS = round(median(a.refLat), 2)
-		p.ReferencePgbenchTPS = round(median(a.refPgTPS), 1)
-		p.ReferenceBusy = round(median(a.refBusy), 2)
-		p.SaldoCreatesPerS = roundAll(a.rate, 1)
-		p.SaldoCreatesPerSMedian = round(median(a.rate), 1)
-		if p.ReferenceTPSMedian > 0 {
-			p.Ratio = round(median(a.rate)/median(a.refTPS), 2)
+	p.ReferenceFailed += l.Failed
+	if l.Exit != 0 && l.Failed == 0 {
+		p.ReferenceFailed++ // pgbench failed without counting a transaction
+	}
+}
+
+// addLoad takes a saldo-load run. The PostgreSQL ones count towards the creates the row
+// count is held to, the verification run gives the checks, and the timed runs on either
+// engine go into their point.
+func (b *builder) addLoad(l *line) {
+	r := l.Report
+	if r == nil {
+		log.Fatalf("a %s line without a report", l.Kind)
+	}
+	if l.Kind == "saldo" || l.Kind == "warmup" || l.Kind == "verify" {
+		b.okCreates += r.OK
+	}
+	if l.Kind == "verify" && r.Verify != nil {
+		v := r.Verify
+		b.res.Verify = map[string]int64{"expected": v.Expected, "checked": v.Checked, "missing": v.Missing,
+			"mismatched": v.Mismatched, "errors": v.Errors, "create_errors": r.Errors}
+	}
+	switch l.Kind {
+	case "saldo":
+		b.addSaldo(b.point(l.C), l)
+	case "sqlite":
+		b.addSaldo(b.sqlitePoint(l.C), l)
+	}
+}
+
+// addSaldo takes a timed saldo-load run at p: its figures and its errors.
+func (b *builder) addSaldo(p *Point, l *line) {
+	r, s := l.Report, b.samplesOf(p)
+	s.rate = append(s.rate, r.CreatesPerSecond)
+	s.p50 = append(s.p50, r.Latency["p50"])
+	s.p95 = append(s.p95, r.Latency["p95"])
+	s.p99 = append(s.p99, r.Latency["p99"])
+	s.max = append(s.max, r.Latency["max"])
+	s.saldoBusy = append(s.saldoBusy, l.busyShare())
+	s.saldoBefore = append(s.saldoBefore, l.Quiet/100)
+	if r.Sent > 0 && l.ClkTck > 0 {
+		s.saldoClient = append(s.saldoClient, l.Client/l.ClkTck*1000/float64(r.Sent))
+	}
+	if len(l.Busy) == 2 && len(l.BusyEnd) == 2 && l.BusyEnd[1] > l.Busy[1] {
+		s.serverShare = append(s.serverShare, l.CPUTicks/(l.BusyEnd[1]-l.Busy[1]))
+	}
+	if r.OK > 0 && l.ClkTck > 0 {
+		s.cpu = append(s.cpu, l.CPUTicks/l.ClkTck*1000/float64(r.OK))
+	}
+	p.Errors += r.Errors
+	if l.Exit != 0 && r.Errors == 0 {
+		p.Errors++ // failed verification or an interruption
+	}
+	for k, v := range r.ErrorsBy {
+		if p.ErrorsBy == nil {
+			p.ErrorsBy = map[string]int64{}
 		}
-		p.P50MS = round(median(a.p50), 2)
-		p.P95MS = round(median(a.p95), 2)
-		p.P99MS = round(median(a.p99), 2)
-		p.P99MSRuns = roundAll(a.p99, 2)
-		p.MaxMS = round(median(a.max), 2)
-		p.CPUMSPerCreate = round(median(a.cpu), 3)
-		p.SaldoBusy = round(median(a.saldoBusy), 2)
-		p.ServerShare = round(median(a.serverShare), 2)
-		p.ReferenceBefore = round(median(a.refBefore), 2)
-		p.SaldoBefore = round(median(a.saldoBefore), 2)
-		p.ReferenceClientCPUMS = round(median(a.refClient), 3)
-		p.SaldoClientCPUMS = round(median(a.saldoClient), 3)
+		p.ErrorsBy[k] += v
 	}
-	for _, p := range points {
-		res.Points = append(res.Points, p)
+}
+
+// results sets each point's medians and lists the PostgreSQL points by concurrency.
+func (b *builder) results() *Results {
+	for p, s := range b.samples {
+		s.summarize(p)
 	}
-	slices.SortFunc(res.Points, func(a, b *Point) int { return a.Concurrency - b.Concurrency })
-	return res
+	for _, p := range b.points {
+		b.res.Points = append(b.res.Points, p)
+	}
+	slices.SortFunc(b.res.Points, func(a, b *Point) int { return a.Concurrency - b.Concurrency })
+	return b.res
+}
+
+// summarize sets p's figures from its runs': the runs themselves, rounded, and their medians.
+func (s *samples) summarize(p *Point) {
+	p.ReferenceTPS = roundAll(s.refTPS, 1)
+	p.ReferenceTPSMedian = round(median(s.refTPS), 1)
+	p.ReferenceLatencyMS = round(median(s.refLat), 2)
+	p.ReferencePgbenchTPS = round(median(s.refPgTPS), 1)
+	p.ReferenceBusy = round(median(s.refBusy), 2)
+	p.SaldoCreatesPerS = roundAll(s.rate, 1)
+	p.SaldoCreatesPerSMedian = round(median(s.rate), 1)
+	if p.ReferenceTPSMedian > 0 {
+		p.Ratio = round(median(s.rate)/median(s.refTPS), 2)
+	}
+	p.P50MS = round(median(s.p50), 2)
+	p.P95MS = round(median(s.p95), 2)
+	p.P99MS = round(median(s.p99), 2)
+	p.P99MSRuns = roundAll(s.p99, 2)
+	p.MaxMS = round(median(s.max), 2)
+	p.CPUMSPerCreate = round(median(s.cpu), 3)
+	p.SaldoBusy = round(median(s.saldoBusy), 2)
+	p.ServerShare = round(median(s.serverShare), 2)
+	p.ReferenceBefore = round(median(s.refBefore), 2)
+	p.SaldoBefore = round(median(s.saldoBefore), 2)
+	p.ReferenceClientCPUMS = round(median(s.refClient), 3)
+	p.SaldoClientCPUMS = round(median(s.saldoClient), 3)
 }
 
 // median of xs: the middle value, or the mean of the two middle ones.
@@ -389,59 +442,92 @@ func joinNums(xs []float64, digits int) string {
 	return strings.Join(s, ", ")
 }
 
+// markdown is the generated section of BENCHMARKS.md: the machine, a table of the medians,
+// every run behind a fold, the checks, the commands and the chart.
 func markdown(res *Results) string {
 	var b strings.Builder
+	writeMachine(&b, res)
+	writeMedians(&b, res)
+	writeRuns(&b, res)
+	writeChecks(&b, res)
+	writeCommands(&b, res)
+	b.WriteString("![Creates per second of the reference and of saldo, and saldo's p99 latency, against concurrency](bench/chart.svg)\n")
+	return b.String()
+}
+
+// writeMachine writes when and how the figures were measured, and on what.
+func writeMachine(b *strings.Builder, res *Results) {
 	m := res.Machine
-	fmt.Fprintf(&b, "_Generated by `bench/run.sh` on %s with BENCH_SECONDS=%d, BENCH_RUNS=%d: every figure is the median of %d runs of %d s._\n\n",
+	fmt.Fprintf(b, "_Generated by `bench/run.sh` on %s with BENCH_SECONDS=%d, BENCH_RUNS=%d: every figure is the median of %d runs of %d s._\n\n",
 		res.Generated, res.Seconds, res.Runs, res.Runs, res.Seconds)
-	fmt.Fprintf(&b, "**Machine.** %s CPUs (`nproc`), %s; %s memory; %s. %s (%s). %s. ",
+	fmt.Fprintf(b, "**Machine.** %s CPUs (`nproc`), %s; %s memory; %s. %s (%s). %s. ",
 		m["nproc"], m["cpu"], m["memory"], m["kernel"], m["postgres"], m["postgres_settings"], m["go"])
 	b.WriteString("saldo, saldo-load, pgbench and PostgreSQL all share these CPUs; all traffic is to 127.0.0.1.\n\n")
+}
 
+// writeMedians writes the main table, a row a concurrency and one for SQLite, and what
+// its figures are.
+func writeMedians(b *strings.Builder, res *Results) {
 	b.WriteString("| concurrency | reference tps | saldo creates/s | saldo / reference | saldo p50 ms | saldo p99 ms | errors (saldo / reference) | server CPU ms per create | server peak RSS MiB |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	row := func(label string, p *Point) {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d / %s | %s | %s |\n", label,
-			num(p.ReferenceTPSMedian, 0), num(p.SaldoCreatesPerSMedian, 0), num(p.Ratio, 2),
-			num(p.P50MS, 1), num(p.P99MS, 1), p.Errors, refErrors(p), num(p.CPUMSPerCreate, 2), num(p.PeakRSSMiB, 1))
-	}
 	for _, p := range res.Points {
-		row(strconv.Itoa(p.Concurrency), p)
+		writeMediansRow(b, strconv.Itoa(p.Concurrency), p)
 	}
 	if res.SQLite != nil {
-		row(fmt.Sprintf("%d, embedded SQLite", res.SQLite.Concurrency), res.SQLite)
+		writeMediansRow(b, fmt.Sprintf("%d, embedded SQLite", res.SQLite.Concurrency), res.SQLite)
 	}
 	b.WriteString("\nThe reference is pgbench running `bench/create.sql`: the same statements and rows as one create, as plain SQL in one transaction. " +
 		"saldo's figures are composite creates (customer, wallet, 3 tokens, parent balance and parent, 2 events) over HTTP. " +
 		"CPU is the saldo process's alone (utime+stime from /proc), not PostgreSQL's; " +
 		"peak RSS is its VmHWM after the runs at that concurrency and all before it.\n\n")
+}
 
+// writeMediansRow writes p's row of the main table.
+func writeMediansRow(b *strings.Builder, label string, p *Point) {
+	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d / %s | %s | %s |\n", label,
+		num(p.ReferenceTPSMedian, 0), num(p.SaldoCreatesPerSMedian, 0), num(p.Ratio, 2),
+		num(p.P50MS, 1), num(p.P99MS, 1), p.Errors, refErrors(p), num(p.CPUMSPerCreate, 2), num(p.PeakRSSMiB, 1))
+}
+
+// writeRuns writes, folded away, the table of every run's figures and the machine's load.
+func writeRuns(b *strings.Builder, res *Results) {
 	b.WriteString("<details><summary>Every run</summary>\n\n")
 	b.WriteString("| concurrency | reference tps | saldo creates/s | saldo p99 ms | saldo p95 ms | saldo max ms | machine CPU busy (reference / saldo runs) | saldo server's share of the machine | machine busy just before (reference / saldo runs) | client CPU ms per op (pgbench / saldo-load) | errors by status/code |\n")
 	b.WriteString("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|\n")
-	detail := func(label string, p *Point) {
-		var errs []string
-		for k, v := range p.ErrorsBy {
-			errs = append(errs, fmt.Sprintf("`%s` × %d", k, v))
-		}
-		slices.Sort(errs)
-		if len(errs) == 0 {
-			errs = []string{"none"}
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s |\n", label, joinNums(p.ReferenceTPS, 0), joinNums(p.SaldoCreatesPerS, 0),
-			joinNums(p.P99MSRuns, 1), num(p.P95MS, 1), num(p.MaxMS, 1), refPct(p, p.ReferenceBusy), pct(p.SaldoBusy), pct(p.ServerShare),
-			refPct(p, p.ReferenceBefore), pct(p.SaldoBefore), num(p.ReferenceClientCPUMS, 2), num(p.SaldoClientCPUMS, 2), strings.Join(errs, ", "))
-	}
 	for _, p := range res.Points {
-		detail(strconv.Itoa(p.Concurrency), p)
+		writeRunsRow(b, strconv.Itoa(p.Concurrency), p)
 	}
 	if res.SQLite != nil {
-		detail(fmt.Sprintf("%d, SQLite", res.SQLite.Concurrency), res.SQLite)
+		writeRunsRow(b, fmt.Sprintf("%d, SQLite", res.SQLite.Concurrency), res.SQLite)
 	}
 	b.WriteString("\n</details>\n\n")
+}
 
+// writeRunsRow writes p's row of the table of every run.
+func writeRunsRow(b *strings.Builder, label string, p *Point) {
+	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s |\n", label, joinNums(p.ReferenceTPS, 0), joinNums(p.SaldoCreatesPerS, 0),
+		joinNums(p.P99MSRuns, 1), num(p.P95MS, 1), num(p.MaxMS, 1), refPct(p, p.ReferenceBusy), pct(p.SaldoBusy), pct(p.ServerShare),
+		refPct(p, p.ReferenceBefore), pct(p.SaldoBefore), num(p.ReferenceClientCPUMS, 2), num(p.SaldoClientCPUMS, 2), errorsBy(p))
+}
+
+// errorsBy lists p's errors by status and code, sorted, or "none".
+func errorsBy(p *Point) string {
+	var errs []string
+	for k, v := range p.ErrorsBy {
+		errs = append(errs, fmt.Sprintf("`%s` × %d", k, v))
+	}
+	slices.Sort(errs)
+	if len(errs) == 0 {
+		errs = []string{"none"}
+	}
+	return strings.Join(errs, ", ")
+}
+
+// writeChecks writes what the verification run read back and whether the customers table
+// holds as many rows as saldo-load counted creates.
+func writeChecks(b *strings.Builder, res *Results) {
 	if v := res.Verify; v != nil {
-		fmt.Fprintf(&b, "**Checks.** After the timed runs, one run of %d creates was read back with `--verify`: %d read back, %d missing, %d mismatched, %d errors (create errors %d).",
+		fmt.Fprintf(b, "**Checks.** After the timed runs, one run of %d creates was read back with `--verify`: %d read back, %d missing, %d mismatched, %d errors (create errors %d).",
 			v["expected"], v["checked"], v["missing"], v["mismatched"], v["errors"], v["create_errors"])
 	}
 	if r := res.Rows; r != nil {
@@ -449,17 +535,19 @@ func markdown(res *Results) string {
 		if r["customers"] != r["ok_creates"] {
 			verdict = "**not** as many as"
 		}
-		fmt.Fprintf(&b, " The customers table then held %d rows, %s the %d creates saldo-load counted as successful.", r["customers"], verdict, r["ok_creates"])
+		fmt.Fprintf(b, " The customers table then held %d rows, %s the %d creates saldo-load counted as successful.", r["customers"], verdict, r["ok_creates"])
 	}
+}
+
+// writeCommands writes the commands the figures came from.
+func writeCommands(b *strings.Builder, res *Results) {
 	b.WriteString("\n\n**Commands.**\n\n```sh\n")
 	for _, k := range []string{"run", "server", "reference", "saldo", "sqlite"} {
 		if c, ok := res.Commands[k]; ok {
-			fmt.Fprintf(&b, "%s\n", c)
+			fmt.Fprintf(b, "%s\n", c)
 		}
 	}
 	b.WriteString("```\n\n")
-	b.WriteString("![Creates per second of the reference and of saldo, and saldo's p99 latency, against concurrency](bench/chart.svg)\n")
-	return b.String()
 }
 
 func refErrors(p *Point) string {
