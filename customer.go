@@ -157,6 +157,23 @@ var CreateCustomerFields = []RequestField{
 	{"campaign_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.CampaignID }},
 }
 
+// trimSpace removes the white space around every field of r: a field of white space only
+// is absent.
+func (r *CreateCustomerRequest) trimSpace() {
+	for _, p := range [...]*string{
+		&r.Email, &r.Mobile, &r.MobileCountryCode,
+		&r.FirstName, &r.MiddleName, &r.LastName, &r.SecondLastName,
+		&r.Gender, &r.RFC, &r.CURP, &r.DateOfBirth, &r.Password, &r.DeviceID, &r.KYCLevel,
+		&r.Telephone, &r.Address, &r.CorrespondenceAddress, &r.Street, &r.Exterior, &r.Interior, &r.Colony, &r.City,
+		&r.CountryOfBirth, &r.Zipcode, &r.StateID, &r.NationalityID, &r.OccupationID,
+		&r.IdentificationDocumentFront, &r.IdentificationDocumentBack, &r.IdentificationDocumentType,
+		&r.AddressDocumentFront, &r.AddressDocumentBack, &r.AddressDocumentType, &r.Selfie,
+		&r.BusinessName, &r.BusinessPurpose, &r.ConstitutionDate, &r.SocietyType, &r.CampaignID, &r.CompositeCreditLine,
+	} {
+		*p = strings.TrimSpace(*p)
+	}
+}
+
 // validatedCreate is a create request that passed every rule.
 type validatedCreate struct {
 	customer   Customer
@@ -168,12 +185,7 @@ type validatedCreate struct {
 // validate applies every rule of the contract to r for partner e at now, reporting every
 // failing field at once. The steps run in the order their hints are reported.
 func (r CreateCustomerRequest) validate(e *Ecommerce, now time.Time) (validatedCreate, error) {
-	for _, f := range CreateCustomerFields {
-		p := f.Value(&r)
-		*p = strings.TrimSpace(*p)
-	}
-	r.CompositeCreditLine = strings.TrimSpace(r.CompositeCreditLine)
-
+	r.trimSpace()
 	var h Hints
 	v := validatedCreate{}
 	c := &v.customer
