@@ -97,66 +97,6 @@ type CreateCustomerRequest struct {
 	BusinessName, BusinessPurpose, ConstitutionDate, SocietyType, CampaignID, CompositeCreditLine string
 }
 
-// FieldType is the JSON type a request field must have.
-type FieldType int
-
-const (
-	FieldString FieldType = iota
-	FieldInteger
-	FieldStringOrInteger
-)
-
-// RequestField names a flat field of CreateCustomerRequest and where its text goes.
-type RequestField struct {
-	Name  string
-	Type  FieldType
-	Value func(*CreateCustomerRequest) *string
-}
-
-// CreateCustomerFields lists the flat fields of the create request, for the decoders. The
-// composite balance credit line is nested in JSON and so is decoded on its own.
-var CreateCustomerFields = []RequestField{
-	{"email", FieldString, func(r *CreateCustomerRequest) *string { return &r.Email }},
-	{"mobile", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Mobile }},
-	{"mobile_country_code", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.MobileCountryCode }},
-	{"first_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.FirstName }},
-	{"middle_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.MiddleName }},
-	{"last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.LastName }},
-	{"second_last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.SecondLastName }},
-	{"gender", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.Gender }},
-	{"rfc", FieldString, func(r *CreateCustomerRequest) *string { return &r.RFC }},
-	{"curp", FieldString, func(r *CreateCustomerRequest) *string { return &r.CURP }},
-	{"date_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.DateOfBirth }},
-	{"password", FieldString, func(r *CreateCustomerRequest) *string { return &r.Password }},
-	{"device_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.DeviceID }},
-	{"kyc_level", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.KYCLevel }},
-	{"telephone", FieldString, func(r *CreateCustomerRequest) *string { return &r.Telephone }},
-	{"address", FieldString, func(r *CreateCustomerRequest) *string { return &r.Address }},
-	{"correspondence_address", FieldString, func(r *CreateCustomerRequest) *string { return &r.CorrespondenceAddress }},
-	{"street", FieldString, func(r *CreateCustomerRequest) *string { return &r.Street }},
-	{"exterior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Exterior }},
-	{"interior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Interior }},
-	{"colony", FieldString, func(r *CreateCustomerRequest) *string { return &r.Colony }},
-	{"city", FieldString, func(r *CreateCustomerRequest) *string { return &r.City }},
-	{"country_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.CountryOfBirth }},
-	{"zipcode", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Zipcode }},
-	{"state_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.StateID }},
-	{"nationality_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.NationalityID }},
-	{"occupation_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.OccupationID }},
-	{"identification_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentFront }},
-	{"identification_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentBack }},
-	{"identification_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentType }},
-	{"address_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentFront }},
-	{"address_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentBack }},
-	{"address_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentType }},
-	{"selfie", FieldString, func(r *CreateCustomerRequest) *string { return &r.Selfie }},
-	{"business_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessName }},
-	{"business_purpose", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessPurpose }},
-	{"constitution_date", FieldString, func(r *CreateCustomerRequest) *string { return &r.ConstitutionDate }},
-	{"society_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.SocietyType }},
-	{"campaign_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.CampaignID }},
-}
-
 // trimSpace removes the white space around every field of r: a field of white space only
 // is absent.
 func (r *CreateCustomerRequest) trimSpace() {
