@@ -97,64 +97,21 @@ type CreateCustomerRequest struct {
 	BusinessName, BusinessPurpose, ConstitutionDate, SocietyType, CampaignID, CompositeCreditLine string
 }
 
-// FieldType is the JSON type a request field must have.
-type FieldType int
-
-const (
-	FieldString FieldType = iota
-	FieldInteger
-	FieldStringOrInteger
-)
-
-// RequestField names a flat field of CreateCustomerRequest and where its text goes.
-type RequestField struct {
-	Name  string
-	Type  FieldType
-	Value func(*CreateCustomerRequest) *string
-}
-
-// CreateCustomerFields lists the flat fields of the create request, for the decoders. The
-// composite balance credit line is nested in JSON and so is decoded on its own.
-var CreateCustomerFields = []RequestField{
-	{"email", FieldString, func(r *CreateCustomerRequest) *string { return &r.Email }},
-	{"mobile", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Mobile }},
-	{"mobile_country_code", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.MobileCountryCode }},
-	{"first_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.FirstName }},
-	{"middle_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.MiddleName }},
-	{"last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.LastName }},
-	{"second_last_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.SecondLastName }},
-	{"gender", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.Gender }},
-	{"rfc", FieldString, func(r *CreateCustomerRequest) *string { return &r.RFC }},
-	{"curp", FieldString, func(r *CreateCustomerRequest) *string { return &r.CURP }},
-	{"date_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.DateOfBirth }},
-	{"password", FieldString, func(r *CreateCustomerRequest) *string { return &r.Password }},
-	{"device_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.DeviceID }},
-	{"kyc_level", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.KYCLevel }},
-	{"telephone", FieldString, func(r *CreateCustomerRequest) *string { return &r.Telephone }},
-	{"address", FieldString, func(r *CreateCustomerRequest) *string { return &r.Address }},
-	{"correspondence_address", FieldString, func(r *CreateCustomerRequest) *string { return &r.CorrespondenceAddress }},
-	{"street", FieldString, func(r *CreateCustomerRequest) *string { return &r.Street }},
-	{"exterior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Exterior }},
-	{"interior", FieldString, func(r *CreateCustomerRequest) *string { return &r.Interior }},
-	{"colony", FieldString, func(r *CreateCustomerRequest) *string { return &r.Colony }},
-	{"city", FieldString, func(r *CreateCustomerRequest) *string { return &r.City }},
-	{"country_of_birth", FieldString, func(r *CreateCustomerRequest) *string { return &r.CountryOfBirth }},
-	{"zipcode", FieldStringOrInteger, func(r *CreateCustomerRequest) *string { return &r.Zipcode }},
-	{"state_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.StateID }},
-	{"nationality_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.NationalityID }},
-	{"occupation_id", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.OccupationID }},
-	{"identification_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentFront }},
-	{"identification_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentBack }},
-	{"identification_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.IdentificationDocumentType }},
-	{"address_document_front", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentFront }},
-	{"address_document_back", FieldString, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentBack }},
-	{"address_document_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.AddressDocumentType }},
-	{"selfie", FieldString, func(r *CreateCustomerRequest) *string { return &r.Selfie }},
-	{"business_name", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessName }},
-	{"business_purpose", FieldString, func(r *CreateCustomerRequest) *string { return &r.BusinessPurpose }},
-	{"constitution_date", FieldString, func(r *CreateCustomerRequest) *string { return &r.ConstitutionDate }},
-	{"society_type", FieldInteger, func(r *CreateCustomerRequest) *string { return &r.SocietyType }},
-	{"campaign_id", FieldString, func(r *CreateCustomerRequest) *string { return &r.CampaignID }},
+// trimSpace removes the white space around every field of r: a field of white space only
+// is absent.
+func (r *CreateCustomerRequest) trimSpace() {
+	for _, p := range [...]*string{
+		&r.Email, &r.Mobile, &r.MobileCountryCode,
+		&r.FirstName, &r.MiddleName, &r.LastName, &r.SecondLastName,
+		&r.Gender, &r.RFC, &r.CURP, &r.DateOfBirth, &r.Password, &r.DeviceID, &r.KYCLevel,
+		&r.Telephone, &r.Address, &r.CorrespondenceAddress, &r.Street, &r.Exterior, &r.Interior, &r.Colony, &r.City,
+		&r.CountryOfBirth, &r.Zipcode, &r.StateID, &r.NationalityID, &r.OccupationID,
+		&r.IdentificationDocumentFront, &r.IdentificationDocumentBack, &r.IdentificationDocumentType,
+		&r.AddressDocumentFront, &r.AddressDocumentBack, &r.AddressDocumentType, &r.Selfie,
+		&r.BusinessName, &r.BusinessPurpose, &r.ConstitutionDate, &r.SocietyType, &r.CampaignID, &r.CompositeCreditLine,
+	} {
+		*p = strings.TrimSpace(*p)
+	}
 }
 
 // validatedCreate is a create request that passed every rule.
@@ -166,229 +123,326 @@ type validatedCreate struct {
 }
 
 // validate applies every rule of the contract to r for partner e at now, reporting every
-// failing field at once.
+// failing field at once. The steps run in the order their hints are reported.
 func (r CreateCustomerRequest) validate(e *Ecommerce, now time.Time) (validatedCreate, error) {
-	for _, f := range CreateCustomerFields {
-		p := f.Value(&r)
-		*p = strings.TrimSpace(*p)
-	}
-	r.CompositeCreditLine = strings.TrimSpace(r.CompositeCreditLine)
-
+	r.trimSpace()
 	var h Hints
 	v := validatedCreate{}
 	c := &v.customer
-	today := now.In(MexicoCity)
+	today := civilDate(now.In(MexicoCity))
 
 	// gender first: it decides which rules apply to the rest.
-	switch r.Gender {
+	c.Gender = checkGender(&h, r.Gender)
+	business := c.Gender == GenderBusiness
+	c.Email = checkEmail(&h, r.Email)
+	c.Mobile = checkMobile(&h, r.Mobile)
+	c.MobileCountryCode = checkMobileCountryCode(&h, r.MobileCountryCode)
+	r.checkNames(&h, c, business)
+	c.DateOfBirth = r.DateOfBirth
+	birth := checkDateOfBirth(&h, r.DateOfBirth, business, today)
+	c.CURP = checkCURP(&h, r.CURP, business, birth, today)
+	c.RFC = checkRFC(&h, r.RFC, c.CURP, business, e.StrictRFC, now)
+	v.password = checkPassword(&h, r.Password)
+	v.deviceID = checkFirstDeviceID(&h, r.DeviceID)
+	requestedLevel := checkRequestedLevel(&h, r.KYCLevel)
+	r.checkContactAndAddress(&h, c)
+	r.checkDocumentLinks(&h, c)
+	c.Zipcode = checkZipcode(&h, r.Zipcode)
+	r.checkCatalogueIDs(&h, c)
+	r.checkBusinessFields(&h, c, today)
+	c.CampaignID = checkText(&h, "campaign_id", r.CampaignID, 32)
+	v.creditLine = checkParentCreditLine(&h, e, r.CompositeCreditLine)
+	c.AccountLevel = checkKYCRequirements(&h, c, requestedLevel, e.MaxKYCLevel)
+	c.AccountStatus = AccountStatusActive
+	return v, h.Err(EINVALID)
+}
+
+// The check functions below each apply the rules of one concern, adding a hint to h for
+// every failure, and return the value the customer row stores. What a failing field leaves
+// behind (the text as given, or the zero value) is never seen: a refused request stores
+// nothing.
+
+// checkGender reads gender, which doubles as the account type (GenderBusiness); 0 when it is
+// absent or invalid.
+func checkGender(h *Hints, s string) int {
+	switch s {
 	case "":
 		h.Add("gender", "required")
 	case "1", "2", "3":
-		c.Gender = int(r.Gender[0] - '0')
+		return int(s[0] - '0')
 	default:
 		h.Add("gender", "invalid")
 	}
-	business := c.Gender == GenderBusiness
+	return 0
+}
 
-	c.Email = r.Email
+// checkEmail requires an email of the shape validEmail describes; it keeps its case.
+func checkEmail(h *Hints, s string) string {
 	switch {
-	case r.Email == "":
+	case s == "":
 		h.Add("email", "required")
-	case !validEmail(r.Email):
+	case !validEmail(s):
 		h.Add("email", "invalid")
 	}
+	return s
+}
 
-	c.Mobile = r.Mobile
+// checkMobile requires a ten-digit mobile number.
+func checkMobile(h *Hints, s string) string {
 	switch {
-	case r.Mobile == "":
+	case s == "":
 		h.Add("mobile", "required")
 	// The contract returns mobile as a JSON number, so a leading zero could not round-trip;
 	// no Mexican number starts with one.
-	case len(r.Mobile) != 10 || !allDigits(r.Mobile) || r.Mobile[0] == '0':
+	case len(s) != 10 || !allDigits(s) || s[0] == '0':
 		h.Add("mobile", "invalid")
 	}
+	return s
+}
 
-	c.MobileCountryCode = strings.TrimPrefix(r.MobileCountryCode, "+")
+// checkMobileCountryCode accepts one to three digits after an optional "+", which is
+// dropped; absent is Mexico's 52.
+func checkMobileCountryCode(h *Hints, s string) string {
+	code := strings.TrimPrefix(s, "+")
 	switch {
-	case r.MobileCountryCode == "":
-		c.MobileCountryCode = "52"
-	case len(c.MobileCountryCode) < 1 || len(c.MobileCountryCode) > 3 || !allDigits(c.MobileCountryCode):
+	case s == "":
+		return "52"
+	case len(code) < 1 || len(code) > 3 || !allDigits(code):
 		h.Add("mobile_country_code", "invalid")
 	}
+	return code
+}
 
-	c.FirstName = checkName(&h, "first_name", r.FirstName, true, business)
-	c.LastName = checkName(&h, "last_name", r.LastName, true, business)
-	for _, f := range []struct {
-		name string
-		val  string
-		dst  *string
-	}{{"middle_name", r.MiddleName, &c.MiddleName}, {"second_last_name", r.SecondLastName, &c.SecondLastName}} {
-		if business && f.val != "" {
-			h.Add(f.name, "not_allowed")
-			continue
-		}
-		*f.dst = checkName(&h, f.name, f.val, false, false)
-	}
+// checkNames validates the four name fields into c: first and last name are required, and
+// only a person has a middle or second last name.
+func (r *CreateCustomerRequest) checkNames(h *Hints, c *Customer, business bool) {
+	c.FirstName = checkName(h, "first_name", r.FirstName, true, business)
+	c.LastName = checkName(h, "last_name", r.LastName, true, business)
+	c.MiddleName = checkPersonalName(h, "middle_name", r.MiddleName, business)
+	c.SecondLastName = checkPersonalName(h, "second_last_name", r.SecondLastName, business)
+}
 
-	c.DateOfBirth = r.DateOfBirth
-	var birth time.Time
-	if r.DateOfBirth != "" {
-		d, ok := parseDate(r.DateOfBirth)
-		switch {
-		case !ok:
-			h.Add("date_of_birth", "invalid")
-		case !d.Before(civilDate(today)):
-			h.Add("date_of_birth", "not_in_past")
-		// Age 0–120: a person is 120 until the day before the 121st birthday.
-		case !business && !d.AddDate(121, 0, 0).After(civilDate(today)):
-			h.Add("date_of_birth", "out_of_range")
-		default:
-			birth = d
-		}
+// checkPersonalName validates an optional name that a business account may not have.
+func checkPersonalName(h *Hints, field, s string, business bool) string {
+	if business && s != "" {
+		h.Add(field, "not_allowed")
+		return ""
 	}
+	return checkName(h, field, s, false, false)
+}
 
-	c.RFC = strings.ToUpper(r.RFC)
-	c.CURP = strings.ToUpper(r.CURP)
-	if business && c.CURP != "" {
-		h.Add("curp", "not_allowed")
-	} else if c.CURP != "" {
-		curpBirth, reason := ParseCURP(c.CURP)
-		switch {
-		case reason != "":
-			h.Add("curp", reason)
-		case curpBirth.After(civilDate(today)):
-			h.Add("curp", "invalid")
-		case !birth.IsZero() && !curpBirth.Equal(birth):
-			h.Add("curp", "date_mismatch")
-		}
+// checkDateOfBirth validates an optional date of birth before today (a calendar date, as
+// civilDate gives); it returns the date when it is valid, else the zero time.
+func checkDateOfBirth(h *Hints, s string, business bool, today time.Time) time.Time {
+	if s == "" {
+		return time.Time{}
 	}
+	d, ok := parseDate(s)
 	switch {
-	case c.RFC == "" && (business || c.CURP == ""):
+	case !ok:
+		h.Add("date_of_birth", "invalid")
+	case !d.Before(today):
+		h.Add("date_of_birth", "not_in_past")
+	// Age 0–120: a person is 120 until the day before the 121st birthday.
+	case !business && !d.AddDate(121, 0, 0).After(today):
+		h.Add("date_of_birth", "out_of_range")
+	default:
+		return d
+	}
+	return time.Time{}
+}
+
+// checkCURP validates an optional CURP, upper-cased: only a person has one, its birth date
+// is not after today, and it agrees with birth, the valid date of birth if one was given.
+func checkCURP(h *Hints, s string, business bool, birth, today time.Time) string {
+	curp := strings.ToUpper(s)
+	if curp == "" {
+		return ""
+	}
+	if business {
+		h.Add("curp", "not_allowed")
+		return curp
+	}
+	curpBirth, reason := ParseCURP(curp)
+	switch {
+	case reason != "":
+		h.Add("curp", reason)
+	case curpBirth.After(today):
+		h.Add("curp", "invalid")
+	case !birth.IsZero() && !curpBirth.Equal(birth):
+		h.Add("curp", "date_mismatch")
+	}
+	return curp
+}
+
+// checkRFC validates the RFC, upper-cased, as ParseRFC does for the account type; strict
+// enforces the check digit. A business needs its RFC; a person may give a CURP instead.
+func checkRFC(h *Hints, s, curp string, business, strict bool, now time.Time) string {
+	rfc := strings.ToUpper(s)
+	switch {
+	case rfc == "" && (business || curp == ""):
 		h.Add("rfc", "required")
-	case c.RFC != "":
-		if _, reason := ParseRFC(c.RFC, business, e.StrictRFC, now); reason != "" {
+	case rfc != "":
+		if _, reason := ParseRFC(rfc, business, strict, now); reason != "" {
 			h.Add("rfc", reason)
 		}
 	}
+	return rfc
+}
 
+// checkPassword validates an optional password of 8 to 128 characters. It is returned in
+// clear, to be hashed outside the customer row.
+func checkPassword(h *Hints, s string) string {
 	// Control characters (NUL above all) in a password are a client's mistake or an attack,
 	// never a choice a person made at a keyboard.
-	if n := utf8.RuneCountInString(r.Password); r.Password != "" &&
-		(n < 8 || n > 128 || !utf8.ValidString(r.Password) || strings.ContainsFunc(r.Password, unicode.IsControl)) {
+	if n := utf8.RuneCountInString(s); s != "" &&
+		(n < 8 || n > 128 || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl)) {
 		h.Add("password", "invalid")
 	}
-	v.password = r.Password
+	return s
+}
 
-	v.deviceID = checkText(&h, "device_id", r.DeviceID, 128)
-	if v.deviceID == "" {
-		v.deviceID = DefaultDeviceID
+// checkFirstDeviceID validates the optional device the first oauth token is bound to;
+// absent is DefaultDeviceID.
+func checkFirstDeviceID(h *Hints, s string) string {
+	if id := checkText(h, "device_id", s, maxDeviceIDLength); id != "" {
+		return id
 	}
+	return DefaultDeviceID
+}
 
-	requestedLevel := checkInt(&h, "kyc_level", r.KYCLevel, 1, 3)
+// checkRequestedLevel validates kyc_level, the account level the partner asks for: 1 to 3,
+// 0 when absent.
+func checkRequestedLevel(h *Hints, s string) int {
+	return int(checkInt(h, "kyc_level", s, 1, 3))
+}
 
-	for _, f := range []struct {
-		name string
-		val  string
-		dst  *string
-	}{
-		{"telephone", r.Telephone, &c.Telephone},
-		{"address", r.Address, &c.Address},
-		{"correspondence_address", r.CorrespondenceAddress, &c.CorrespondenceAddress},
-		{"street", r.Street, &c.Street},
-		{"exterior", r.Exterior, &c.Exterior},
-		{"interior", r.Interior, &c.Interior},
-		{"colony", r.Colony, &c.Colony},
-		{"city", r.City, &c.City},
-		{"country_of_birth", r.CountryOfBirth, &c.CountryOfBirth},
-	} {
-		*f.dst = checkText(&h, f.name, f.val, 120)
-	}
-	for _, f := range []struct {
-		name string
-		val  string
-		dst  *string
-	}{
-		{"identification_document_front", r.IdentificationDocumentFront, &c.IdentificationDocumentFront},
-		{"identification_document_back", r.IdentificationDocumentBack, &c.IdentificationDocumentBack},
-		{"address_document_front", r.AddressDocumentFront, &c.AddressDocumentFront},
-		{"address_document_back", r.AddressDocumentBack, &c.AddressDocumentBack},
-		{"selfie", r.Selfie, &c.Selfie},
-	} {
-		*f.dst = checkText(&h, f.name, f.val, 512)
-	}
+// checkContactAndAddress validates the optional free-text contact and address fields into c.
+func (r *CreateCustomerRequest) checkContactAndAddress(h *Hints, c *Customer) {
+	c.Telephone = checkText(h, "telephone", r.Telephone, 120)
+	c.Address = checkText(h, "address", r.Address, 120)
+	c.CorrespondenceAddress = checkText(h, "correspondence_address", r.CorrespondenceAddress, 120)
+	c.Street = checkText(h, "street", r.Street, 120)
+	c.Exterior = checkText(h, "exterior", r.Exterior, 120)
+	c.Interior = checkText(h, "interior", r.Interior, 120)
+	c.Colony = checkText(h, "colony", r.Colony, 120)
+	c.City = checkText(h, "city", r.City, 120)
+	c.CountryOfBirth = checkText(h, "country_of_birth", r.CountryOfBirth, 120)
+}
 
-	c.Zipcode = r.Zipcode
-	if r.Zipcode != "" && (len(r.Zipcode) != 5 || !allDigits(r.Zipcode)) {
+// checkDocumentLinks validates the optional references to the KYC documents into c.
+func (r *CreateCustomerRequest) checkDocumentLinks(h *Hints, c *Customer) {
+	c.IdentificationDocumentFront = checkText(h, "identification_document_front", r.IdentificationDocumentFront, 512)
+	c.IdentificationDocumentBack = checkText(h, "identification_document_back", r.IdentificationDocumentBack, 512)
+	c.AddressDocumentFront = checkText(h, "address_document_front", r.AddressDocumentFront, 512)
+	c.AddressDocumentBack = checkText(h, "address_document_back", r.AddressDocumentBack, 512)
+	c.Selfie = checkText(h, "selfie", r.Selfie, 512)
+}
+
+// checkZipcode validates an optional five-digit zipcode, kept as text for its leading zeros.
+func checkZipcode(h *Hints, s string) string {
+	if s != "" && (len(s) != 5 || !allDigits(s)) {
 		h.Add("zipcode", "invalid")
 	}
-	c.StateID = checkInt(&h, "state_id", r.StateID, 1, 32)
-	c.NationalityID = checkInt(&h, "nationality_id", r.NationalityID, 1, maxID)
-	c.OccupationID = checkInt(&h, "occupation_id", r.OccupationID, 1, maxID)
-	c.IdentificationDocumentType = checkInt(&h, "identification_document_type", r.IdentificationDocumentType, 1, maxSmallInt)
-	c.AddressDocumentType = checkInt(&h, "address_document_type", r.AddressDocumentType, 1, maxSmallInt)
+	return s
+}
 
-	// Business-only fields on a personal account are refused rather than dropped: a partner
-	// who sends them believes it is opening a business account.
-	businessOnly := func(name, val string) bool {
-		if val != "" && c.Gender != 0 && !business {
-			h.Add(name, "not_allowed")
-			return false
-		}
-		return true
-	}
-	if businessOnly("business_name", r.BusinessName) {
-		c.BusinessName = checkText(&h, "business_name", r.BusinessName, 120)
-	}
-	if businessOnly("business_purpose", r.BusinessPurpose) {
-		c.BusinessPurpose = checkText(&h, "business_purpose", r.BusinessPurpose, 120)
-	}
-	if businessOnly("constitution_date", r.ConstitutionDate) && r.ConstitutionDate != "" {
-		d, ok := parseDate(r.ConstitutionDate)
-		switch {
-		case !ok:
-			h.Add("constitution_date", "invalid")
-		case d.After(civilDate(today)):
-			h.Add("constitution_date", "in_future")
-		default:
-			c.ConstitutionDate = r.ConstitutionDate
-		}
-	}
-	if businessOnly("society_type", r.SocietyType) {
-		c.SocietyType = checkInt(&h, "society_type", r.SocietyType, 1, maxSmallInt)
-	}
-	c.CampaignID = checkText(&h, "campaign_id", r.CampaignID, 32)
+// checkCatalogueIDs validates the optional catalogue numbers into c.
+func (r *CreateCustomerRequest) checkCatalogueIDs(h *Hints, c *Customer) {
+	c.StateID = checkInt(h, "state_id", r.StateID, 1, 32)
+	c.NationalityID = checkInt(h, "nationality_id", r.NationalityID, 1, maxID)
+	c.OccupationID = checkInt(h, "occupation_id", r.OccupationID, 1, maxID)
+	c.IdentificationDocumentType = checkInt(h, "identification_document_type", r.IdentificationDocumentType, 1, maxSmallInt)
+	c.AddressDocumentType = checkInt(h, "address_document_type", r.AddressDocumentType, 1, maxSmallInt)
+}
 
+// checkBusinessFields validates the fields only a business account has into c. On a personal
+// account they are refused rather than dropped: a partner who sends them believes it is
+// opening a business account. Without a valid gender the account type is unknown, and they
+// are checked as a business's.
+func (r *CreateCustomerRequest) checkBusinessFields(h *Hints, c *Customer, today time.Time) {
+	personal := c.Gender != 0 && !c.IsBusiness()
+	if businessOnly(h, "business_name", r.BusinessName, personal) {
+		c.BusinessName = checkText(h, "business_name", r.BusinessName, 120)
+	}
+	if businessOnly(h, "business_purpose", r.BusinessPurpose, personal) {
+		c.BusinessPurpose = checkText(h, "business_purpose", r.BusinessPurpose, 120)
+	}
+	if businessOnly(h, "constitution_date", r.ConstitutionDate, personal) {
+		c.ConstitutionDate = checkConstitutionDate(h, r.ConstitutionDate, today)
+	}
+	if businessOnly(h, "society_type", r.SocietyType, personal) {
+		c.SocietyType = checkInt(h, "society_type", r.SocietyType, 1, maxSmallInt)
+	}
+}
+
+// businessOnly refuses a business-only field given on a personal account, and reports
+// whether the field's own rules are still to be applied.
+func businessOnly(h *Hints, field, s string, personal bool) bool {
+	if s != "" && personal {
+		h.Add(field, "not_allowed")
+		return false
+	}
+	return true
+}
+
+// checkConstitutionDate validates an optional constitution date, not after today.
+func checkConstitutionDate(h *Hints, s string, today time.Time) string {
+	if s == "" {
+		return ""
+	}
+	d, ok := parseDate(s)
 	switch {
-	case !e.CompositeBalances && r.CompositeCreditLine != "":
-		h.Add("composite_balance", "not_enabled")
-	case e.CompositeBalances && r.CompositeCreditLine == "":
-		h.Add("credit_line", "required")
-	case e.CompositeBalances:
-		n, err := strconv.ParseInt(r.CompositeCreditLine, 10, 64)
-		switch {
-		case err != nil || !allDigits(strings.TrimPrefix(r.CompositeCreditLine, "-")):
-			h.Add("credit_line", "invalid")
-		case n < 0:
-			h.Add("credit_line", "negative")
-		case n > e.MaxCreditLine:
-			h.Add("credit_line", "above_maximum")
-		default:
-			v.creditLine = n
-		}
+	case !ok:
+		h.Add("constitution_date", "invalid")
+	case d.After(today):
+		h.Add("constitution_date", "in_future")
+	default:
+		return s
 	}
+	return ""
+}
 
-	// KYC gaps are reported alongside the other failures, except for a field already named:
-	// a malformed zipcode is zipcode:invalid, not also missing.
+// checkParentCreditLine validates the credit line of the composite balance parent, in cents:
+// a partner with composite balances must give one, up to its maximum; one without may not.
+func checkParentCreditLine(h *Hints, e *Ecommerce, s string) int64 {
+	if !e.CompositeBalances {
+		if s != "" {
+			h.Add("composite_balance", "not_enabled")
+		}
+		return 0
+	}
+	if s == "" {
+		h.Add("credit_line", "required")
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil || !allDigits(strings.TrimPrefix(s, "-")):
+		h.Add("credit_line", "invalid")
+	case n < 0:
+		h.Add("credit_line", "negative")
+	case n > e.MaxCreditLine:
+		h.Add("credit_line", "above_maximum")
+	default:
+		return n
+	}
+	return 0
+}
+
+// checkKYCRequirements returns the account level of c (see assignLevel) and reports what a
+// requested level lacks. KYC gaps are reported alongside the other failures, except for a
+// field already named: a malformed zipcode is zipcode:invalid, not also missing.
+func checkKYCRequirements(h *Hints, c *Customer, requested, partnerMax int) int {
 	var kyc Hints
-	c.AccountLevel = assignLevel(&kyc, c, int(requestedLevel), e.MaxKYCLevel)
+	level := assignLevel(&kyc, c, requested, partnerMax)
 	for _, hint := range kyc {
 		field, _, _ := strings.Cut(hint, ":")
-		if !slices.ContainsFunc(h, func(s string) bool { return strings.HasPrefix(s, field+":") }) {
-			h = append(h, hint)
+		if !slices.ContainsFunc(*h, func(s string) bool { return strings.HasPrefix(s, field+":") }) {
+			*h = append(*h, hint)
 		}
 	}
-	c.AccountStatus = AccountStatusActive
-	return v, h.Err(EINVALID)
+	return level
 }
 
 const (

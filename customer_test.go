@@ -2,6 +2,7 @@ package saldo
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -937,4 +938,24 @@ func curpWithCheckDigit(t testing.TB, body string) string {
 	}
 	t.Fatalf("no check digit completes %s", body)
 	return ""
+}
+
+// TestTrimSpaceCoversEveryField holds trimSpace to the request's fields: a field added to
+// CreateCustomerRequest but not to trimSpace fails here.
+func TestTrimSpaceCoversEveryField(t *testing.T) {
+	var r CreateCustomerRequest
+	v := reflect.ValueOf(&r).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if f.Type.Kind() != reflect.String {
+			t.Fatalf("field %s is a %s; the request holds text only", f.Name, f.Type)
+		}
+		v.Field(i).SetString(" \t" + f.Name + "\r\n ")
+	}
+	r.trimSpace()
+	for i := range v.NumField() {
+		if name, got := v.Type().Field(i).Name, v.Field(i).String(); got != name {
+			t.Errorf("field %s is %q after trimSpace, want %q", name, got, name)
+		}
+	}
 }

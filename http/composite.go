@@ -48,8 +48,8 @@ type updatedChildJSON struct {
 }
 
 var (
-	createChildFields = []bodyField{{"parent_id", saldo.FieldString}, {"credit_line", saldo.FieldInteger}, {"customer_id", saldo.FieldInteger}}
-	creditLineFields  = []bodyField{{"credit_line", saldo.FieldInteger}}
+	createChildFields = []bodyField{{"parent_id", fieldString}, {"credit_line", fieldInteger}, {"customer_id", fieldInteger}}
+	creditLineFields  = []bodyField{{"credit_line", fieldInteger}}
 )
 
 var statusStrings = map[int]string{saldo.BalanceStatusActive: "Active"}

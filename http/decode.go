@@ -78,6 +78,67 @@ func (b *requestBody) filesUnder(names func(yield func(string) bool)) error {
 	return h.Err(saldo.EBADREQUEST)
 }
 
+// fieldType is the JSON type a request field must have.
+type fieldType int
+
+const (
+	fieldString fieldType = iota
+	fieldInteger
+	fieldStringOrInteger
+)
+
+// requestField names a flat field of saldo.CreateCustomerRequest, the JSON type it must
+// have, and where its text goes.
+type requestField struct {
+	name  string
+	typ   fieldType
+	value func(*saldo.CreateCustomerRequest) *string
+}
+
+// createCustomerFields lists the flat fields of the create request. The composite balance
+// credit line is nested in JSON and so is decoded on its own.
+var createCustomerFields = []requestField{
+	{"email", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Email }},
+	{"mobile", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Mobile }},
+	{"mobile_country_code", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.MobileCountryCode }},
+	{"first_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.FirstName }},
+	{"middle_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.MiddleName }},
+	{"last_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.LastName }},
+	{"second_last_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.SecondLastName }},
+	{"gender", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Gender }},
+	{"rfc", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.RFC }},
+	{"curp", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CURP }},
+	{"date_of_birth", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.DateOfBirth }},
+	{"password", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Password }},
+	{"device_id", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.DeviceID }},
+	{"kyc_level", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.KYCLevel }},
+	{"telephone", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Telephone }},
+	{"address", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Address }},
+	{"correspondence_address", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CorrespondenceAddress }},
+	{"street", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Street }},
+	{"exterior", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Exterior }},
+	{"interior", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Interior }},
+	{"colony", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Colony }},
+	{"city", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.City }},
+	{"country_of_birth", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CountryOfBirth }},
+	{"zipcode", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Zipcode }},
+	{"state_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.StateID }},
+	{"nationality_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.NationalityID }},
+	{"occupation_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.OccupationID }},
+	{"identification_document_front", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentFront }},
+	{"identification_document_back", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentBack }},
+	{"identification_document_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentType }},
+	{"address_document_front", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentFront }},
+	{"address_document_back", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentBack }},
+	{"address_document_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentType }},
+	{"selfie", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Selfie }},
+	{"business_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.BusinessName }},
+	{"business_purpose", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.BusinessPurpose }},
+	{"constitution_date", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.ConstitutionDate }},
+	{"society_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.SocietyType }},
+	{"campaign_id", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CampaignID }},
+}
+
 // decodeCreateCustomer reads POST /user/v1/account/create in any content type the contract
 // allows into the text form the validator takes. It reports wrong JSON types (4400) for every
 // field at once; the field rules themselves are the validator's (5000).
@@ -91,8 +152,8 @@ func decodeCreateCustomer(r *http.Request) (saldo.CreateCustomerRequest, error) 
 		return req, decodeJSONCustomer(b.json, &req)
 	}
 	err = b.filesUnder(func(yield func(string) bool) {
-		for _, f := range saldo.CreateCustomerFields {
-			if !yield(f.Name) {
+		for _, f := range createCustomerFields {
+			if !yield(f.name) {
 				return
 			}
 		}
@@ -119,9 +180,9 @@ func decodeJSONCustomer(body []byte, req *saldo.CreateCustomerRequest) error {
 		return err
 	}
 	var h saldo.Hints
-	for _, f := range saldo.CreateCustomerFields {
-		if text, ok := jsonField(obj, f.Name, f.Type, &h); ok {
-			*f.Value(req) = text
+	for _, f := range createCustomerFields {
+		if text, ok := jsonField(obj, f.name, f.typ, &h); ok {
+			*f.value(req) = text
 		}
 	}
 	if raw, ok := obj["composite_balance"]; ok {
@@ -133,7 +194,7 @@ func decodeJSONCustomer(body []byte, req *saldo.CreateCustomerRequest) error {
 	}
 	// A top-level credit_line, as form bodies send it, is read too rather than ignored: a
 	// partner who sends one expects a parent, and must hear composite_balance:not_enabled.
-	if text, ok := jsonField(obj, "credit_line", saldo.FieldInteger, &h); ok && text != "" {
+	if text, ok := jsonField(obj, "credit_line", fieldInteger, &h); ok && text != "" {
 		req.CompositeCreditLine = text
 	}
 	return h.Err(saldo.EBADREQUEST)
@@ -150,7 +211,7 @@ func jsonObject(body []byte) (map[string]json.RawMessage, error) {
 
 // jsonField returns the text of field name of obj when it is present with type t; a present
 // field of another type is recorded in h.
-func jsonField(obj map[string]json.RawMessage, name string, t saldo.FieldType, h *saldo.Hints) (string, bool) {
+func jsonField(obj map[string]json.RawMessage, name string, t fieldType, h *saldo.Hints) (string, bool) {
 	raw, ok := obj[name]
 	if !ok {
 		return "", false
@@ -164,22 +225,22 @@ func jsonField(obj map[string]json.RawMessage, name string, t saldo.FieldType, h
 }
 
 // jsonScalar returns the text of a JSON value of type t, or a reason it has the wrong type.
-func jsonScalar(raw json.RawMessage, t saldo.FieldType) (text, reason string) {
+func jsonScalar(raw json.RawMessage, t fieldType) (text, reason string) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 		return "", ""
-	case raw[0] == '"' && t != saldo.FieldInteger:
+	case raw[0] == '"' && t != fieldInteger:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", "must_be_string"
 		}
 		return s, ""
-	case isJSONInteger(raw) && t != saldo.FieldString:
+	case isJSONInteger(raw) && t != fieldString:
 		return string(raw), ""
-	case t == saldo.FieldString:
+	case t == fieldString:
 		return "", "must_be_string"
-	case t == saldo.FieldInteger:
+	case t == fieldInteger:
 		return "", "must_be_integer"
 	}
 	return "", "must_be_string_or_integer"
@@ -225,7 +286,7 @@ func compositeCreditLine(raw json.RawMessage) (creditLine, field, reason string)
 	if !ok {
 		return "", "", ""
 	}
-	text, reason := jsonScalar(lineRaw, saldo.FieldInteger)
+	text, reason := jsonScalar(lineRaw, fieldInteger)
 	if reason != "" {
 		return "", "credit_line", reason
 	}
@@ -236,9 +297,9 @@ func compositeCreditLine(raw json.RawMessage) (creditLine, field, reason string)
 // The credit line is a top-level credit_line field or a composite_balance field holding the
 // JSON object; when both are sent, credit_line wins (and composite_balance must still parse).
 func decodeFormCustomer(form url.Values, req *saldo.CreateCustomerRequest) error {
-	for _, f := range saldo.CreateCustomerFields {
-		if v, ok := form[f.Name]; ok && len(v) > 0 {
-			*f.Value(req) = v[0]
+	for _, f := range createCustomerFields {
+		if v, ok := form[f.name]; ok && len(v) > 0 {
+			*f.value(req) = v[0]
 		}
 	}
 	if composite := form.Get("composite_balance"); composite != "" {
@@ -257,7 +318,7 @@ func decodeFormCustomer(form url.Values, req *saldo.CreateCustomerRequest) error
 // bodyField is a field of a flat request body and the JSON type it must have.
 type bodyField struct {
 	name string
-	typ  saldo.FieldType
+	typ  fieldType
 }
 
 // decodeFields reads a flat body of the given fields, in any content type readBody reads,

@@ -27,10 +27,10 @@ import (
 var dtIntegerLiteral = regexp.MustCompile(`^-?[0-9]+$`)
 
 // dtTypeReasons are the wrong-type reasons, one per field type.
-var dtTypeReasons = map[saldo.FieldType]string{
-	saldo.FieldString:          "must_be_string",
-	saldo.FieldInteger:         "must_be_integer",
-	saldo.FieldStringOrInteger: "must_be_string_or_integer",
+var dtTypeReasons = map[fieldType]string{
+	fieldString:          "must_be_string",
+	fieldInteger:         "must_be_integer",
+	fieldStringOrInteger: "must_be_string_or_integer",
 }
 
 // dtJSONHints is every hint decodeJSONCustomer may give: the table's fields with any type
@@ -42,9 +42,9 @@ var dtJSONHints = func() map[string]bool {
 		"composite_balance.parent:must_be_object": true,
 		"credit_line:must_be_integer":             true,
 	}
-	for _, f := range saldo.CreateCustomerFields {
+	for _, f := range createCustomerFields {
 		for _, reason := range dtTypeReasons {
-			m[f.Name+":"+reason] = true
+			m[f.name+":"+reason] = true
 		}
 	}
 	return m
@@ -61,8 +61,8 @@ var dtFormHints = map[string]bool{
 
 func init() {
 	// A file part under a flat field's name is refused with that field's name.
-	for _, fd := range saldo.CreateCustomerFields {
-		dtFormHints[fd.Name+":must_be_string"] = true
+	for _, fd := range createCustomerFields {
+		dtFormHints[fd.name+":must_be_string"] = true
 	}
 }
 
@@ -119,16 +119,16 @@ func dtDecodeAny(body []byte) (v any, ok bool) {
 
 // dtExpectScalar is what a field of type t holding v decodes to: its text, or the reason it
 // has the wrong type.
-func dtExpectScalar(v any, t saldo.FieldType) (text, reason string) {
+func dtExpectScalar(v any, t fieldType) (text, reason string) {
 	switch v := v.(type) {
 	case nil:
 		return "", ""
 	case string:
-		if t != saldo.FieldInteger {
+		if t != fieldInteger {
 			return v, ""
 		}
 	case json.Number:
-		if t != saldo.FieldString && dtIntegerLiteral.MatchString(string(v)) {
+		if t != fieldString && dtIntegerLiteral.MatchString(string(v)) {
 			return string(v), ""
 		}
 	}
@@ -153,7 +153,7 @@ func dtExpectComposite(v any) (creditLine, hint string) {
 	if !ok {
 		return "", "composite_balance.parent:must_be_object"
 	}
-	text, reason := dtExpectScalar(parent["credit_line"], saldo.FieldInteger)
+	text, reason := dtExpectScalar(parent["credit_line"], fieldInteger)
 	if reason != "" {
 		return "", "credit_line:" + reason
 	}
@@ -186,22 +186,22 @@ func FuzzDecodeJSONCustomer(f *testing.F) {
 
 		// Every hint, and only these, for the fields of the wrong type.
 		var want []string
-		for _, fd := range saldo.CreateCustomerFields {
-			v, present := obj[fd.Name]
-			text, reason := dtExpectScalar(v, fd.Type)
+		for _, fd := range createCustomerFields {
+			v, present := obj[fd.name]
+			text, reason := dtExpectScalar(v, fd.typ)
 			if reason != "" {
-				want = append(want, fd.Name+":"+reason)
+				want = append(want, fd.name+":"+reason)
 				continue
 			}
-			got := *fd.Value(&req)
+			got := *fd.value(&req)
 			if !present {
 				text = ""
 			}
 			if got != text {
-				t.Fatalf("%s = %q, want %q (body %q)", fd.Name, got, text, body)
+				t.Fatalf("%s = %q, want %q (body %q)", fd.name, got, text, body)
 			}
-			if fd.Type == saldo.FieldInteger && got != "" && !dtIntegerLiteral.MatchString(got) {
-				t.Fatalf("integer field %s holds %q", fd.Name, got)
+			if fd.typ == fieldInteger && got != "" && !dtIntegerLiteral.MatchString(got) {
+				t.Fatalf("integer field %s holds %q", fd.name, got)
 			}
 		}
 		// The nested credit line, overridden by a top-level credit_line as in form bodies.
@@ -210,7 +210,7 @@ func FuzzDecodeJSONCustomer(f *testing.F) {
 			want = append(want, hint)
 		}
 		if top, ok := obj["credit_line"]; ok {
-			text, reason := dtExpectScalar(top, saldo.FieldInteger)
+			text, reason := dtExpectScalar(top, fieldInteger)
 			switch {
 			case reason != "":
 				hint = "credit_line:" + reason
@@ -285,9 +285,9 @@ func FuzzDecodeForm(f *testing.F) {
 			}
 			return
 		}
-		for _, fd := range saldo.CreateCustomerFields {
-			if got, want := *fd.Value(&req), values.Get(fd.Name); got != want {
-				t.Fatalf("%s = %q, want %q (body %q)", fd.Name, got, want, body)
+		for _, fd := range createCustomerFields {
+			if got, want := *fd.value(&req), values.Get(fd.name); got != want {
+				t.Fatalf("%s = %q, want %q (body %q)", fd.name, got, want, body)
 			}
 		}
 		// composite_balance must parse whenever it is sent; a credit_line field wins over it.
@@ -326,9 +326,9 @@ func dtFlatFormField(req *saldo.CreateCustomerRequest, name string) (*string, bo
 	if name == "credit_line" {
 		return &req.CompositeCreditLine, true
 	}
-	for _, fd := range saldo.CreateCustomerFields {
-		if fd.Name == name {
-			return fd.Value(req), true
+	for _, fd := range createCustomerFields {
+		if fd.name == name {
+			return fd.value(req), true
 		}
 	}
 	return nil, false
@@ -423,12 +423,12 @@ func FuzzDecodeMultipart(f *testing.F) {
 
 func FuzzJSONScalar(f *testing.F) {
 	for _, s := range []string{`"x"`, `12`, `-0`, `2.0`, `1e3`, `null`, `[1]`, `{"a":1}`, `true`, `"\ud800"`} {
-		f.Add([]byte(s), uint8(saldo.FieldString))
-		f.Add([]byte(s), uint8(saldo.FieldInteger))
-		f.Add([]byte(s), uint8(saldo.FieldStringOrInteger))
+		f.Add([]byte(s), uint8(fieldString))
+		f.Add([]byte(s), uint8(fieldInteger))
+		f.Add([]byte(s), uint8(fieldStringOrInteger))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, typ uint8) {
-		ft := saldo.FieldType(typ % 3)
+		ft := fieldType(typ % 3)
 		text, reason := jsonScalar(json.RawMessage(raw), ft)
 
 		if isInt, want := isJSONInteger(raw), dtIntegerLiteral.Match(raw); isInt != want {
@@ -443,7 +443,7 @@ func FuzzJSONScalar(f *testing.F) {
 		default:
 			t.Fatalf("jsonScalar(%q, %d) gave reason %q", raw, ft, reason)
 		}
-		if reason == "" && ft == saldo.FieldInteger && text != "" && !dtIntegerLiteral.MatchString(text) {
+		if reason == "" && ft == fieldInteger && text != "" && !dtIntegerLiteral.MatchString(text) {
 			t.Fatalf("jsonScalar(%q, integer) accepted text %q", raw, text)
 		}
 

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -62,9 +63,9 @@ func dtCheck(t *testing.T, got saldo.CreateCustomerRequest, err error, want dtWa
 // dtDiff lists the fields in which two requests differ.
 func dtDiff(got, want saldo.CreateCustomerRequest) string {
 	var b strings.Builder
-	for _, f := range saldo.CreateCustomerFields {
-		if g, w := *f.Value(&got), *f.Value(&want); g != w {
-			fmt.Fprintf(&b, "  %s: %q, %q\n", f.Name, g, w)
+	for _, f := range createCustomerFields {
+		if g, w := *f.value(&got), *f.value(&want); g != w {
+			fmt.Fprintf(&b, "  %s: %q, %q\n", f.name, g, w)
 		}
 	}
 	if got.CompositeCreditLine != want.CompositeCreditLine {
@@ -242,19 +243,19 @@ func TestDecodeCreateCustomerJSON(t *testing.T) {
 	}
 }
 
-// TestDecodeCreateCustomerJSONCoversTheFieldTable builds bodies from saldo.CreateCustomerFields,
+// TestDecodeCreateCustomerJSONCoversTheFieldTable builds bodies from createCustomerFields,
 // so a field added to the table is covered without touching this test.
 func TestDecodeCreateCustomerJSONCoversTheFieldTable(t *testing.T) {
 	t.Run("every field of the right type is decoded", func(t *testing.T) {
 		body := map[string]string{}
 		var want saldo.CreateCustomerRequest
-		for _, f := range saldo.CreateCustomerFields {
-			if f.Type == saldo.FieldString {
-				body[f.Name] = fmt.Sprintf("%q", "v-"+f.Name)
-				*f.Value(&want) = "v-" + f.Name
+		for _, f := range createCustomerFields {
+			if f.typ == fieldString {
+				body[f.name] = fmt.Sprintf("%q", "v-"+f.name)
+				*f.value(&want) = "v-" + f.name
 			} else {
-				body[f.Name] = "7"
-				*f.Value(&want) = "7"
+				body[f.name] = "7"
+				*f.value(&want) = "7"
 			}
 		}
 		req, err := dtDecode(t, "application/json", dtObject(body))
@@ -263,22 +264,60 @@ func TestDecodeCreateCustomerJSONCoversTheFieldTable(t *testing.T) {
 	t.Run("every field of the wrong type is reported", func(t *testing.T) {
 		body := map[string]string{}
 		var hints []string
-		for _, f := range saldo.CreateCustomerFields {
-			switch f.Type {
-			case saldo.FieldString:
-				body[f.Name] = "7"
-				hints = append(hints, f.Name+":must_be_string")
-			case saldo.FieldInteger:
-				body[f.Name] = `"7"`
-				hints = append(hints, f.Name+":must_be_integer")
+		for _, f := range createCustomerFields {
+			switch f.typ {
+			case fieldString:
+				body[f.name] = "7"
+				hints = append(hints, f.name+":must_be_string")
+			case fieldInteger:
+				body[f.name] = `"7"`
+				hints = append(hints, f.name+":must_be_integer")
 			default:
-				body[f.Name] = "7.5"
-				hints = append(hints, f.Name+":must_be_string_or_integer")
+				body[f.name] = "7.5"
+				hints = append(hints, f.name+":must_be_string_or_integer")
 			}
 		}
 		req, err := dtDecode(t, "application/json", dtObject(body))
 		dtCheck(t, req, err, dtWant{hints: hints})
 	})
+}
+
+// TestCreateCustomerFieldsCoverTheRequest holds the decoders' table to
+// saldo.CreateCustomerRequest: every field of the request has exactly one entry, but the
+// composite credit line, which is decoded on its own.
+func TestCreateCustomerFieldsCoverTheRequest(t *testing.T) {
+	typ := reflect.TypeFor[saldo.CreateCustomerRequest]()
+	entryOf := map[string]string{} // Go field name → table entry name
+	names := map[string]bool{}
+	for _, f := range createCustomerFields {
+		if names[f.name] {
+			t.Errorf("table entry %q appears twice", f.name)
+		}
+		names[f.name] = true
+		var req saldo.CreateCustomerRequest
+		*f.value(&req) = "x"
+		v := reflect.ValueOf(req)
+		for i := range v.NumField() {
+			if v.Field(i).String() == "" {
+				continue
+			}
+			field := typ.Field(i).Name
+			if other, ok := entryOf[field]; ok {
+				t.Errorf("table entries %q and %q both decode into %s", other, f.name, field)
+			}
+			entryOf[field] = f.name
+		}
+	}
+	for i := range typ.NumField() {
+		field := typ.Field(i).Name
+		_, ok := entryOf[field]
+		switch {
+		case field == "CompositeCreditLine" && ok:
+			t.Errorf("the composite credit line has table entry %q; it is decoded on its own", entryOf[field])
+		case field != "CompositeCreditLine" && !ok:
+			t.Errorf("field %s of saldo.CreateCustomerRequest has no entry in createCustomerFields", field)
+		}
+	}
 }
 
 // dtObject writes a JSON object from names and JSON texts.
@@ -294,11 +333,11 @@ func dtObject(fields map[string]string) string {
 // dtFlatForm is the flat form every form test starts from: all fields as digit strings or text.
 func dtFlatForm() url.Values {
 	v := url.Values{}
-	for _, f := range saldo.CreateCustomerFields {
-		if f.Type == saldo.FieldString {
-			v.Set(f.Name, "v-"+f.Name)
+	for _, f := range createCustomerFields {
+		if f.typ == fieldString {
+			v.Set(f.name, "v-"+f.name)
 		} else {
-			v.Set(f.Name, "7")
+			v.Set(f.name, "7")
 		}
 	}
 	return v
@@ -307,11 +346,11 @@ func dtFlatForm() url.Values {
 // dtFlatRequest is what dtFlatForm decodes to.
 func dtFlatRequest() saldo.CreateCustomerRequest {
 	var r saldo.CreateCustomerRequest
-	for _, f := range saldo.CreateCustomerFields {
-		if f.Type == saldo.FieldString {
-			*f.Value(&r) = "v-" + f.Name
+	for _, f := range createCustomerFields {
+		if f.typ == fieldString {
+			*f.value(&r) = "v-" + f.name
 		} else {
-			*f.Value(&r) = "7"
+			*f.value(&r) = "7"
 		}
 	}
 	return r

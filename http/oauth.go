@@ -8,19 +8,19 @@ import (
 
 var (
 	connectionTokenFields = []bodyField{
-		{"customer_id", saldo.FieldInteger},
-		{"customer_private_key", saldo.FieldString},
-		{"customer_refresh_token", saldo.FieldString},
-		{"device_id", saldo.FieldString},
-		{"client_state", saldo.FieldInteger},
+		{"customer_id", fieldInteger},
+		{"customer_private_key", fieldString},
+		{"customer_refresh_token", fieldString},
+		{"device_id", fieldString},
+		{"client_state", fieldInteger},
 	}
 	refreshTokenFields = []bodyField{
-		{"customer_refresh_token", saldo.FieldString},
-		{"device_id", saldo.FieldString},
+		{"customer_refresh_token", fieldString},
+		{"device_id", fieldString},
 	}
 	// tokenFields are RFC 7009's and RFC 7662's: token_type_hint is optional there and
 	// ignored here, since one lookup by hash finds a token of any type.
-	tokenFields = []bodyField{{"token", saldo.FieldString}}
+	tokenFields = []bodyField{{"token", fieldString}}
 )
 
 // connectionTokenJSON is get-customer-connection-token's answer. The credentials are shown

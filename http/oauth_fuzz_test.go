@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/saldo-mx/saldo"
 )
 
 // The /oauth/v1 bodies are outside input too. As for the account create (decode_fuzz_test.go,
@@ -60,7 +58,7 @@ func FuzzDecodeOAuthJSON(f *testing.F) {
 			if err == nil && got[fd.name] != text {
 				t.Fatalf("%s = %q, want %q (body %q)", fd.name, got[fd.name], text, body)
 			}
-			if fd.typ == saldo.FieldInteger && got[fd.name] != "" && !dtIntegerLiteral.MatchString(got[fd.name]) {
+			if fd.typ == fieldInteger && got[fd.name] != "" && !dtIntegerLiteral.MatchString(got[fd.name]) {
 				t.Fatalf("integer field %s holds %q", fd.name, got[fd.name])
 			}
 		}
