@@ -16,21 +16,21 @@ type Times interface {
 	Dest(t *time.Time) any
 }
 
-// CustomerColumns are the customers columns written at creation, in the order of
-// CustomerArgs; CustomerSelect adds the id first, in the order of CustomerDest.
+// customerColumns are the customers columns written at creation, in the order of
+// customerArgs; customerSelect adds the id first, in the order of customerDest.
 const (
-	CustomerColumns = "ecommerce_id, email, email_key, mobile_country_code, mobile, first_name, middle_name, " +
+	customerColumns = "ecommerce_id, email, email_key, mobile_country_code, mobile, first_name, middle_name, " +
 		"last_name, second_last_name, gender, rfc, curp, date_of_birth, password_hash, account_level, " +
 		"account_status, risk_level, telephone, address, correspondence_address, street, exterior, interior, " +
 		"colony, city, country_of_birth, zipcode, state_id, nationality_id, occupation_id, " +
 		"identification_document_front, identification_document_back, identification_document_type, " +
 		"address_document_front, address_document_back, address_document_type, selfie, business_name, " +
 		"business_purpose, constitution_date, society_type, campaign_id, created_at"
-	CustomerSelect = "id, " + CustomerColumns
+	customerSelect = "id, " + customerColumns
 )
 
-// CustomerArgs are c's values for CustomerColumns.
-func CustomerArgs(c *saldo.Customer, tm Times) []any {
+// customerArgs are c's values for customerColumns.
+func customerArgs(c *saldo.Customer, tm Times) []any {
 	return []any{c.EcommerceID, c.Email, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.FirstName, c.MiddleName,
 		c.LastName, c.SecondLastName, c.Gender, c.RFC, c.CURP, c.DateOfBirth, c.PasswordHash, c.AccountLevel,
 		c.AccountStatus, c.RiskLevel, c.Telephone, c.Address, c.CorrespondenceAddress, c.Street, c.Exterior, c.Interior,
@@ -40,8 +40,8 @@ func CustomerArgs(c *saldo.Customer, tm Times) []any {
 		c.BusinessPurpose, c.ConstitutionDate, c.SocietyType, c.CampaignID, tm.Arg(c.CreatedAt)}
 }
 
-// CustomerDest are the Scan destinations for CustomerSelect.
-func CustomerDest(c *saldo.Customer, tm Times) []any {
+// customerDest are the Scan destinations for customerSelect.
+func customerDest(c *saldo.Customer, tm Times) []any {
 	var emailKey string
 	return []any{&c.ID, &c.EcommerceID, &c.Email, &emailKey, &c.MobileCountryCode, &c.Mobile, &c.FirstName, &c.MiddleName,
 		&c.LastName, &c.SecondLastName, &c.Gender, &c.RFC, &c.CURP, &c.DateOfBirth, &c.PasswordHash, &c.AccountLevel,
@@ -52,10 +52,10 @@ func CustomerDest(c *saldo.Customer, tm Times) []any {
 		&c.BusinessPurpose, &c.ConstitutionDate, &c.SocietyType, &c.CampaignID, tm.Dest(&c.CreatedAt)}
 }
 
-// CustomerDuplicatesQuery finds which of a new customer's unique fields its partner's other
+// customerDuplicatesQuery finds which of a new customer's unique fields its partner's other
 // customers hold. Arguments: ecommerce_id, email_key, mobile_country_code, mobile, rfc, curp.
 // Each branch repeats its partial index's predicate so the planner can use the index.
-func CustomerDuplicatesQuery(placeholder func(n int) string) string {
+func customerDuplicatesQuery(placeholder func(n int) string) string {
 	p := placeholder
 	return "SELECT 'email' FROM customers WHERE ecommerce_id = " + p(1) + " AND email_key = " + p(2) +
 		" UNION ALL SELECT 'mobile' FROM customers WHERE ecommerce_id = " + p(1) +
@@ -65,83 +65,83 @@ func CustomerDuplicatesQuery(placeholder func(n int) string) string {
 		" UNION ALL SELECT 'curp' FROM customers WHERE ecommerce_id = " + p(1) + " AND curp = " + p(6) + " AND curp <> ''"
 }
 
-// CustomerDuplicatesArgs are c's arguments for CustomerDuplicatesQuery.
-func CustomerDuplicatesArgs(c *saldo.Customer) []any {
+// customerDuplicatesArgs are c's arguments for customerDuplicatesQuery.
+func customerDuplicatesArgs(c *saldo.Customer) []any {
 	return []any{c.EcommerceID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP}
 }
 
-// EcommerceColumns are the ecommerces columns written at creation, in the order of
-// EcommerceArgs; EcommerceSelect adds the id first, in the order of EcommerceDest.
+// ecommerceColumns are the ecommerces columns written at creation, in the order of
+// ecommerceArgs; ecommerceSelect adds the id first, in the order of ecommerceScanner.dest.
 const (
-	EcommerceColumns = "name, token_hash, composite_balances, max_credit_line, strict_rfc, max_kyc_level, " +
+	ecommerceColumns = "name, token_hash, composite_balances, max_credit_line, strict_rfc, max_kyc_level, " +
 		"oauth_token_ttl_seconds, refresh_token_ttl_seconds, billing_day, payment_due_days, overlimit, created_at"
-	EcommerceSelect = "id, " + EcommerceColumns
+	ecommerceSelect = "id, " + ecommerceColumns
 )
 
-// EcommerceArgs are e's values for EcommerceColumns.
-func EcommerceArgs(e *saldo.Ecommerce, tm Times) []any {
+// ecommerceArgs are e's values for ecommerceColumns.
+func ecommerceArgs(e *saldo.Ecommerce, tm Times) []any {
 	return []any{e.Name, e.TokenHash, e.CompositeBalances, e.MaxCreditLine, e.StrictRFC, e.MaxKYCLevel,
 		int64(e.OAuthTokenTTL / time.Second), int64(e.RefreshTokenTTL / time.Second), e.BillingDay, e.PaymentDueDays,
 		e.Overlimit, tm.Arg(e.CreatedAt)}
 }
 
-// EcommerceScanner fills an Ecommerce from a row of EcommerceSelect.
-type EcommerceScanner struct {
-	E                  saldo.Ecommerce
+// ecommerceScanner fills an Ecommerce from a row of ecommerceSelect.
+type ecommerceScanner struct {
+	e                  saldo.Ecommerce
 	oauthTTL, refreshT int64
 }
 
-// Dest are the Scan destinations for EcommerceSelect.
-func (s *EcommerceScanner) Dest(tm Times) []any {
-	e := &s.E
+// dest are the Scan destinations for ecommerceSelect.
+func (s *ecommerceScanner) dest(tm Times) []any {
+	e := &s.e
 	return []any{&e.ID, &e.Name, &e.TokenHash, &e.CompositeBalances, &e.MaxCreditLine, &e.StrictRFC, &e.MaxKYCLevel,
 		&s.oauthTTL, &s.refreshT, &e.BillingDay, &e.PaymentDueDays, &e.Overlimit, tm.Dest(&e.CreatedAt)}
 }
 
-// Ecommerce returns the scanned partner.
-func (s *EcommerceScanner) Ecommerce() *saldo.Ecommerce {
-	e := s.E
+// ecommerce returns the scanned partner.
+func (s *ecommerceScanner) ecommerce() *saldo.Ecommerce {
+	e := s.e
 	e.OAuthTokenTTL = time.Duration(s.oauthTTL) * time.Second
 	e.RefreshTokenTTL = time.Duration(s.refreshT) * time.Second
 	return &e
 }
 
-// CompositeParentColumns are the composite_parents columns, in the order of CompositeParentArgs
-// and CompositeParentDest.
-const CompositeParentColumns = "id, ecommerce_id, customer_id, balance_id, credit_line, allocated, billing_day, status, created_at"
+// compositeParentColumns are the composite_parents columns, in the order of compositeParentArgs
+// and compositeParentDest.
+const compositeParentColumns = "id, ecommerce_id, customer_id, balance_id, credit_line, allocated, billing_day, status, created_at"
 
-// CompositeParentArgs are p's values for CompositeParentColumns.
-func CompositeParentArgs(p *saldo.CompositeParent, tm Times) []any {
+// compositeParentArgs are p's values for compositeParentColumns.
+func compositeParentArgs(p *saldo.CompositeParent, tm Times) []any {
 	return []any{p.ID, p.EcommerceID, p.CustomerID, p.BalanceID, p.CreditLine, p.Allocated, p.BillingDay, p.Status, tm.Arg(p.CreatedAt)}
 }
 
-// CompositeParentDest are the Scan destinations for CompositeParentColumns.
-func CompositeParentDest(p *saldo.CompositeParent, tm Times) []any {
+// compositeParentDest are the Scan destinations for compositeParentColumns.
+func compositeParentDest(p *saldo.CompositeParent, tm Times) []any {
 	return []any{&p.ID, &p.EcommerceID, &p.CustomerID, &p.BalanceID, &p.CreditLine, &p.Allocated, &p.BillingDay, &p.Status, tm.Dest(&p.CreatedAt)}
 }
 
-// BalanceColumns are the balances columns written at creation, in the order of BalanceArgs;
-// BalanceSelect adds the id first, in the order of BalanceDest.
+// balanceColumns are the balances columns written at creation, in the order of balanceArgs;
+// balanceSelect adds the id first, in the order of balanceDest.
 const (
-	BalanceColumns = "ecommerce_id, customer_id, kind, amount, status, created_at"
-	BalanceSelect  = "id, " + BalanceColumns
+	balanceColumns = "ecommerce_id, customer_id, kind, amount, status, created_at"
+	balanceSelect  = "id, " + balanceColumns
 )
 
-// BalanceArgs are b's values for BalanceColumns.
-func BalanceArgs(b *saldo.Balance, tm Times) []any {
+// balanceArgs are b's values for balanceColumns.
+func balanceArgs(b *saldo.Balance, tm Times) []any {
 	return []any{b.EcommerceID, b.CustomerID, string(b.Kind), b.Amount, b.Status, tm.Arg(b.CreatedAt)}
 }
 
-// BalanceDest are the Scan destinations for BalanceSelect.
-func BalanceDest(b *saldo.Balance, tm Times) []any {
+// balanceDest are the Scan destinations for balanceSelect.
+func balanceDest(b *saldo.Balance, tm Times) []any {
 	return []any{&b.ID, &b.EcommerceID, &b.CustomerID, (*string)(&b.Kind), &b.Amount, &b.Status, tm.Dest(&b.CreatedAt)}
 }
 
-// TokenColumns are the customer_tokens columns written at issue, in the order of TokenArgs.
-const TokenColumns = "ecommerce_id, customer_id, kind, hash, device_id, issued_at, expires_at"
+// tokenColumns are the customer_tokens columns written at issue, in the order of tokenArgs.
+const tokenColumns = "ecommerce_id, customer_id, kind, hash, device_id, issued_at, expires_at"
 
-// TokenArgs are t's values for TokenColumns. A token that does not expire stores NULL.
-func TokenArgs(t *saldo.Token, tm Times) []any {
+// tokenArgs are t's values for tokenColumns. A token that does not expire stores NULL.
+func tokenArgs(t *saldo.Token, tm Times) []any {
 	var expires any
 	if !t.ExpiresAt.IsZero() {
 		expires = tm.Arg(t.ExpiresAt)
@@ -149,17 +149,17 @@ func TokenArgs(t *saldo.Token, tm Times) []any {
 	return []any{t.EcommerceID, t.CustomerID, string(t.Kind), t.Hash, t.DeviceID, tm.Arg(t.IssuedAt), expires}
 }
 
-// EventColumns are the events columns, in the order of EventArgs.
-const EventColumns = "ecommerce_id, type, subject_id, payload, created_at"
+// eventColumns are the events columns, in the order of eventArgs.
+const eventColumns = "ecommerce_id, type, subject_id, payload, created_at"
 
-// EventArgs are ev's values for EventColumns.
-func EventArgs(ev *saldo.Event, tm Times) []any {
+// eventArgs are ev's values for eventColumns.
+func eventArgs(ev *saldo.Event, tm Times) []any {
 	return []any{ev.EcommerceID, ev.Type, ev.SubjectID, string(ev.Payload), tm.Arg(ev.CreatedAt)}
 }
 
-// Insert returns "INSERT INTO table (columns) VALUES (…)" for rows rows, numbering
+// insert returns "INSERT INTO table (columns) VALUES (…)" for rows rows, numbering
 // placeholders with placeholder(1…).
-func Insert(table, columns string, rows int, placeholder func(n int) string) string {
+func insert(table, columns string, rows int, placeholder func(n int) string) string {
 	n := strings.Count(columns, ",") + 1
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
@@ -179,5 +179,5 @@ func Insert(table, columns string, rows int, placeholder func(n int) string) str
 	return b.String()
 }
 
-// Dollar numbers placeholders $1, $2, … as PostgreSQL and SQLite both accept.
-func Dollar(n int) string { return "$" + strconv.Itoa(n) }
+// dollar numbers placeholders $1, $2, … as PostgreSQL and SQLite both accept.
+func dollar(n int) string { return "$" + strconv.Itoa(n) }

@@ -16,7 +16,7 @@ const tokenSelect = "SELECT id, ecommerce_id, customer_id, kind, hash, device_id
 	"expires_at IS NULL, COALESCE(expires_at, issued_at), revoked_at IS NULL, COALESCE(revoked_at, issued_at), " +
 	"revoke_reason FROM customer_tokens"
 
-func (t *Tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error) {
+func (t *tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error) {
 	var (
 		tok                  saldo.Token
 		noExpiry, notRevoked bool
@@ -38,7 +38,7 @@ func (t *Tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error)
 	return &tok, nil
 }
 
-func (t *Tx) LockCustomer(ctx context.Context, ecommerceID, customerID int64) error {
+func (t *tx) LockCustomer(ctx context.Context, ecommerceID, customerID int64) error {
 	var id int64
 	err := t.conn.QueryRow(ctx, "SELECT id FROM customers WHERE id = $1 AND ecommerce_id = $2"+t.d.ForUpdate,
 		customerID, ecommerceID).Scan(&id)
@@ -48,7 +48,7 @@ func (t *Tx) LockCustomer(ctx context.Context, ecommerceID, customerID int64) er
 	return nil
 }
 
-func (t *Tx) RevokeToken(ctx context.Context, id int64, at time.Time, reason string) (bool, error) {
+func (t *tx) RevokeToken(ctx context.Context, id int64, at time.Time, reason string) (bool, error) {
 	// The condition makes revocation happen once even without the customer's lock: of two
 	// transactions revoking one token, the second finds nothing to change.
 	n, err := t.conn.Exec(ctx, "UPDATE customer_tokens SET revoked_at = $2, revoke_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
@@ -59,7 +59,7 @@ func (t *Tx) RevokeToken(ctx context.Context, id int64, at time.Time, reason str
 	return n == 1, nil
 }
 
-func (t *Tx) RevokeCustomerTokens(ctx context.Context, ecommerceID, customerID int64, kinds []saldo.TokenKind, at time.Time, reason string) ([]int64, error) {
+func (t *tx) RevokeCustomerTokens(ctx context.Context, ecommerceID, customerID int64, kinds []saldo.TokenKind, at time.Time, reason string) ([]int64, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
@@ -67,7 +67,7 @@ func (t *Tx) RevokeCustomerTokens(ctx context.Context, ecommerceID, customerID i
 	in := make([]string, len(kinds))
 	for i, k := range kinds {
 		args = append(args, string(k))
-		in[i] = Dollar(len(args))
+		in[i] = dollar(len(args))
 	}
 	rows, err := t.conn.Query(ctx, "UPDATE customer_tokens SET revoked_at = $3, revoke_reason = $4"+
 		" WHERE ecommerce_id = $1 AND customer_id = $2 AND revoked_at IS NULL AND kind IN ("+strings.Join(in, ", ")+")"+
