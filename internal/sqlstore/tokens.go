@@ -9,33 +9,71 @@ import (
 	"github.com/saldo-mx/saldo"
 )
 
-// tokenSelect reads a customer_tokens row in the order of scanToken. The nullable instants
-// are read as a flag and a COALESCE with issued_at, which keeps their column type on both
-// engines (timestamptz, INTEGER microseconds), so Times.Dest can scan them.
-const tokenSelect = "SELECT id, ecommerce_id, customer_id, kind, hash, device_id, issued_at, " +
-	"expires_at IS NULL, COALESCE(expires_at, issued_at), revoked_at IS NULL, COALESCE(revoked_at, issued_at), " +
-	"revoke_reason FROM customer_tokens"
+// tokenColumns are the customer_tokens columns written at issue; the id is the engine's.
+// Tokens are inserted a few at a time.
+var tokenColumns = newColumns("customer_tokens", []column[saldo.Token]{
+	field("ecommerce_id", func(t *saldo.Token) *int64 { return &t.EcommerceID }),
+	field("customer_id", func(t *saldo.Token) *int64 { return &t.CustomerID }),
+	field("kind", func(t *saldo.Token) *string { return (*string)(&t.Kind) }),
+	field("hash", func(t *saldo.Token) *[]byte { return &t.Hash }),
+	field("device_id", func(t *saldo.Token) *string { return &t.DeviceID }),
+	instant("issued_at", func(t *saldo.Token) *time.Time { return &t.IssuedAt }),
+	{name: "expires_at", arg: tokenExpires},
+}).batched(4)
+
+// tokenExpires is the argument for expires_at: a token that does not expire stores NULL.
+func tokenExpires(t *saldo.Token, tm Times) any {
+	if t.ExpiresAt.IsZero() {
+		return nil
+	}
+	return tm.Arg(t.ExpiresAt)
+}
+
+// tokenRow is a customer_tokens row as tokenRead reads it.
+type tokenRow struct {
+	saldo.Token
+	noExpiry, notRevoked bool
+	expires, revoked     time.Time
+}
+
+// tokenRead reads a customer_tokens row. The nullable instants are read as a flag and a
+// COALESCE with issued_at, which keeps their column type on both engines (timestamptz,
+// INTEGER microseconds), so Times.Dest can scan them.
+var tokenRead = newColumns("customer_tokens", []column[tokenRow]{
+	field("id", func(r *tokenRow) *int64 { return &r.ID }),
+	field("ecommerce_id", func(r *tokenRow) *int64 { return &r.EcommerceID }),
+	field("customer_id", func(r *tokenRow) *int64 { return &r.CustomerID }),
+	field("kind", func(r *tokenRow) *string { return (*string)(&r.Kind) }),
+	field("hash", func(r *tokenRow) *[]byte { return &r.Hash }),
+	field("device_id", func(r *tokenRow) *string { return &r.DeviceID }),
+	instant("issued_at", func(r *tokenRow) *time.Time { return &r.IssuedAt }),
+	field("expires_at IS NULL", func(r *tokenRow) *bool { return &r.noExpiry }),
+	instant("COALESCE(expires_at, issued_at)", func(r *tokenRow) *time.Time { return &r.expires }),
+	field("revoked_at IS NULL", func(r *tokenRow) *bool { return &r.notRevoked }),
+	instant("COALESCE(revoked_at, issued_at)", func(r *tokenRow) *time.Time { return &r.revoked }),
+	field("revoke_reason", func(r *tokenRow) *string { return &r.RevokeReason }),
+})
+
+// token returns the token a read filled.
+func (r *tokenRow) token() *saldo.Token {
+	if !r.noExpiry {
+		r.ExpiresAt = r.expires
+	}
+	if !r.notRevoked {
+		r.RevokedAt = r.revoked
+	}
+	return &r.Token
+}
+
+var selectTokenByHash = tokenRead.selectWhere("hash = $1")
 
 func (t *tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error) {
-	var (
-		tok                  saldo.Token
-		noExpiry, notRevoked bool
-		expires, revoked     time.Time
-	)
-	err := t.conn.QueryRow(ctx, tokenSelect+" WHERE hash = $1", hash).Scan(
-		&tok.ID, &tok.EcommerceID, &tok.CustomerID, (*string)(&tok.Kind), &tok.Hash, &tok.DeviceID,
-		t.d.Times.Dest(&tok.IssuedAt), &noExpiry, t.d.Times.Dest(&expires), &notRevoked, t.d.Times.Dest(&revoked),
-		&tok.RevokeReason)
+	var r tokenRow
+	err := t.conn.QueryRow(ctx, selectTokenByHash, hash).Scan(tokenRead.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "token")
 	}
-	if !noExpiry {
-		tok.ExpiresAt = expires
-	}
-	if !notRevoked {
-		tok.RevokedAt = revoked
-	}
-	return &tok, nil
+	return r.token(), nil
 }
 
 func (t *tx) LockCustomer(ctx context.Context, ecommerceID, customerID int64) error {

@@ -77,14 +77,21 @@ type tx struct {
 func New(conn Conn, d *Dialect, ids IDSource) saldo.Tx { return &tx{conn: conn, d: d, ids: ids} }
 
 var (
-	insertEcommerce = insert("ecommerces", ecommerceColumns, 1, dollar) + " RETURNING id"
-	insertCustomer  = insert("customers", customerColumns, 1, dollar) + " RETURNING id"
-	insertBalance   = insert("balances", balanceColumns, 1, dollar) + " RETURNING id"
+	insertEcommerce = ecommerceColumnsNoID.insert(1) + " RETURNING id"
+	insertCustomer  = customerColumnsNoID.insert(1) + " RETURNING id"
+	insertBalance   = balanceColumnsNoID.insert(1) + " RETURNING id"
 	// With an id handed out ahead (sqlstore.IDSource), which only PostgreSQL does.
-	insertCustomerWithID = withID(insert("customers", "id, "+customerColumns, 1, dollar))
-	insertBalanceWithID  = withID(insert("balances", "id, "+balanceColumns, 1, dollar))
-	insertParent         = insert("composite_parents", compositeParentColumns, 1, dollar)
+	insertCustomerWithID = withID(customerColumns.insert(1))
+	insertBalanceWithID  = withID(balanceColumns.insert(1))
+	insertParent         = compositeParentColumns.insert(1)
 	duplicatesQuery      = customerDuplicatesQuery(dollar)
+
+	selectEcommerce            = ecommerceColumns.selectWhere("id = $1")
+	selectEcommerceByTokenHash = ecommerceColumns.selectWhere("token_hash = $1")
+	selectEcommerces           = ecommerceColumns.selectFrom() + " ORDER BY id"
+	selectCustomer             = customerColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectWallet               = balanceColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'")
+	selectCompositeParentOf    = compositeParentColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1")
 )
 
 // withID lets an INSERT set a GENERATED ALWAYS identity column.
@@ -126,24 +133,26 @@ func (t *tx) notFound(err error, what string) error {
 }
 
 func (t *tx) InsertEcommerce(ctx context.Context, e *saldo.Ecommerce) error {
-	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, ecommerceArgs(e, t.d.Times)...).Scan(&e.ID))
+	r := ecommerceRow{e: e}
+	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, ecommerceColumnsNoID.args(&r, t.d.Times)...).Scan(&e.ID))
 }
 
-func (t *tx) ecommerceWhere(ctx context.Context, where string, arg any) (*saldo.Ecommerce, error) {
-	var s ecommerceScanner
-	err := t.conn.QueryRow(ctx, "SELECT "+ecommerceSelect+" FROM ecommerces WHERE "+where, arg).Scan(s.dest(t.d.Times)...)
+// ecommerceWhere reads the partner that query, a select of ecommerceColumns, finds with arg.
+func (t *tx) ecommerceWhere(ctx context.Context, query string, arg any) (*saldo.Ecommerce, error) {
+	r := ecommerceRow{e: new(saldo.Ecommerce)}
+	err := t.conn.QueryRow(ctx, query, arg).Scan(ecommerceColumns.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "ecommerce")
 	}
-	return s.ecommerce(), nil
+	return r.ecommerce(), nil
 }
 
 func (t *tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, "id = $1", id)
+	return t.ecommerceWhere(ctx, selectEcommerce, id)
 }
 
 func (t *tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, "token_hash = $1", hash)
+	return t.ecommerceWhere(ctx, selectEcommerceByTokenHash, hash)
 }
 
 func (t *tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error {
@@ -159,18 +168,18 @@ func (t *tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) err
 }
 
 func (t *tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
-	rows, err := t.conn.Query(ctx, "SELECT "+ecommerceSelect+" FROM ecommerces ORDER BY id")
+	rows, err := t.conn.Query(ctx, selectEcommerces)
 	if err != nil {
 		return nil, t.d.Translate(err)
 	}
 	defer rows.Close()
 	var list []*saldo.Ecommerce
 	for rows.Next() {
-		var s ecommerceScanner
-		if err := rows.Scan(s.dest(t.d.Times)...); err != nil {
+		r := ecommerceRow{e: new(saldo.Ecommerce)}
+		if err := rows.Scan(ecommerceColumns.dests(&r, t.d.Times)...); err != nil {
 			return nil, t.d.Translate(err)
 		}
-		list = append(list, s.ecommerce())
+		list = append(list, r.ecommerce())
 	}
 	return list, t.d.Translate(rows.Err())
 }
@@ -206,15 +215,14 @@ func (t *tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]strin
 func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
 	if id := nextID(&t.customerIDs); id != 0 {
 		c.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, append([]any{id}, customerArgs(c, t.d.Times)...)...))
+		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, customerColumns.args(c, t.d.Times)...))
 	}
-	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, customerArgs(c, t.d.Times)...).Scan(&c.ID))
+	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, customerColumnsNoID.args(c, t.d.Times)...).Scan(&c.ID))
 }
 
 func (t *tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Customer, error) {
 	var c saldo.Customer
-	err := t.conn.QueryRow(ctx, "SELECT "+customerSelect+" FROM customers WHERE id = $1 AND ecommerce_id = $2",
-		id, ecommerceID).Scan(customerDest(&c, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCustomer, id, ecommerceID).Scan(customerColumns.dests(&c, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "customer_id")
 	}
@@ -224,15 +232,14 @@ func (t *tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Custom
 func (t *tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
 	if id := nextID(&t.balanceIDs); id != 0 {
 		b.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, append([]any{id}, balanceArgs(b, t.d.Times)...)...))
+		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, balanceColumns.args(b, t.d.Times)...))
 	}
-	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, balanceArgs(b, t.d.Times)...).Scan(&b.ID))
+	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, balanceColumnsNoID.args(b, t.d.Times)...).Scan(&b.ID))
 }
 
 func (t *tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.Balance, error) {
 	var b saldo.Balance
-	err := t.conn.QueryRow(ctx, "SELECT "+balanceSelect+" FROM balances WHERE customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'",
-		customerID, ecommerceID).Scan(balanceDest(&b, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectWallet, customerID, ecommerceID).Scan(balanceColumns.dests(&b, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "wallet")
 	}
@@ -240,21 +247,20 @@ func (t *tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.
 }
 
 func (t *tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
-	var args []any
+	args := make([]any, 0, len(tokens)*len(tokenColumns.list))
 	for i := range tokens {
-		args = append(args, tokenArgs(&tokens[i], t.d.Times)...)
+		args = tokenColumns.appendArgs(args, &tokens[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, insert("customer_tokens", tokenColumns, len(tokens), dollar), args...))
+	return t.d.Translate(t.conn.Send(ctx, tokenColumns.insert(len(tokens)), args...))
 }
 
 func (t *tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
-	return t.d.Translate(t.conn.Send(ctx, insertParent, compositeParentArgs(p, t.d.Times)...))
+	return t.d.Translate(t.conn.Send(ctx, insertParent, compositeParentColumns.args(p, t.d.Times)...))
 }
 
 func (t *tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, "SELECT "+compositeParentColumns+" FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1",
-		customerID, ecommerceID).Scan(compositeParentDest(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCompositeParentOf, customerID, ecommerceID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "parent")
 	}
@@ -262,9 +268,9 @@ func (t *tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int6
 }
 
 func (t *tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
-	var args []any
+	args := make([]any, 0, len(events)*len(eventColumns.list))
 	for i := range events {
-		args = append(args, eventArgs(&events[i], t.d.Times)...)
+		args = eventColumns.appendArgs(args, &events[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, insert("events", eventColumns, len(events), dollar), args...))
+	return t.d.Translate(t.conn.Send(ctx, eventColumns.insert(len(events)), args...))
 }
