@@ -2,51 +2,54 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 )
 
-// CompositeChildColumns are the composite_children columns, in the order of
-// CompositeChildArgs and CompositeChildDest.
-const CompositeChildColumns = "balance_id, parent_id, ecommerce_id, customer_id, credit_line, debt, status, created_at"
-
-func compositeChildArgs(c *saldo.CompositeChild, tm Times) []any {
-	return []any{c.ID, c.ParentID, c.EcommerceID, c.CustomerID, c.CreditLine, c.Debt, c.Status, tm.Arg(c.CreatedAt)}
-}
-
-func compositeChildDest(c *saldo.CompositeChild, tm Times) []any {
-	return []any{&c.ID, &c.ParentID, &c.EcommerceID, &c.CustomerID, &c.CreditLine, &c.Debt, &c.Status, tm.Dest(&c.CreatedAt)}
-}
+// compositeChildColumns are the composite_children columns; a child's id is its balance's.
+var compositeChildColumns = newColumns("composite_children", []column[saldo.CompositeChild]{
+	field("balance_id", func(c *saldo.CompositeChild) *int64 { return &c.ID }),
+	field("parent_id", func(c *saldo.CompositeChild) *string { return &c.ParentID }),
+	field("ecommerce_id", func(c *saldo.CompositeChild) *int64 { return &c.EcommerceID }),
+	field("customer_id", func(c *saldo.CompositeChild) *int64 { return &c.CustomerID }),
+	field("credit_line", func(c *saldo.CompositeChild) *int64 { return &c.CreditLine }),
+	field("debt", func(c *saldo.CompositeChild) *int64 { return &c.Debt }),
+	field("status", func(c *saldo.CompositeChild) *int { return &c.Status }),
+	instant("created_at", func(c *saldo.CompositeChild) *time.Time { return &c.CreatedAt }),
+})
 
 var (
-	insertChild = Insert("composite_children", CompositeChildColumns, 1, Dollar)
+	insertChild = compositeChildColumns.insert(1)
 	// The WHERE clause is the invariant: on PostgreSQL the UPDATE locks the row and re-checks
 	// the condition against the latest committed version, so concurrent allocations apply
 	// one after another and none can take the parent past its credit line.
 	allocateCredit = "UPDATE composite_parents SET allocated = allocated + $3" +
 		" WHERE id = $1 AND ecommerce_id = $2 AND allocated + $3 >= 0 AND allocated + $3 <= credit_line" +
-		" RETURNING " + CompositeParentColumns
+		" RETURNING " + compositeParentColumns.names
+	selectCompositeParent   = compositeParentColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectCompositeChild    = compositeChildColumns.selectWhere("balance_id = $1 AND ecommerce_id = $2")
+	selectCompositeChildren = compositeChildColumns.selectWhere("parent_id = $1 AND balance_id > $2 ORDER BY balance_id LIMIT $3")
 )
 
-func (t *Tx) CompositeParent(ctx context.Context, ecommerceID int64, id string) (*saldo.CompositeParent, error) {
+func (t *tx) CompositeParent(ctx context.Context, ecommerceID int64, id string) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, "SELECT "+CompositeParentColumns+" FROM composite_parents WHERE id = $1 AND ecommerce_id = $2",
-		id, ecommerceID).Scan(CompositeParentDest(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCompositeParent, id, ecommerceID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "parent_id")
 	}
 	return &p, nil
 }
 
-func (t *Tx) CountCompositeChildren(ctx context.Context, parentID string) (int, error) {
+func (t *tx) CountCompositeChildren(ctx context.Context, parentID string) (int, error) {
 	var n int
 	err := t.conn.QueryRow(ctx, "SELECT count(*) FROM composite_children WHERE parent_id = $1", parentID).Scan(&n)
 	return n, t.d.Translate(err)
 }
 
-func (t *Tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID string, delta int64) (*saldo.CompositeParent, error) {
+func (t *tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID string, delta int64) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, allocateCredit, parentID, ecommerceID, delta).Scan(CompositeParentDest(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, allocateCredit, parentID, ecommerceID, delta).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err == nil {
 		return &p, nil
 	}
@@ -60,31 +63,30 @@ func (t *Tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID str
 	return nil, saldo.Errorf(saldo.EINSUFFICIENT, "credit_line:insufficient_credit")
 }
 
-func (t *Tx) InsertCompositeChild(ctx context.Context, c *saldo.CompositeChild) error {
-	err := t.conn.Send(ctx, insertChild, compositeChildArgs(c, t.d.Times)...)
+func (t *tx) InsertCompositeChild(ctx context.Context, c *saldo.CompositeChild) error {
+	err := t.conn.Send(ctx, insertChild, compositeChildColumns.args(c, t.d.Times)...)
 	return t.d.Translate(err)
 }
 
-func (t *Tx) CompositeChild(ctx context.Context, ecommerceID, id int64, lock bool) (*saldo.CompositeChild, error) {
-	q := "SELECT " + CompositeChildColumns + " FROM composite_children WHERE balance_id = $1 AND ecommerce_id = $2"
+func (t *tx) CompositeChild(ctx context.Context, ecommerceID, id int64, lock bool) (*saldo.CompositeChild, error) {
+	q := selectCompositeChild
 	if lock {
 		q += t.d.ForUpdate
 	}
 	var c saldo.CompositeChild
-	if err := t.conn.QueryRow(ctx, q, id, ecommerceID).Scan(compositeChildDest(&c, t.d.Times)...); err != nil {
+	if err := t.conn.QueryRow(ctx, q, id, ecommerceID).Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
 		return nil, t.notFound(err, "child_id")
 	}
 	return &c, nil
 }
 
-func (t *Tx) SetChildCreditLine(ctx context.Context, id, creditLine int64) error {
+func (t *tx) SetChildCreditLine(ctx context.Context, id, creditLine int64) error {
 	_, err := t.conn.Exec(ctx, "UPDATE composite_children SET credit_line = $2 WHERE balance_id = $1", id, creditLine)
 	return t.d.Translate(err)
 }
 
-func (t *Tx) CompositeChildren(ctx context.Context, parentID string, afterID int64, limit int) ([]saldo.CompositeChild, error) {
-	rows, err := t.conn.Query(ctx, "SELECT "+CompositeChildColumns+" FROM composite_children"+
-		" WHERE parent_id = $1 AND balance_id > $2 ORDER BY balance_id LIMIT $3", parentID, afterID, limit)
+func (t *tx) CompositeChildren(ctx context.Context, parentID string, afterID int64, limit int) ([]saldo.CompositeChild, error) {
+	rows, err := t.conn.Query(ctx, selectCompositeChildren, parentID, afterID, limit)
 	if err != nil {
 		return nil, t.d.Translate(err)
 	}
@@ -92,7 +94,7 @@ func (t *Tx) CompositeChildren(ctx context.Context, parentID string, afterID int
 	var out []saldo.CompositeChild
 	for rows.Next() {
 		var c saldo.CompositeChild
-		if err := rows.Scan(compositeChildDest(&c, t.d.Times)...); err != nil {
+		if err := rows.Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
 			return nil, t.d.Translate(err)
 		}
 		out = append(out, c)

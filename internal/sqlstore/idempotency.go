@@ -7,25 +7,35 @@ import (
 	"github.com/saldo-mx/saldo"
 )
 
-const idempotencyColumns = "ecommerce_id, key, fingerprint, status, response, created_at"
+// idempotencyColumns are the idempotency_keys columns.
+var idempotencyColumns = newColumns("idempotency_keys", []column[saldo.IdempotencyRecord]{
+	field("ecommerce_id", func(r *saldo.IdempotencyRecord) *int64 { return &r.EcommerceID }),
+	field("key", func(r *saldo.IdempotencyRecord) *string { return &r.Key }),
+	field("fingerprint", func(r *saldo.IdempotencyRecord) *[]byte { return &r.Fingerprint }),
+	field("status", func(r *saldo.IdempotencyRecord) *int { return &r.Status }),
+	field("response", func(r *saldo.IdempotencyRecord) *[]byte { return &r.Response }),
+	instant("created_at", func(r *saldo.IdempotencyRecord) *time.Time { return &r.CreatedAt }),
+})
 
-var insertIdempotency = Insert("idempotency_keys", idempotencyColumns, 1, Dollar)
+var (
+	insertIdempotency = idempotencyColumns.insert(1)
+	selectIdempotency = idempotencyColumns.selectWhere("ecommerce_id = $1 AND key = $2")
+)
 
-func (t *Tx) IdempotencyRecord(ctx context.Context, ecommerceID int64, key string) (*saldo.IdempotencyRecord, error) {
+func (t *tx) IdempotencyRecord(ctx context.Context, ecommerceID int64, key string) (*saldo.IdempotencyRecord, error) {
 	var r saldo.IdempotencyRecord
-	err := t.conn.QueryRow(ctx, "SELECT "+idempotencyColumns+" FROM idempotency_keys WHERE ecommerce_id = $1 AND key = $2",
-		ecommerceID, key).Scan(&r.EcommerceID, &r.Key, &r.Fingerprint, &r.Status, &r.Response, t.d.Times.Dest(&r.CreatedAt))
+	err := t.conn.QueryRow(ctx, selectIdempotency, ecommerceID, key).Scan(idempotencyColumns.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "idempotency_key")
 	}
 	return &r, nil
 }
 
-func (t *Tx) InsertIdempotencyRecord(ctx context.Context, r *saldo.IdempotencyRecord) error {
-	return t.d.Translate(t.conn.Send(ctx, insertIdempotency, r.EcommerceID, r.Key, r.Fingerprint, r.Status, r.Response, t.d.Times.Arg(r.CreatedAt)))
+func (t *tx) InsertIdempotencyRecord(ctx context.Context, r *saldo.IdempotencyRecord) error {
+	return t.d.Translate(t.conn.Send(ctx, insertIdempotency, idempotencyColumns.args(r, t.d.Times)...))
 }
 
-func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, cutoff time.Time) (int64, error) {
+func (t *tx) DeleteIdempotencyRecords(ctx context.Context, cutoff time.Time) (int64, error) {
 	n, err := t.conn.Exec(ctx, "DELETE FROM idempotency_keys WHERE created_at < $1", t.d.Times.Arg(cutoff))
 	return n, t.d.Translate(err)
 }

@@ -1,8 +1,6 @@
 package sqlstore
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -16,46 +14,62 @@ type Times interface {
 	Dest(t *time.Time) any
 }
 
-// CustomerColumns are the customers columns written at creation, in the order of
-// CustomerArgs; CustomerSelect adds the id first, in the order of CustomerDest.
-const (
-	CustomerColumns = "ecommerce_id, email, email_key, mobile_country_code, mobile, first_name, middle_name, " +
-		"last_name, second_last_name, gender, rfc, curp, date_of_birth, password_hash, account_level, " +
-		"account_status, risk_level, telephone, address, correspondence_address, street, exterior, interior, " +
-		"colony, city, country_of_birth, zipcode, state_id, nationality_id, occupation_id, " +
-		"identification_document_front, identification_document_back, identification_document_type, " +
-		"address_document_front, address_document_back, address_document_type, selfie, business_name, " +
-		"business_purpose, constitution_date, society_type, campaign_id, created_at"
-	CustomerSelect = "id, " + CustomerColumns
+// customerColumns are the customers columns, the id first; customerColumnsNoID leave the id
+// to the engine.
+var (
+	customerColumns = newColumns("customers", []column[saldo.Customer]{
+		field("id", func(c *saldo.Customer) *int64 { return &c.ID }),
+		field("ecommerce_id", func(c *saldo.Customer) *int64 { return &c.EcommerceID }),
+		field("email", func(c *saldo.Customer) *string { return &c.Email }),
+		derived("email_key", (*saldo.Customer).EmailKey),
+		field("mobile_country_code", func(c *saldo.Customer) *string { return &c.MobileCountryCode }),
+		field("mobile", func(c *saldo.Customer) *string { return &c.Mobile }),
+		field("first_name", func(c *saldo.Customer) *string { return &c.FirstName }),
+		field("middle_name", func(c *saldo.Customer) *string { return &c.MiddleName }),
+		field("last_name", func(c *saldo.Customer) *string { return &c.LastName }),
+		field("second_last_name", func(c *saldo.Customer) *string { return &c.SecondLastName }),
+		field("gender", func(c *saldo.Customer) *int { return &c.Gender }),
+		field("rfc", func(c *saldo.Customer) *string { return &c.RFC }),
+		field("curp", func(c *saldo.Customer) *string { return &c.CURP }),
+		field("date_of_birth", func(c *saldo.Customer) *string { return &c.DateOfBirth }),
+		field("password_hash", func(c *saldo.Customer) *string { return &c.PasswordHash }),
+		field("account_level", func(c *saldo.Customer) *int { return &c.AccountLevel }),
+		field("account_status", func(c *saldo.Customer) *int { return &c.AccountStatus }),
+		field("risk_level", func(c *saldo.Customer) *int { return &c.RiskLevel }),
+		field("telephone", func(c *saldo.Customer) *string { return &c.Telephone }),
+		field("address", func(c *saldo.Customer) *string { return &c.Address }),
+		field("correspondence_address", func(c *saldo.Customer) *string { return &c.CorrespondenceAddress }),
+		field("street", func(c *saldo.Customer) *string { return &c.Street }),
+		field("exterior", func(c *saldo.Customer) *string { return &c.Exterior }),
+		field("interior", func(c *saldo.Customer) *string { return &c.Interior }),
+		field("colony", func(c *saldo.Customer) *string { return &c.Colony }),
+		field("city", func(c *saldo.Customer) *string { return &c.City }),
+		field("country_of_birth", func(c *saldo.Customer) *string { return &c.CountryOfBirth }),
+		field("zipcode", func(c *saldo.Customer) *string { return &c.Zipcode }),
+		field("state_id", func(c *saldo.Customer) *int64 { return &c.StateID }),
+		field("nationality_id", func(c *saldo.Customer) *int64 { return &c.NationalityID }),
+		field("occupation_id", func(c *saldo.Customer) *int64 { return &c.OccupationID }),
+		field("identification_document_front", func(c *saldo.Customer) *string { return &c.IdentificationDocumentFront }),
+		field("identification_document_back", func(c *saldo.Customer) *string { return &c.IdentificationDocumentBack }),
+		field("identification_document_type", func(c *saldo.Customer) *int64 { return &c.IdentificationDocumentType }),
+		field("address_document_front", func(c *saldo.Customer) *string { return &c.AddressDocumentFront }),
+		field("address_document_back", func(c *saldo.Customer) *string { return &c.AddressDocumentBack }),
+		field("address_document_type", func(c *saldo.Customer) *int64 { return &c.AddressDocumentType }),
+		field("selfie", func(c *saldo.Customer) *string { return &c.Selfie }),
+		field("business_name", func(c *saldo.Customer) *string { return &c.BusinessName }),
+		field("business_purpose", func(c *saldo.Customer) *string { return &c.BusinessPurpose }),
+		field("constitution_date", func(c *saldo.Customer) *string { return &c.ConstitutionDate }),
+		field("society_type", func(c *saldo.Customer) *int64 { return &c.SocietyType }),
+		field("campaign_id", func(c *saldo.Customer) *string { return &c.CampaignID }),
+		instant("created_at", func(c *saldo.Customer) *time.Time { return &c.CreatedAt }),
+	})
+	customerColumnsNoID = customerColumns.withoutFirst()
 )
 
-// CustomerArgs are c's values for CustomerColumns.
-func CustomerArgs(c *saldo.Customer, tm Times) []any {
-	return []any{c.EcommerceID, c.Email, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.FirstName, c.MiddleName,
-		c.LastName, c.SecondLastName, c.Gender, c.RFC, c.CURP, c.DateOfBirth, c.PasswordHash, c.AccountLevel,
-		c.AccountStatus, c.RiskLevel, c.Telephone, c.Address, c.CorrespondenceAddress, c.Street, c.Exterior, c.Interior,
-		c.Colony, c.City, c.CountryOfBirth, c.Zipcode, c.StateID, c.NationalityID, c.OccupationID,
-		c.IdentificationDocumentFront, c.IdentificationDocumentBack, c.IdentificationDocumentType,
-		c.AddressDocumentFront, c.AddressDocumentBack, c.AddressDocumentType, c.Selfie, c.BusinessName,
-		c.BusinessPurpose, c.ConstitutionDate, c.SocietyType, c.CampaignID, tm.Arg(c.CreatedAt)}
-}
-
-// CustomerDest are the Scan destinations for CustomerSelect.
-func CustomerDest(c *saldo.Customer, tm Times) []any {
-	var emailKey string
-	return []any{&c.ID, &c.EcommerceID, &c.Email, &emailKey, &c.MobileCountryCode, &c.Mobile, &c.FirstName, &c.MiddleName,
-		&c.LastName, &c.SecondLastName, &c.Gender, &c.RFC, &c.CURP, &c.DateOfBirth, &c.PasswordHash, &c.AccountLevel,
-		&c.AccountStatus, &c.RiskLevel, &c.Telephone, &c.Address, &c.CorrespondenceAddress, &c.Street, &c.Exterior, &c.Interior,
-		&c.Colony, &c.City, &c.CountryOfBirth, &c.Zipcode, &c.StateID, &c.NationalityID, &c.OccupationID,
-		&c.IdentificationDocumentFront, &c.IdentificationDocumentBack, &c.IdentificationDocumentType,
-		&c.AddressDocumentFront, &c.AddressDocumentBack, &c.AddressDocumentType, &c.Selfie, &c.BusinessName,
-		&c.BusinessPurpose, &c.ConstitutionDate, &c.SocietyType, &c.CampaignID, tm.Dest(&c.CreatedAt)}
-}
-
-// CustomerDuplicatesQuery finds which of a new customer's unique fields its partner's other
+// customerDuplicatesQuery finds which of a new customer's unique fields its partner's other
 // customers hold. Arguments: ecommerce_id, email_key, mobile_country_code, mobile, rfc, curp.
 // Each branch repeats its partial index's predicate so the planner can use the index.
-func CustomerDuplicatesQuery(placeholder func(n int) string) string {
+func customerDuplicatesQuery(placeholder func(n int) string) string {
 	p := placeholder
 	return "SELECT 'email' FROM customers WHERE ecommerce_id = " + p(1) + " AND email_key = " + p(2) +
 		" UNION ALL SELECT 'mobile' FROM customers WHERE ecommerce_id = " + p(1) +
@@ -65,119 +79,96 @@ func CustomerDuplicatesQuery(placeholder func(n int) string) string {
 		" UNION ALL SELECT 'curp' FROM customers WHERE ecommerce_id = " + p(1) + " AND curp = " + p(6) + " AND curp <> ''"
 }
 
-// CustomerDuplicatesArgs are c's arguments for CustomerDuplicatesQuery.
-func CustomerDuplicatesArgs(c *saldo.Customer) []any {
+// customerDuplicatesArgs are c's arguments for customerDuplicatesQuery.
+func customerDuplicatesArgs(c *saldo.Customer) []any {
 	return []any{c.EcommerceID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP}
 }
 
-// EcommerceColumns are the ecommerces columns written at creation, in the order of
-// EcommerceArgs; EcommerceSelect adds the id first, in the order of EcommerceDest.
-const (
-	EcommerceColumns = "name, token_hash, composite_balances, max_credit_line, strict_rfc, max_kyc_level, " +
-		"oauth_token_ttl_seconds, refresh_token_ttl_seconds, billing_day, payment_due_days, overlimit, created_at"
-	EcommerceSelect = "id, " + EcommerceColumns
+// ecommerceRow is a partner as the ecommerces table holds it, token lifetimes in whole
+// seconds: a read scans them into oauthTTL and refreshTTL, and ecommerce converts them.
+type ecommerceRow struct {
+	e                    *saldo.Ecommerce
+	oauthTTL, refreshTTL int64
+}
+
+// ecommerce returns the partner a read filled.
+func (r *ecommerceRow) ecommerce() *saldo.Ecommerce {
+	r.e.OAuthTokenTTL = time.Duration(r.oauthTTL) * time.Second
+	r.e.RefreshTokenTTL = time.Duration(r.refreshTTL) * time.Second
+	return r.e
+}
+
+// seconds is a column that holds a partner's duration, at, in whole seconds; a read scans it
+// into scanned.
+func seconds(name string, at func(r *ecommerceRow) (d *time.Duration, scanned *int64)) column[ecommerceRow] {
+	return column[ecommerceRow]{
+		name: name,
+		arg: func(r *ecommerceRow, _ Times) any {
+			d, _ := at(r)
+			return int64(*d / time.Second)
+		},
+		dest: func(r *ecommerceRow, _ Times) any {
+			_, scanned := at(r)
+			return scanned
+		},
+	}
+}
+
+// ecommerceColumns are the ecommerces columns, the id first; ecommerceColumnsNoID leave the
+// id to the engine.
+var (
+	ecommerceColumns = newColumns("ecommerces", []column[ecommerceRow]{
+		field("id", func(r *ecommerceRow) *int64 { return &r.e.ID }),
+		field("name", func(r *ecommerceRow) *string { return &r.e.Name }),
+		field("token_hash", func(r *ecommerceRow) *[]byte { return &r.e.TokenHash }),
+		field("composite_balances", func(r *ecommerceRow) *bool { return &r.e.CompositeBalances }),
+		field("max_credit_line", func(r *ecommerceRow) *int64 { return &r.e.MaxCreditLine }),
+		field("strict_rfc", func(r *ecommerceRow) *bool { return &r.e.StrictRFC }),
+		field("max_kyc_level", func(r *ecommerceRow) *int { return &r.e.MaxKYCLevel }),
+		seconds("oauth_token_ttl_seconds", func(r *ecommerceRow) (*time.Duration, *int64) { return &r.e.OAuthTokenTTL, &r.oauthTTL }),
+		seconds("refresh_token_ttl_seconds", func(r *ecommerceRow) (*time.Duration, *int64) { return &r.e.RefreshTokenTTL, &r.refreshTTL }),
+		field("billing_day", func(r *ecommerceRow) *int { return &r.e.BillingDay }),
+		field("payment_due_days", func(r *ecommerceRow) *int { return &r.e.PaymentDueDays }),
+		field("overlimit", func(r *ecommerceRow) *int64 { return &r.e.Overlimit }),
+		instant("created_at", func(r *ecommerceRow) *time.Time { return &r.e.CreatedAt }),
+	})
+	ecommerceColumnsNoID = ecommerceColumns.withoutFirst()
 )
 
-// EcommerceArgs are e's values for EcommerceColumns.
-func EcommerceArgs(e *saldo.Ecommerce, tm Times) []any {
-	return []any{e.Name, e.TokenHash, e.CompositeBalances, e.MaxCreditLine, e.StrictRFC, e.MaxKYCLevel,
-		int64(e.OAuthTokenTTL / time.Second), int64(e.RefreshTokenTTL / time.Second), e.BillingDay, e.PaymentDueDays,
-		e.Overlimit, tm.Arg(e.CreatedAt)}
-}
+// compositeParentColumns are the composite_parents columns; the id is saldo's.
+var compositeParentColumns = newColumns("composite_parents", []column[saldo.CompositeParent]{
+	field("id", func(p *saldo.CompositeParent) *string { return &p.ID }),
+	field("ecommerce_id", func(p *saldo.CompositeParent) *int64 { return &p.EcommerceID }),
+	field("customer_id", func(p *saldo.CompositeParent) *int64 { return &p.CustomerID }),
+	field("balance_id", func(p *saldo.CompositeParent) *int64 { return &p.BalanceID }),
+	field("credit_line", func(p *saldo.CompositeParent) *int64 { return &p.CreditLine }),
+	field("allocated", func(p *saldo.CompositeParent) *int64 { return &p.Allocated }),
+	field("billing_day", func(p *saldo.CompositeParent) *int { return &p.BillingDay }),
+	field("status", func(p *saldo.CompositeParent) *int { return &p.Status }),
+	instant("created_at", func(p *saldo.CompositeParent) *time.Time { return &p.CreatedAt }),
+})
 
-// EcommerceScanner fills an Ecommerce from a row of EcommerceSelect.
-type EcommerceScanner struct {
-	E                  saldo.Ecommerce
-	oauthTTL, refreshT int64
-}
-
-// Dest are the Scan destinations for EcommerceSelect.
-func (s *EcommerceScanner) Dest(tm Times) []any {
-	e := &s.E
-	return []any{&e.ID, &e.Name, &e.TokenHash, &e.CompositeBalances, &e.MaxCreditLine, &e.StrictRFC, &e.MaxKYCLevel,
-		&s.oauthTTL, &s.refreshT, &e.BillingDay, &e.PaymentDueDays, &e.Overlimit, tm.Dest(&e.CreatedAt)}
-}
-
-// Ecommerce returns the scanned partner.
-func (s *EcommerceScanner) Ecommerce() *saldo.Ecommerce {
-	e := s.E
-	e.OAuthTokenTTL = time.Duration(s.oauthTTL) * time.Second
-	e.RefreshTokenTTL = time.Duration(s.refreshT) * time.Second
-	return &e
-}
-
-// CompositeParentColumns are the composite_parents columns, in the order of CompositeParentArgs
-// and CompositeParentDest.
-const CompositeParentColumns = "id, ecommerce_id, customer_id, balance_id, credit_line, allocated, billing_day, status, created_at"
-
-// CompositeParentArgs are p's values for CompositeParentColumns.
-func CompositeParentArgs(p *saldo.CompositeParent, tm Times) []any {
-	return []any{p.ID, p.EcommerceID, p.CustomerID, p.BalanceID, p.CreditLine, p.Allocated, p.BillingDay, p.Status, tm.Arg(p.CreatedAt)}
-}
-
-// CompositeParentDest are the Scan destinations for CompositeParentColumns.
-func CompositeParentDest(p *saldo.CompositeParent, tm Times) []any {
-	return []any{&p.ID, &p.EcommerceID, &p.CustomerID, &p.BalanceID, &p.CreditLine, &p.Allocated, &p.BillingDay, &p.Status, tm.Dest(&p.CreatedAt)}
-}
-
-// BalanceColumns are the balances columns written at creation, in the order of BalanceArgs;
-// BalanceSelect adds the id first, in the order of BalanceDest.
-const (
-	BalanceColumns = "ecommerce_id, customer_id, kind, amount, status, created_at"
-	BalanceSelect  = "id, " + BalanceColumns
+// balanceColumns are the balances columns, the id first; balanceColumnsNoID leave the id to
+// the engine.
+var (
+	balanceColumns = newColumns("balances", []column[saldo.Balance]{
+		field("id", func(b *saldo.Balance) *int64 { return &b.ID }),
+		field("ecommerce_id", func(b *saldo.Balance) *int64 { return &b.EcommerceID }),
+		field("customer_id", func(b *saldo.Balance) *int64 { return &b.CustomerID }),
+		field("kind", func(b *saldo.Balance) *string { return (*string)(&b.Kind) }),
+		field("amount", func(b *saldo.Balance) *int64 { return &b.Amount }),
+		field("status", func(b *saldo.Balance) *int { return &b.Status }),
+		instant("created_at", func(b *saldo.Balance) *time.Time { return &b.CreatedAt }),
+	})
+	balanceColumnsNoID = balanceColumns.withoutFirst()
 )
 
-// BalanceArgs are b's values for BalanceColumns.
-func BalanceArgs(b *saldo.Balance, tm Times) []any {
-	return []any{b.EcommerceID, b.CustomerID, string(b.Kind), b.Amount, b.Status, tm.Arg(b.CreatedAt)}
-}
-
-// BalanceDest are the Scan destinations for BalanceSelect.
-func BalanceDest(b *saldo.Balance, tm Times) []any {
-	return []any{&b.ID, &b.EcommerceID, &b.CustomerID, (*string)(&b.Kind), &b.Amount, &b.Status, tm.Dest(&b.CreatedAt)}
-}
-
-// TokenColumns are the customer_tokens columns written at issue, in the order of TokenArgs.
-const TokenColumns = "ecommerce_id, customer_id, kind, hash, device_id, issued_at, expires_at"
-
-// TokenArgs are t's values for TokenColumns. A token that does not expire stores NULL.
-func TokenArgs(t *saldo.Token, tm Times) []any {
-	var expires any
-	if !t.ExpiresAt.IsZero() {
-		expires = tm.Arg(t.ExpiresAt)
-	}
-	return []any{t.EcommerceID, t.CustomerID, string(t.Kind), t.Hash, t.DeviceID, tm.Arg(t.IssuedAt), expires}
-}
-
-// EventColumns are the events columns, in the order of EventArgs.
-const EventColumns = "ecommerce_id, type, subject_id, payload, created_at"
-
-// EventArgs are ev's values for EventColumns.
-func EventArgs(ev *saldo.Event, tm Times) []any {
-	return []any{ev.EcommerceID, ev.Type, ev.SubjectID, string(ev.Payload), tm.Arg(ev.CreatedAt)}
-}
-
-// Insert returns "INSERT INTO table (columns) VALUES (…)" for rows rows, numbering
-// placeholders with placeholder(1…).
-func Insert(table, columns string, rows int, placeholder func(n int) string) string {
-	n := strings.Count(columns, ",") + 1
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(placeholder(r*n + i + 1))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
-// Dollar numbers placeholders $1, $2, … as PostgreSQL and SQLite both accept.
-func Dollar(n int) string { return "$" + strconv.Itoa(n) }
+// eventColumns are the events columns written; the id is the engine's. Events are inserted
+// a few at a time.
+var eventColumns = newColumns("events", []column[saldo.Event]{
+	field("ecommerce_id", func(ev *saldo.Event) *int64 { return &ev.EcommerceID }),
+	field("type", func(ev *saldo.Event) *string { return &ev.Type }),
+	field("subject_id", func(ev *saldo.Event) *string { return &ev.SubjectID }),
+	derived("payload", func(ev *saldo.Event) string { return string(ev.Payload) }),
+	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
+}).batched(4)

@@ -63,8 +63,8 @@ type IDSource interface {
 	Take(ctx context.Context, conn Conn, customers, balances int) (c, b []int64, err error)
 }
 
-// Tx is a saldo.Tx over a Conn.
-type Tx struct {
+// tx is a saldo.Tx over a Conn.
+type tx struct {
 	conn Conn
 	d    *Dialect
 	ids  IDSource // nil: inserts return their ids
@@ -72,20 +72,26 @@ type Tx struct {
 	customerIDs, balanceIDs []int64
 }
 
-var _ saldo.Tx = (*Tx)(nil)
-
-// New returns the saldo.Tx for a transaction of an engine; ids may be nil.
-func New(conn Conn, d *Dialect, ids IDSource) *Tx { return &Tx{conn: conn, d: d, ids: ids} }
+// New returns the saldo.Tx for a transaction of an engine; ids may be nil. Besides saldo.Tx, it
+// has Flush.
+func New(conn Conn, d *Dialect, ids IDSource) saldo.Tx { return &tx{conn: conn, d: d, ids: ids} }
 
 var (
-	insertEcommerce = Insert("ecommerces", EcommerceColumns, 1, Dollar) + " RETURNING id"
-	insertCustomer  = Insert("customers", CustomerColumns, 1, Dollar) + " RETURNING id"
-	insertBalance   = Insert("balances", BalanceColumns, 1, Dollar) + " RETURNING id"
+	insertEcommerce = ecommerceColumnsNoID.insert(1) + " RETURNING id"
+	insertCustomer  = customerColumnsNoID.insert(1) + " RETURNING id"
+	insertBalance   = balanceColumnsNoID.insert(1) + " RETURNING id"
 	// With an id handed out ahead (sqlstore.IDSource), which only PostgreSQL does.
-	insertCustomerWithID = withID(Insert("customers", "id, "+CustomerColumns, 1, Dollar))
-	insertBalanceWithID  = withID(Insert("balances", "id, "+BalanceColumns, 1, Dollar))
-	insertParent         = Insert("composite_parents", CompositeParentColumns, 1, Dollar)
-	duplicatesQuery      = CustomerDuplicatesQuery(Dollar)
+	insertCustomerWithID = withID(customerColumns.insert(1))
+	insertBalanceWithID  = withID(balanceColumns.insert(1))
+	insertParent         = compositeParentColumns.insert(1)
+	duplicatesQuery      = customerDuplicatesQuery(dollar)
+
+	selectEcommerce            = ecommerceColumns.selectWhere("id = $1")
+	selectEcommerceByTokenHash = ecommerceColumns.selectWhere("token_hash = $1")
+	selectEcommerces           = ecommerceColumns.selectFrom() + " ORDER BY id"
+	selectCustomer             = customerColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectWallet               = balanceColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'")
+	selectCompositeParentOf    = compositeParentColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1")
 )
 
 // withID lets an INSERT set a GENERATED ALWAYS identity column.
@@ -93,7 +99,7 @@ func withID(insert string) string {
 	return strings.Replace(insert, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES ", 1)
 }
 
-func (t *Tx) Reserve(ctx context.Context, customers, balances int) error {
+func (t *tx) Reserve(ctx context.Context, customers, balances int) error {
 	if t.ids == nil {
 		return nil
 	}
@@ -107,7 +113,7 @@ func (t *Tx) Reserve(ctx context.Context, customers, balances int) error {
 
 // Flush sends the statements queued so far and waits for them, so that their rows are in the
 // database (within the transaction) when it returns.
-func (t *Tx) Flush(ctx context.Context) error { return t.d.Translate(t.conn.Flush(ctx)) }
+func (t *tx) Flush(ctx context.Context) error { return t.d.Translate(t.conn.Flush(ctx)) }
 
 // nextID pops a reserved id, or returns 0 when none is left.
 func nextID(ids *[]int64) int64 {
@@ -119,35 +125,37 @@ func nextID(ids *[]int64) int64 {
 	return id
 }
 
-func (t *Tx) notFound(err error, what string) error {
+func (t *tx) notFound(err error, what string) error {
 	if t.d.IsNoRows(err) {
 		return saldo.Errorf(saldo.ENOTFOUND, what+":not_found")
 	}
 	return t.d.Translate(err)
 }
 
-func (t *Tx) InsertEcommerce(ctx context.Context, e *saldo.Ecommerce) error {
-	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, EcommerceArgs(e, t.d.Times)...).Scan(&e.ID))
+func (t *tx) InsertEcommerce(ctx context.Context, e *saldo.Ecommerce) error {
+	r := ecommerceRow{e: e}
+	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, ecommerceColumnsNoID.args(&r, t.d.Times)...).Scan(&e.ID))
 }
 
-func (t *Tx) ecommerceWhere(ctx context.Context, where string, arg any) (*saldo.Ecommerce, error) {
-	var s EcommerceScanner
-	err := t.conn.QueryRow(ctx, "SELECT "+EcommerceSelect+" FROM ecommerces WHERE "+where, arg).Scan(s.Dest(t.d.Times)...)
+// ecommerceWhere reads the partner that query, a select of ecommerceColumns, finds with arg.
+func (t *tx) ecommerceWhere(ctx context.Context, query string, arg any) (*saldo.Ecommerce, error) {
+	r := ecommerceRow{e: new(saldo.Ecommerce)}
+	err := t.conn.QueryRow(ctx, query, arg).Scan(ecommerceColumns.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "ecommerce")
 	}
-	return s.Ecommerce(), nil
+	return r.ecommerce(), nil
 }
 
-func (t *Tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, "id = $1", id)
+func (t *tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) {
+	return t.ecommerceWhere(ctx, selectEcommerce, id)
 }
 
-func (t *Tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, "token_hash = $1", hash)
+func (t *tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
+	return t.ecommerceWhere(ctx, selectEcommerceByTokenHash, hash)
 }
 
-func (t *Tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error {
+func (t *tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error {
 	if t.d.CheckEcommerceToken != "" {
 		return t.d.Translate(t.conn.Send(ctx, t.d.CheckEcommerceToken, id, hash))
 	}
@@ -159,24 +167,24 @@ func (t *Tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) err
 	return t.d.Translate(err)
 }
 
-func (t *Tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
-	rows, err := t.conn.Query(ctx, "SELECT "+EcommerceSelect+" FROM ecommerces ORDER BY id")
+func (t *tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
+	rows, err := t.conn.Query(ctx, selectEcommerces)
 	if err != nil {
 		return nil, t.d.Translate(err)
 	}
 	defer rows.Close()
 	var list []*saldo.Ecommerce
 	for rows.Next() {
-		var s EcommerceScanner
-		if err := rows.Scan(s.Dest(t.d.Times)...); err != nil {
+		r := ecommerceRow{e: new(saldo.Ecommerce)}
+		if err := rows.Scan(ecommerceColumns.dests(&r, t.d.Times)...); err != nil {
 			return nil, t.d.Translate(err)
 		}
-		list = append(list, s.Ecommerce())
+		list = append(list, r.ecommerce())
 	}
 	return list, t.d.Translate(rows.Err())
 }
 
-func (t *Tx) SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error {
+func (t *tx) SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error {
 	n, err := t.conn.Exec(ctx, "UPDATE ecommerces SET token_hash = $2 WHERE id = $1", id, hash)
 	if err != nil {
 		return t.d.Translate(err)
@@ -187,8 +195,8 @@ func (t *Tx) SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) e
 	return nil
 }
 
-func (t *Tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]string, error) {
-	rows, err := t.conn.Query(ctx, duplicatesQuery, CustomerDuplicatesArgs(c)...)
+func (t *tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]string, error) {
+	rows, err := t.conn.Query(ctx, duplicatesQuery, customerDuplicatesArgs(c)...)
 	if err != nil {
 		return nil, t.d.Translate(err)
 	}
@@ -204,68 +212,65 @@ func (t *Tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]strin
 	return fields, t.d.Translate(rows.Err())
 }
 
-func (t *Tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
+func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
 	if id := nextID(&t.customerIDs); id != 0 {
 		c.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, append([]any{id}, CustomerArgs(c, t.d.Times)...)...))
+		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, customerColumns.args(c, t.d.Times)...))
 	}
-	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, CustomerArgs(c, t.d.Times)...).Scan(&c.ID))
+	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, customerColumnsNoID.args(c, t.d.Times)...).Scan(&c.ID))
 }
 
-func (t *Tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Customer, error) {
+func (t *tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Customer, error) {
 	var c saldo.Customer
-	err := t.conn.QueryRow(ctx, "SELECT "+CustomerSelect+" FROM customers WHERE id = $1 AND ecommerce_id = $2",
-		id, ecommerceID).Scan(CustomerDest(&c, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCustomer, id, ecommerceID).Scan(customerColumns.dests(&c, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "customer_id")
 	}
 	return &c, nil
 }
 
-func (t *Tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
+func (t *tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
 	if id := nextID(&t.balanceIDs); id != 0 {
 		b.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, append([]any{id}, BalanceArgs(b, t.d.Times)...)...))
+		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, balanceColumns.args(b, t.d.Times)...))
 	}
-	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, BalanceArgs(b, t.d.Times)...).Scan(&b.ID))
+	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, balanceColumnsNoID.args(b, t.d.Times)...).Scan(&b.ID))
 }
 
-func (t *Tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.Balance, error) {
+func (t *tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.Balance, error) {
 	var b saldo.Balance
-	err := t.conn.QueryRow(ctx, "SELECT "+BalanceSelect+" FROM balances WHERE customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'",
-		customerID, ecommerceID).Scan(BalanceDest(&b, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectWallet, customerID, ecommerceID).Scan(balanceColumns.dests(&b, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "wallet")
 	}
 	return &b, nil
 }
 
-func (t *Tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
-	var args []any
+func (t *tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
+	args := make([]any, 0, len(tokens)*len(tokenColumns.list))
 	for i := range tokens {
-		args = append(args, TokenArgs(&tokens[i], t.d.Times)...)
+		args = tokenColumns.appendArgs(args, &tokens[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, Insert("customer_tokens", TokenColumns, len(tokens), Dollar), args...))
+	return t.d.Translate(t.conn.Send(ctx, tokenColumns.insert(len(tokens)), args...))
 }
 
-func (t *Tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
-	return t.d.Translate(t.conn.Send(ctx, insertParent, CompositeParentArgs(p, t.d.Times)...))
+func (t *tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
+	return t.d.Translate(t.conn.Send(ctx, insertParent, compositeParentColumns.args(p, t.d.Times)...))
 }
 
-func (t *Tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
+func (t *tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, "SELECT "+CompositeParentColumns+" FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1",
-		customerID, ecommerceID).Scan(CompositeParentDest(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCompositeParentOf, customerID, ecommerceID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "parent")
 	}
 	return &p, nil
 }
 
-func (t *Tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
-	var args []any
+func (t *tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
+	args := make([]any, 0, len(events)*len(eventColumns.list))
 	for i := range events {
-		args = append(args, EventArgs(&events[i], t.d.Times)...)
+		args = eventColumns.appendArgs(args, &events[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, Insert("events", EventColumns, len(events), Dollar), args...))
+	return t.d.Translate(t.conn.Send(ctx, eventColumns.insert(len(events)), args...))
 }
