@@ -16,28 +16,28 @@ const BalanceStatusActive = 1
 
 // Balance is an amount of money in cents held for a customer.
 type Balance struct {
-	ID          int64
-	EcommerceID int64
-	CustomerID  int64
-	Kind        BalanceKind
-	Amount      int64 // cents
-	Status      int
-	CreatedAt   time.Time
+	ID         int64
+	PartnerID  int64
+	CustomerID int64
+	Kind       BalanceKind
+	Amount     int64 // cents
+	Status     int
+	CreatedAt  time.Time
 }
 
 // CompositeParent is a credit line of one customer from which child balances are carved.
 // Allocated is Σ children's credit lines, kept beside the credit line so that a single
 // conditional update can enforce Allocated ≤ CreditLine under any concurrency.
 type CompositeParent struct {
-	ID          string // 32 lowercase hex
-	EcommerceID int64
-	CustomerID  int64
-	BalanceID   int64
-	CreditLine  int64 // cents
-	Allocated   int64 // cents
-	BillingDay  int   // 1–28
-	Status      int
-	CreatedAt   time.Time
+	ID         string // 32 lowercase hex
+	PartnerID  int64
+	CustomerID int64
+	BalanceID  int64
+	CreditLine int64 // cents
+	Allocated  int64 // cents
+	BillingDay int   // 1–28
+	Status     int
+	CreatedAt  time.Time
 }
 
 // AvailableCredit is what children may still draw.
@@ -46,7 +46,7 @@ func (p *CompositeParent) AvailableCredit() int64 { return p.CreditLine - p.Allo
 // BillingDayFor returns the billing day of a parent created at now for partner e: the
 // partner's billing day, or else the day of creation in Mexico City capped at 28 so that
 // every month has it.
-func BillingDayFor(e *Ecommerce, now time.Time) int {
+func BillingDayFor(e *Partner, now time.Time) int {
 	if e.BillingDay != 0 {
 		return e.BillingDay
 	}

@@ -68,7 +68,7 @@ func TestBillingDayFor(t *testing.T) {
 			time.Date(2026, time.March, 16, 12, 0, 0, 0, time.FixedZone("JST", 9*3600)), 15},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := &Ecommerce{BillingDay: tc.partnerDay}
+			e := &Partner{BillingDay: tc.partnerDay}
 			if got := BillingDayFor(e, tc.created); got != tc.want {
 				t.Errorf("BillingDayFor(billing_day %d, %v) = %d, want %d", tc.partnerDay, tc.created, got, tc.want)
 			}
@@ -183,7 +183,7 @@ func TestBillingAndDueDatesForANewParent(t *testing.T) {
 	// A parent created at 22:00 on January 30 in Mexico City (04:00 UTC on January 31) under a
 	// partner without a billing day bills on the 28th; February 28 is the next such date, and
 	// with the default 10 payment days it falls due on March 10.
-	n, err := NewEcommerce{Name: "partner", CompositeBalances: true}.normalize()
+	n, err := NewPartner{Name: "partner", CompositeBalances: true}.normalize()
 	if err != nil {
 		t.Fatal(err)
 	}

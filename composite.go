@@ -7,14 +7,14 @@ import (
 
 // CompositeChild is a balance whose credit line is carved out of a parent's.
 type CompositeChild struct {
-	ID          int64 // the id of its balance
-	ParentID    string
-	EcommerceID int64
-	CustomerID  int64
-	CreditLine  int64 // cents
-	Debt        int64 // cents spent and not yet repaid
-	Status      int
-	CreatedAt   time.Time
+	ID         int64 // the id of its balance
+	ParentID   string
+	PartnerID  int64
+	CustomerID int64
+	CreditLine int64 // cents
+	Debt       int64 // cents spent and not yet repaid
+	Status     int
+	CreatedAt  time.Time
 }
 
 // AvailableCredit is what the child may still spend.
@@ -76,7 +76,7 @@ func checkCreditLine(h *Hints, creditLine int64) {
 }
 
 // CompositeParent returns partner e's parent id with its children count and billing dates.
-func (s *Service) CompositeParent(ctx context.Context, e *Ecommerce, id string) (*ParentView, error) {
+func (s *Service) CompositeParent(ctx context.Context, e *Partner, id string) (*ParentView, error) {
 	if !validParentID(id) {
 		return nil, Errorf(ENOTFOUND, "parent_id:not_found")
 	}
@@ -103,7 +103,7 @@ func (s *Service) CompositeParent(ctx context.Context, e *Ecommerce, id string) 
 // CreateChild carves a child balance of n.CreditLine out of a parent's available credit.
 // The parent's allocation and the child are written in one transaction; the allocation is a
 // conditional update, so no interleaving of concurrent calls can oversubscribe the parent.
-func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild, idem *Idempotency[*ChildView]) (*ChildView, error) {
+func (s *Service) CreateChild(ctx context.Context, e *Partner, n NewChild, idem *Idempotency[*ChildView]) (*ChildView, error) {
 	var h Hints
 	checkCreditLine(&h, n.CreditLine)
 	if n.CustomerID < 0 {
@@ -135,11 +135,11 @@ func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild, ide
 		if err != nil {
 			return nil, err
 		}
-		b := Balance{EcommerceID: e.ID, CustomerID: customerID, Kind: BalanceCompositeChild, Status: BalanceStatusActive, CreatedAt: now}
+		b := Balance{PartnerID: e.ID, CustomerID: customerID, Kind: BalanceCompositeChild, Status: BalanceStatusActive, CreatedAt: now}
 		if err := tx.InsertBalance(ctx, &b); err != nil {
 			return nil, err
 		}
-		c := CompositeChild{ID: b.ID, ParentID: p.ID, EcommerceID: e.ID, CustomerID: customerID,
+		c := CompositeChild{ID: b.ID, ParentID: p.ID, PartnerID: e.ID, CustomerID: customerID,
 			CreditLine: n.CreditLine, Status: BalanceStatusActive, CreatedAt: now}
 		if err := tx.InsertCompositeChild(ctx, &c); err != nil {
 			return nil, err
@@ -154,7 +154,7 @@ func (s *Service) CreateChild(ctx context.Context, e *Ecommerce, n NewChild, ide
 // UpdateChildCreditLine sets a child's credit line. Raising it takes the difference from the
 // parent's available credit (EINSUFFICIENT when short); lowering gives it back, but never
 // below the child's debt (EBELOWDEBT).
-func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, u CreditLineUpdate, idem *Idempotency[*ChildView]) (*ChildView, error) {
+func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Partner, u CreditLineUpdate, idem *Idempotency[*ChildView]) (*ChildView, error) {
 	childID, creditLine := u.ChildID, u.CreditLine
 	var h Hints
 	checkCreditLine(&h, creditLine)
@@ -189,7 +189,7 @@ func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Ecommerce, u Cre
 }
 
 // CompositeChild returns partner e's child id.
-func (s *Service) CompositeChild(ctx context.Context, e *Ecommerce, id int64) (*ChildView, error) {
+func (s *Service) CompositeChild(ctx context.Context, e *Partner, id int64) (*ChildView, error) {
 	var v ChildView
 	err := s.store.View(ctx, func(tx Tx) error {
 		c, err := tx.CompositeChild(ctx, e.ID, id, false)
@@ -217,7 +217,7 @@ const (
 
 // CompositeChildren returns up to limit children of partner e's parent, with ids above
 // afterID, and the id to continue after (0 when there are no more).
-func (s *Service) CompositeChildren(ctx context.Context, e *Ecommerce, parentID string, afterID int64, limit int) ([]CompositeChild, int64, error) {
+func (s *Service) CompositeChildren(ctx context.Context, e *Partner, parentID string, afterID int64, limit int) ([]CompositeChild, int64, error) {
 	if limit < 1 || limit > MaxChildrenLimit {
 		return nil, 0, Errorf(EINVALID, "limit:invalid")
 	}

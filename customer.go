@@ -26,7 +26,7 @@ const DefaultDeviceID = "default"
 // are 0 when not given, which is also how the contract renders them.
 type Customer struct {
 	ID                          int64
-	EcommerceID                 int64
+	PartnerID                   int64
 	Email                       string // as given, trimmed; uniqueness uses EmailKey
 	MobileCountryCode           string
 	Mobile                      string // 10 digits
@@ -124,7 +124,7 @@ type validatedCreate struct {
 
 // validate applies every rule of the contract to r for partner e at now, reporting every
 // failing field at once. The steps run in the order their hints are reported.
-func (r CreateCustomerRequest) validate(e *Ecommerce, now time.Time) (validatedCreate, error) {
+func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCreate, error) {
 	r.trimSpace()
 	var h Hints
 	v := validatedCreate{}
@@ -405,7 +405,7 @@ func checkConstitutionDate(h *Hints, s string, today time.Time) string {
 
 // checkParentCreditLine validates the credit line of the composite balance parent, in cents:
 // a partner with composite balances must give one, up to its maximum; one without may not.
-func checkParentCreditLine(h *Hints, e *Ecommerce, s string) int64 {
+func checkParentCreditLine(h *Hints, e *Partner, s string) int64 {
 	if !e.CompositeBalances {
 		if s != "" {
 			h.Add("composite_balance", "not_enabled")

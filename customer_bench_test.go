@@ -5,7 +5,7 @@ import "testing"
 // BenchmarkValidate validates a full level-3 personal request for a partner with composite
 // balances and strict RFCs: every rule of §3 and §3.1 runs.
 func BenchmarkValidate(b *testing.B) {
-	e := requestEcommerce(b, NewEcommerce{CompositeBalances: true, StrictRFC: true})
+	e := requestPartner(b, NewPartner{CompositeBalances: true, StrictRFC: true})
 	r := level3PersonalRequest()
 	r.MiddleName, r.SecondLastName = "Carlos", "Gómez"
 	r.Password, r.DeviceID, r.KYCLevel = "correct horse battery", "iphone-15", "3"
@@ -30,7 +30,7 @@ func BenchmarkNewSecret(b *testing.B) {
 }
 
 func BenchmarkHashSecret(b *testing.B) {
-	secret := NewSecret(EcommerceTokenPrefix)
+	secret := NewSecret(PartnerTokenPrefix)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = HashSecret(secret)

@@ -27,9 +27,9 @@ const (
 	specFixedDigitRFC = "VACE460910SX5"
 )
 
-// requestEcommerce returns a partner with the contract's defaults, changed by n's non-zero
+// requestPartner returns a partner with the contract's defaults, changed by n's non-zero
 // settings.
-func requestEcommerce(t testing.TB, n NewEcommerce) *Ecommerce {
+func requestPartner(t testing.TB, n NewPartner) *Partner {
 	t.Helper()
 	if n.Name == "" {
 		n.Name = "test partner"
@@ -147,7 +147,7 @@ func assertInvalid(t testing.TB, err error, want ...string) {
 }
 
 // mustValidate validates r and fails the test if it is refused.
-func mustValidate(t testing.TB, e *Ecommerce, r CreateCustomerRequest, now time.Time) validatedCreate {
+func mustValidate(t testing.TB, e *Partner, r CreateCustomerRequest, now time.Time) validatedCreate {
 	t.Helper()
 	v, err := r.validate(e, now)
 	if err != nil {
@@ -161,7 +161,7 @@ type validateCase struct {
 	name    string
 	base    func() CreateCustomerRequest // default minimalPersonalRequest
 	edit    func(r *CreateCustomerRequest)
-	partner NewEcommerce
+	partner NewPartner
 	now     time.Time // default validateNow
 	want    []string
 }
@@ -182,7 +182,7 @@ func runValidateCases(t *testing.T, cases []validateCase) {
 			if now.IsZero() {
 				now = validateNow
 			}
-			e := requestEcommerce(t, tc.partner)
+			e := requestPartner(t, tc.partner)
 			if len(tc.want) == 0 {
 				mustValidate(t, e, r, now)
 				return
@@ -286,7 +286,7 @@ func TestValidateMobileCountryCode(t *testing.T) {
 	})
 
 	t.Run("normalised to digits only", func(t *testing.T) {
-		e := requestEcommerce(t, NewEcommerce{})
+		e := requestPartner(t, NewPartner{})
 		for in, want := range map[string]string{"": "52", "   ": "52", "52": "52", "+52": "52", " +1 ": "1", "502": "502"} {
 			r := minimalPersonalRequest()
 			r.MobileCountryCode = in
@@ -369,7 +369,7 @@ func TestValidateGender(t *testing.T) {
 	})
 
 	t.Run("stored as the number", func(t *testing.T) {
-		e := requestEcommerce(t, NewEcommerce{})
+		e := requestPartner(t, NewPartner{})
 		for _, tc := range []struct {
 			req  CreateCustomerRequest
 			want int
@@ -383,7 +383,7 @@ func TestValidateGender(t *testing.T) {
 
 func TestValidateRFC(t *testing.T) {
 	setRFC := func(s string) func(*CreateCustomerRequest) { return func(r *CreateCustomerRequest) { r.RFC = s } }
-	strict := NewEcommerce{StrictRFC: true}
+	strict := NewPartner{StrictRFC: true}
 	runValidateCases(t, []validateCase{
 		{name: "lower case is upper-cased before the checks", edit: setRFC("gode561231gr8")},
 		{name: "lower-case ñ is upper-cased to Ñ", edit: setRFC("ñañe800101ab1")},
@@ -411,7 +411,7 @@ func TestValidateRFC(t *testing.T) {
 	t.Run("stored upper-cased", func(t *testing.T) {
 		r := minimalPersonalRequest()
 		r.RFC = " gode561231gr8 "
-		if got := mustValidate(t, requestEcommerce(t, NewEcommerce{}), r, validateNow).customer.RFC; got != specPersonalRFC {
+		if got := mustValidate(t, requestPartner(t, NewPartner{}), r, validateNow).customer.RFC; got != specPersonalRFC {
 			t.Errorf("rfc stored as %q, want %q", got, specPersonalRFC)
 		}
 	})
@@ -501,7 +501,7 @@ func TestValidatePassword(t *testing.T) {
 	t.Run("kept in clear for hashing, outside the customer row", func(t *testing.T) {
 		r := minimalPersonalRequest()
 		r.Password = "correct horse"
-		v := mustValidate(t, requestEcommerce(t, NewEcommerce{}), r, validateNow)
+		v := mustValidate(t, requestPartner(t, NewPartner{}), r, validateNow)
 		if v.password != "correct horse" {
 			t.Errorf("password = %q, want %q", v.password, "correct horse")
 		}
@@ -512,7 +512,7 @@ func TestValidatePassword(t *testing.T) {
 }
 
 func TestValidateDeviceID(t *testing.T) {
-	e := requestEcommerce(t, NewEcommerce{})
+	e := requestPartner(t, NewPartner{})
 	for _, tc := range []struct {
 		name, in, want string
 	}{
@@ -601,7 +601,7 @@ func TestValidateOptionalTextFields(t *testing.T) {
 	t.Run("values are stored trimmed", func(t *testing.T) {
 		r := minimalPersonalRequest()
 		r.Street, r.CampaignID, r.Selfie = "  Av. Reforma  ", " spring-2026 ", " docs/selfie.jpg "
-		c := mustValidate(t, requestEcommerce(t, NewEcommerce{}), r, validateNow).customer
+		c := mustValidate(t, requestPartner(t, NewPartner{}), r, validateNow).customer
 		if c.Street != "Av. Reforma" || c.CampaignID != "spring-2026" || c.Selfie != "docs/selfie.jpg" {
 			t.Errorf("stored street %q, campaign_id %q, selfie %q; want them trimmed", c.Street, c.CampaignID, c.Selfie)
 		}
@@ -649,7 +649,7 @@ func TestValidateNumericFields(t *testing.T) {
 	})
 
 	t.Run("stored as numbers", func(t *testing.T) {
-		c := mustValidate(t, requestEcommerce(t, NewEcommerce{}), level3PersonalRequest(), validateNow).customer
+		c := mustValidate(t, requestPartner(t, NewPartner{}), level3PersonalRequest(), validateNow).customer
 		if c.Zipcode != "03940" || c.StateID != 9 || c.NationalityID != 1 || c.IdentificationDocumentType != 1 || c.AddressDocumentType != 2 {
 			t.Errorf("stored zipcode %q, state_id %d, nationality_id %d, identification_document_type %d, address_document_type %d",
 				c.Zipcode, c.StateID, c.NationalityID, c.IdentificationDocumentType, c.AddressDocumentType)
@@ -688,7 +688,7 @@ func TestValidateBusinessOnlyFields(t *testing.T) {
 }
 
 func TestValidateCompositeCreditLine(t *testing.T) {
-	composite := NewEcommerce{CompositeBalances: true}
+	composite := NewPartner{CompositeBalances: true}
 	line := func(s string) func(*CreateCustomerRequest) {
 		return func(r *CreateCustomerRequest) { r.CompositeCreditLine = s }
 	}
@@ -701,8 +701,8 @@ func TestValidateCompositeCreditLine(t *testing.T) {
 		{name: "zero", partner: composite, edit: line("0")},
 		{name: "the default maximum, 10,000,000,000 cents", partner: composite, edit: line("10000000000")},
 		{name: "one cent above the default maximum", partner: composite, edit: line("10000000001"), want: []string{"credit_line:above_maximum"}},
-		{name: "the partner's own maximum", partner: NewEcommerce{CompositeBalances: true, MaxCreditLine: 500_000}, edit: line("500000")},
-		{name: "one cent above the partner's own maximum", partner: NewEcommerce{CompositeBalances: true, MaxCreditLine: 500_000},
+		{name: "the partner's own maximum", partner: NewPartner{CompositeBalances: true, MaxCreditLine: 500_000}, edit: line("500000")},
+		{name: "one cent above the partner's own maximum", partner: NewPartner{CompositeBalances: true, MaxCreditLine: 500_000},
 			edit: line("500001"), want: []string{"credit_line:above_maximum"}},
 		{name: "negative", partner: composite, edit: line("-1"), want: []string{"credit_line:negative"}},
 		{name: "decimal", partner: composite, edit: line("100.50"), want: []string{"credit_line:invalid"}},
@@ -715,14 +715,14 @@ func TestValidateCompositeCreditLine(t *testing.T) {
 	t.Run("the validated amount is kept for the parent", func(t *testing.T) {
 		r := minimalPersonalRequest()
 		r.CompositeCreditLine = " 10000000 "
-		if got := mustValidate(t, requestEcommerce(t, composite), r, validateNow).creditLine; got != 10_000_000 {
+		if got := mustValidate(t, requestPartner(t, composite), r, validateNow).creditLine; got != 10_000_000 {
 			t.Errorf("credit line = %d, want 10000000", got)
 		}
 	})
 }
 
 func TestValidateReportsEveryFailingField(t *testing.T) {
-	e := requestEcommerce(t, NewEcommerce{})
+	e := requestPartner(t, NewPartner{})
 
 	t.Run("four bad fields give four hints", func(t *testing.T) {
 		r := minimalPersonalRequest()
@@ -754,7 +754,7 @@ func TestValidateNormalizes(t *testing.T) {
 		CURP:              " " + specCURP + " ",
 		DateOfBirth:       " " + specCURPBirth,
 	}
-	v := mustValidate(t, requestEcommerce(t, NewEcommerce{}), r, validateNow)
+	v := mustValidate(t, requestPartner(t, NewPartner{}), r, validateNow)
 	c := v.customer
 	for _, tc := range []struct {
 		field, got, want string
@@ -794,7 +794,7 @@ func TestValidateAssignsKYCLevel(t *testing.T) {
 		name    string
 		req     func() CreateCustomerRequest
 		edit    func(r *CreateCustomerRequest)
-		partner NewEcommerce
+		partner NewPartner
 		want    int
 	}{
 		{name: "personal with the required fields only: level 1", req: minimalPersonalRequest, want: 1},
@@ -834,20 +834,20 @@ func TestValidateAssignsKYCLevel(t *testing.T) {
 		{name: "kyc_level 2 with level 2 business data", req: level2BusinessRequest,
 			edit: func(r *CreateCustomerRequest) { r.KYCLevel = "2" }, want: 2},
 		{name: "partner max_kyc_level 2 caps level 3 data at 2", req: level3PersonalRequest,
-			partner: NewEcommerce{MaxKYCLevel: 2}, want: 2},
+			partner: NewPartner{MaxKYCLevel: 2}, want: 2},
 		{name: "partner max_kyc_level 1 caps level 3 data at 1", req: level3BusinessRequest,
-			partner: NewEcommerce{MaxKYCLevel: 1}, want: 1},
+			partner: NewPartner{MaxKYCLevel: 1}, want: 1},
 		{name: "partner max_kyc_level 2 caps a requested level 3 the data supports", req: level3PersonalRequest,
-			edit: func(r *CreateCustomerRequest) { r.KYCLevel = "3" }, partner: NewEcommerce{MaxKYCLevel: 2}, want: 2},
+			edit: func(r *CreateCustomerRequest) { r.KYCLevel = "3" }, partner: NewPartner{MaxKYCLevel: 2}, want: 2},
 		{name: "the lower of kyc_level and max_kyc_level wins", req: level3PersonalRequest,
-			edit: func(r *CreateCustomerRequest) { r.KYCLevel = "1" }, partner: NewEcommerce{MaxKYCLevel: 2}, want: 1},
+			edit: func(r *CreateCustomerRequest) { r.KYCLevel = "1" }, partner: NewPartner{MaxKYCLevel: 2}, want: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.req()
 			if tc.edit != nil {
 				tc.edit(&r)
 			}
-			v := mustValidate(t, requestEcommerce(t, tc.partner), r, validateNow)
+			v := mustValidate(t, requestPartner(t, tc.partner), r, validateNow)
 			if got := v.customer.AccountLevel; got != tc.want {
 				t.Errorf("account_level = %d, want %d", got, tc.want)
 			}
@@ -891,7 +891,7 @@ func TestValidateRefusesUnsupportedKYCLevel(t *testing.T) {
 			base: level(level3BusinessRequest, "3", func(r *CreateCustomerRequest) { r.SocietyType, r.Selfie = "", "docs/selfie.jpg" }),
 			want: kycHints(3, "society_type")},
 		{name: "asking for the partner's maximum level still needs that level's data",
-			partner: NewEcommerce{MaxKYCLevel: 2},
+			partner: NewPartner{MaxKYCLevel: 2},
 			base:    level(minimalPersonalRequest, "2", nil), want: kycHints(2, personalLevel2Fields...)},
 	})
 }
@@ -902,7 +902,7 @@ func TestValidateRefusesUnsupportedKYCLevel(t *testing.T) {
 func TestValidateReportsKYCGapsWithOtherFailures(t *testing.T) {
 	r := level2PersonalRequest()
 	r.KYCLevel, r.Email, r.CURP = "2", "juan.example.com", ""
-	_, err := r.validate(requestEcommerce(t, NewEcommerce{}), validateNow)
+	_, err := r.validate(requestPartner(t, NewPartner{}), validateNow)
 	assertInvalid(t, err, "email:invalid", "curp:required_for_level_2")
 }
 
@@ -916,7 +916,7 @@ func TestValidateAcceptsNamesInEveryScript(t *testing.T) {
 }
 
 func TestAssignLevelWithoutRequestAddsNoHints(t *testing.T) {
-	e := requestEcommerce(t, NewEcommerce{})
+	e := requestPartner(t, NewPartner{})
 	c := mustValidate(t, e, level2PersonalRequest(), validateNow).customer
 	var h Hints
 	if got := assignLevel(&h, &c, 0, 3); got != 2 || len(h) != 0 {

@@ -4,9 +4,9 @@ import (
 	"time"
 )
 
-// Ecommerce is a partner: a tenant whose customers saldo onboards. Every partner route is
+// Partner is a partner: a tenant whose customers saldo onboards. Every partner route is
 // called with its token; everything a partner creates is visible to it alone.
-type Ecommerce struct {
+type Partner struct {
 	ID                int64
 	Name              string
 	CompositeBalances bool  // customers get a composite balance parent at creation
@@ -21,7 +21,7 @@ type Ecommerce struct {
 	TokenHash         []byte
 	CreatedAt         time.Time
 
-	// verifyToken is set on a partner that AuthenticateEcommerceForWrite took from its cache:
+	// verifyToken is set on a partner that AuthenticatePartnerForWrite took from its cache:
 	// the hash of the token presented, which the write's transaction checks is still the
 	// partner's.
 	verifyToken []byte
@@ -36,8 +36,8 @@ const (
 	DefaultPaymentDueDays        = 10
 )
 
-// NewEcommerce is the input of Service.CreateEcommerce. Zero values take the defaults.
-type NewEcommerce struct {
+// NewPartner is the input of Service.CreatePartner. Zero values take the defaults.
+type NewPartner struct {
 	Name              string
 	CompositeBalances bool
 	MaxCreditLine     int64
@@ -51,7 +51,7 @@ type NewEcommerce struct {
 }
 
 // normalize validates the partner settings and fills in defaults.
-func (n NewEcommerce) normalize() (NewEcommerce, error) {
+func (n NewPartner) normalize() (NewPartner, error) {
 	var h Hints
 	if n.Name == "" || len(n.Name) > 120 {
 		h.Add("name", "invalid")
@@ -93,8 +93,8 @@ func (n NewEcommerce) normalize() (NewEcommerce, error) {
 }
 
 // row is the partner to store for normalized settings n.
-func (n NewEcommerce) row(tokenHash []byte) *Ecommerce {
-	return &Ecommerce{
+func (n NewPartner) row(tokenHash []byte) *Partner {
+	return &Partner{
 		Name:              n.Name,
 		CompositeBalances: n.CompositeBalances,
 		MaxCreditLine:     n.MaxCreditLine,

@@ -10,12 +10,12 @@ import (
 // delivery (the outbox). Its payload is the JSON of the event type's payload struct below:
 // ids, amounts and states, never secrets or personal data.
 type Event struct {
-	ID          int64
-	EcommerceID int64
-	Type        string
-	SubjectID   string // the id of what changed: a customer id, a parent id
-	Payload     []byte // JSON of the type's EventPayload
-	CreatedAt   time.Time
+	ID        int64
+	PartnerID int64
+	Type      string
+	SubjectID string // the id of what changed: a customer id, a parent id
+	Payload   []byte // JSON of the type's EventPayload
+	CreatedAt time.Time
 }
 
 // Event types.
@@ -37,12 +37,12 @@ type EventPayload interface {
 }
 
 // newEvent is an event of partner e at now carrying p.
-func newEvent(e *Ecommerce, now time.Time, p EventPayload) Event {
+func newEvent(e *Partner, now time.Time, p EventPayload) Event {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		panic(err) // payloads are structs of ids, numbers and strings
 	}
-	return Event{EcommerceID: e.ID, Type: p.EventType(), SubjectID: p.Subject(), Payload: payload, CreatedAt: now}
+	return Event{PartnerID: e.ID, Type: p.EventType(), SubjectID: p.Subject(), Payload: payload, CreatedAt: now}
 }
 
 // CustomerCreated is the payload of customer.created.

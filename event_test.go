@@ -9,7 +9,7 @@ import (
 
 // Each payload names its type and subject, and its JSON has the field names partners read.
 func TestEventPayloadsNameTheirTypeSubjectAndFields(t *testing.T) {
-	e := &Ecommerce{ID: 7}
+	e := &Partner{ID: 7}
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		payload      EventPayload
@@ -29,7 +29,7 @@ func TestEventPayloadsNameTheirTypeSubjectAndFields(t *testing.T) {
 	} {
 		t.Run(tt.typ, func(t *testing.T) {
 			ev := newEvent(e, now, tt.payload)
-			if ev.Type != tt.typ || ev.SubjectID != tt.subject || ev.EcommerceID != 7 || !ev.CreatedAt.Equal(now) {
+			if ev.Type != tt.typ || ev.SubjectID != tt.subject || ev.PartnerID != 7 || !ev.CreatedAt.Equal(now) {
 				t.Errorf("event = %+v, want type %s, subject %s", ev, tt.typ, tt.subject)
 			}
 			var fields map[string]json.RawMessage

@@ -50,7 +50,7 @@ func (r *Replayed) Error() string {
 
 // IdempotencyRecord is a used key as stored. Response holds the sealed answer's body.
 type IdempotencyRecord struct {
-	EcommerceID int64
+	PartnerID   int64
 	Key         string
 	Fingerprint []byte
 	Status      int
@@ -92,24 +92,24 @@ func newSealer(key [32]byte, retired ...[32]byte) *sealer {
 	return s
 }
 
-func additionalData(ecommerceID int64, key string) []byte {
-	return binary.BigEndian.AppendUint64([]byte(key), uint64(ecommerceID))
+func additionalData(partnerID int64, key string) []byte {
+	return binary.BigEndian.AppendUint64([]byte(key), uint64(partnerID))
 }
 
-func (s *sealer) seal(ecommerceID int64, key string, body []byte) []byte {
+func (s *sealer) seal(partnerID int64, key string, body []byte) []byte {
 	aead := s.keys[0]
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(body)+aead.Overhead())
 	_, _ = rand.Read(nonce)
-	return aead.Seal(nonce, nonce, body, additionalData(ecommerceID, key))
+	return aead.Seal(nonce, nonce, body, additionalData(partnerID, key))
 }
 
 // open returns the response sealed under the current key or a retired one.
-func (s *sealer) open(ecommerceID int64, key string, sealed []byte) ([]byte, error) {
+func (s *sealer) open(partnerID int64, key string, sealed []byte) ([]byte, error) {
 	n := s.keys[0].NonceSize() // GCM's standard nonce, whatever the key
 	if len(sealed) < n {
 		return nil, errors.New("sealed response too short")
 	}
-	ad := additionalData(ecommerceID, key)
+	ad := additionalData(partnerID, key)
 	var err error
 	for _, aead := range s.keys {
 		var body []byte
@@ -128,12 +128,12 @@ type inFlight struct {
 }
 
 type inFlightKey struct {
-	ecommerceID int64
-	key         string
+	partnerID int64
+	key       string
 }
 
-func (f *inFlight) claim(ecommerceID int64, key string) (release func(), ok bool) {
-	k := inFlightKey{ecommerceID, key}
+func (f *inFlight) claim(partnerID int64, key string) (release func(), ok bool) {
+	k := inFlightKey{partnerID, key}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, busy := f.keys[k]; busy {
@@ -159,8 +159,8 @@ func (s *Service) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 
 // IdempotencyTx is what a transaction can do with idempotency keys.
 type IdempotencyTx interface {
-	// IdempotencyRecord returns partner ecommerceID's record of key, or ENOTFOUND.
-	IdempotencyRecord(ctx context.Context, ecommerceID int64, key string) (*IdempotencyRecord, error)
+	// IdempotencyRecord returns partner partnerID's record of key, or ENOTFOUND.
+	IdempotencyRecord(ctx context.Context, partnerID int64, key string) (*IdempotencyRecord, error)
 	// InsertIdempotencyRecord stores a used key; a key stored already is ErrDuplicate.
 	InsertIdempotencyRecord(ctx context.Context, rec *IdempotencyRecord) error
 	// DeleteIdempotencyRecords deletes the records created before cutoff.

@@ -9,7 +9,7 @@ import (
 // A busy partner's creates would each look its row up by token hash first: a round trip to
 // the database before the create's own. partnerCache keeps partners found that way, and a
 // write authenticated from it checks the token again inside its own transaction, where the
-// check costs no round trip (Tx.CheckEcommerceToken is sent with the inserts). So a token
+// check costs no round trip (Tx.CheckPartnerToken is sent with the inserts). So a token
 // rotated by another process (the CLI, another replica) is refused by the next write as it is
 // today, only one statement later.
 //
@@ -23,7 +23,7 @@ type partnerCache struct {
 }
 
 type partnerEntry struct {
-	e       *Ecommerce
+	e       *Partner
 	expires time.Time
 }
 
@@ -33,7 +33,7 @@ const (
 )
 
 // get returns a copy of the partner cached for hash, or nil.
-func (c *partnerCache) get(hash [32]byte) *Ecommerce {
+func (c *partnerCache) get(hash [32]byte) *Partner {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	entry, ok := c.entries[hash]
@@ -44,7 +44,7 @@ func (c *partnerCache) get(hash [32]byte) *Ecommerce {
 	return &e
 }
 
-func (c *partnerCache) put(hash [32]byte, e *Ecommerce) {
+func (c *partnerCache) put(hash [32]byte, e *Partner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= partnerCacheSize {
@@ -66,13 +66,13 @@ func (c *partnerCache) clear() {
 	c.entries = nil
 }
 
-// AuthenticateEcommerceForWrite is AuthenticateEcommerce for a partner write: it may answer
+// AuthenticatePartnerForWrite is AuthenticatePartner for a partner write: it may answer
 // from a cache without a database round trip, and the write's transaction then checks that
 // the token is still the partner's, refusing it with EUNAUTHORIZED when it was rotated since.
 // Only the partner writes of this service (those that go through its write path) do that
 // check, so the partner it returns must be used for one of them.
-func (s *Service) AuthenticateEcommerceForWrite(ctx context.Context, token string) (*Ecommerce, error) {
-	if !IsSecretShape(token, EcommerceTokenPrefix) {
+func (s *Service) AuthenticatePartnerForWrite(ctx context.Context, token string) (*Partner, error) {
+	if !IsSecretShape(token, PartnerTokenPrefix) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
 	hash := [32]byte(HashSecret(token))
@@ -80,7 +80,7 @@ func (s *Service) AuthenticateEcommerceForWrite(ctx context.Context, token strin
 		e.verifyToken = hash[:]
 		return e, nil
 	}
-	e, err := s.AuthenticateEcommerce(ctx, token)
+	e, err := s.AuthenticatePartner(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -63,17 +63,17 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 // Ping reports whether the database can be reached.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
-// CreateEcommerce registers a partner and returns it with its token, shown this once.
-func (s *Service) CreateEcommerce(ctx context.Context, n NewEcommerce) (*Ecommerce, string, error) {
+// CreatePartner registers a partner and returns it with its token, shown this once.
+func (s *Service) CreatePartner(ctx context.Context, n NewPartner) (*Partner, string, error) {
 	n, err := n.normalize()
 	if err != nil {
 		return nil, "", err
 	}
-	token := NewSecret(EcommerceTokenPrefix)
+	token := NewSecret(PartnerTokenPrefix)
 	e := n.row(HashSecret(token))
 	err = s.store.Update(ctx, func(tx Tx) error {
 		e.CreatedAt = s.clock.Now()
-		return tx.InsertEcommerce(ctx, e)
+		return tx.InsertPartner(ctx, e)
 	})
 	if err != nil {
 		return nil, "", err
@@ -84,17 +84,17 @@ func (s *Service) CreateEcommerce(ctx context.Context, n NewEcommerce) (*Ecommer
 // EnsureSandbox creates the sandbox partner when the database has no partner at all, so a
 // newcomer on the embedded default can call the API at once. created is false, and the token
 // empty, when partners exist already.
-func (s *Service) EnsureSandbox(ctx context.Context) (e *Ecommerce, token string, created bool, err error) {
-	token = NewSecret(EcommerceTokenPrefix)
+func (s *Service) EnsureSandbox(ctx context.Context) (e *Partner, token string, created bool, err error) {
+	token = NewSecret(PartnerTokenPrefix)
 	err = s.store.Update(ctx, func(tx Tx) error {
-		existing, err := tx.Ecommerces(ctx)
+		existing, err := tx.Partners(ctx)
 		if err != nil || len(existing) > 0 {
 			return err
 		}
-		n, _ := NewEcommerce{Name: "sandbox", CompositeBalances: true}.normalize()
+		n, _ := NewPartner{Name: "sandbox", CompositeBalances: true}.normalize()
 		e = n.row(HashSecret(token))
 		e.CreatedAt = s.clock.Now()
-		return tx.InsertEcommerce(ctx, e)
+		return tx.InsertPartner(ctx, e)
 	})
 	if err != nil || e == nil {
 		return nil, "", false, err
@@ -102,21 +102,21 @@ func (s *Service) EnsureSandbox(ctx context.Context) (e *Ecommerce, token string
 	return e, token, true, nil
 }
 
-// Ecommerces lists every partner.
-func (s *Service) Ecommerces(ctx context.Context) ([]*Ecommerce, error) {
-	var list []*Ecommerce
+// Partners lists every partner.
+func (s *Service) Partners(ctx context.Context) ([]*Partner, error) {
+	var list []*Partner
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		list, err = tx.Ecommerces(ctx)
+		list, err = tx.Partners(ctx)
 		return err
 	})
 	return list, err
 }
 
-// RotateEcommerceToken replaces a partner's token; the old one stops working at once.
-func (s *Service) RotateEcommerceToken(ctx context.Context, id int64) (string, error) {
-	token := NewSecret(EcommerceTokenPrefix)
+// RotatePartnerToken replaces a partner's token; the old one stops working at once.
+func (s *Service) RotatePartnerToken(ctx context.Context, id int64) (string, error) {
+	token := NewSecret(PartnerTokenPrefix)
 	err := s.store.Update(ctx, func(tx Tx) error {
-		return tx.SetEcommerceTokenHash(ctx, id, HashSecret(token))
+		return tx.SetPartnerTokenHash(ctx, id, HashSecret(token))
 	})
 	if err != nil {
 		return "", err
@@ -126,15 +126,15 @@ func (s *Service) RotateEcommerceToken(ctx context.Context, id int64) (string, e
 	return token, nil
 }
 
-// AuthenticateEcommerce returns the partner whose token this is.
-func (s *Service) AuthenticateEcommerce(ctx context.Context, token string) (*Ecommerce, error) {
-	if !IsSecretShape(token, EcommerceTokenPrefix) {
+// AuthenticatePartner returns the partner whose token this is.
+func (s *Service) AuthenticatePartner(ctx context.Context, token string) (*Partner, error) {
+	if !IsSecretShape(token, PartnerTokenPrefix) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
 	hash := HashSecret(token)
-	var e *Ecommerce
-	err := s.store.Read(ctx, func(tx Tx) (err error) {
-		e, err = tx.EcommerceByTokenHash(ctx, hash)
+	var e *Partner
+	err := s.store.Autocommit(ctx, func(tx Tx) (err error) {
+		e, err = tx.PartnerByTokenHash(ctx, hash)
 		return err
 	})
 	if ErrorCode(err) == ENOTFOUND || err == nil && !SecretMatches(token, e.TokenHash) {
@@ -155,7 +155,7 @@ type CreatedCustomer struct {
 // CreateCustomer registers a customer of partner e: it validates r, inserts the customer with
 // its KYC level, opens the wallet, mints the tokens, opens the composite parent when the
 // partner has composite balances, and records the events, all in one transaction.
-func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCustomerRequest, idem *Idempotency[*CreatedCustomer]) (*CreatedCustomer, error) {
+func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustomerRequest, idem *Idempotency[*CreatedCustomer]) (*CreatedCustomer, error) {
 	now := s.clock.Now()
 	v, err := r.validate(e, now)
 	if err != nil {
@@ -181,18 +181,18 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Ecommerce, r CreateCust
 	})
 }
 
-func createCustomer(ctx context.Context, w writeTx, e *Ecommerce, v validatedCreate) (*CreatedCustomer, error) {
+func createCustomer(ctx context.Context, w writeTx, e *Partner, v validatedCreate) (*CreatedCustomer, error) {
 	tx, now := w.Tx, w.now
 	out := &CreatedCustomer{Customer: v.customer}
 	c := &out.Customer
-	c.EcommerceID = e.ID
+	c.PartnerID = e.ID
 	c.CreatedAt = now
 
 	balances := 1
 	if e.CompositeBalances {
 		balances = 2
 	}
-	if err := tx.Reserve(ctx, 1, balances); err != nil {
+	if err := tx.ReserveIDs(ctx, 1, balances); err != nil {
 		return nil, err
 	}
 	if w.refused {
@@ -212,7 +212,7 @@ func createCustomer(ctx context.Context, w writeTx, e *Ecommerce, v validatedCre
 		return nil, err
 	}
 
-	out.Wallet = Balance{EcommerceID: e.ID, CustomerID: c.ID, Kind: BalanceWallet, Status: BalanceStatusActive, CreatedAt: now}
+	out.Wallet = Balance{PartnerID: e.ID, CustomerID: c.ID, Kind: BalanceWallet, Status: BalanceStatusActive, CreatedAt: now}
 	if err := tx.InsertBalance(ctx, &out.Wallet); err != nil {
 		return nil, err
 	}
@@ -245,20 +245,20 @@ func createCustomer(ctx context.Context, w writeTx, e *Ecommerce, v validatedCre
 }
 
 // openCompositeParent creates a customer's composite balance parent and the balance behind it.
-func openCompositeParent(ctx context.Context, tx Tx, e *Ecommerce, customerID, creditLine int64, now time.Time) (*CompositeParent, error) {
-	b := Balance{EcommerceID: e.ID, CustomerID: customerID, Kind: BalanceCompositeParent, Status: BalanceStatusActive, CreatedAt: now}
+func openCompositeParent(ctx context.Context, tx Tx, e *Partner, customerID, creditLine int64, now time.Time) (*CompositeParent, error) {
+	b := Balance{PartnerID: e.ID, CustomerID: customerID, Kind: BalanceCompositeParent, Status: BalanceStatusActive, CreatedAt: now}
 	if err := tx.InsertBalance(ctx, &b); err != nil {
 		return nil, err
 	}
 	p := &CompositeParent{
-		ID:          NewParentID(),
-		EcommerceID: e.ID,
-		CustomerID:  customerID,
-		BalanceID:   b.ID,
-		CreditLine:  creditLine,
-		BillingDay:  BillingDayFor(e, now),
-		Status:      BalanceStatusActive,
-		CreatedAt:   now,
+		ID:         NewParentID(),
+		PartnerID:  e.ID,
+		CustomerID: customerID,
+		BalanceID:  b.ID,
+		CreditLine: creditLine,
+		BillingDay: BillingDayFor(e, now),
+		Status:     BalanceStatusActive,
+		CreatedAt:  now,
 	}
 	if err := tx.InsertCompositeParent(ctx, p); err != nil {
 		return nil, err
@@ -275,7 +275,7 @@ type CustomerProfile struct {
 
 // Customer returns partner e's customer id, or ENOTFOUND; another partner's customer is
 // indistinguishable from one that does not exist.
-func (s *Service) Customer(ctx context.Context, e *Ecommerce, id int64) (*CustomerProfile, error) {
+func (s *Service) Customer(ctx context.Context, e *Partner, id int64) (*CustomerProfile, error) {
 	var p CustomerProfile
 	err := s.store.View(ctx, func(tx Tx) error {
 		c, err := tx.Customer(ctx, e.ID, id)

@@ -53,7 +53,7 @@ type Introspection struct {
 
 // CustomerAuth is who an Authorization-customer oauth token speaks for.
 type CustomerAuth struct {
-	Ecommerce  *Ecommerce
+	Partner    *Partner
 	CustomerID int64
 	DeviceID   string
 }
@@ -126,7 +126,7 @@ func checkDeviceID(h *Hints, s string) string {
 // A refresh token that was rotated already is a reuse: the answer is EUNAUTHORIZED, and every
 // refresh and oauth token of the customer is revoked and a token.reuse_detected event
 // recorded, committed although the call fails.
-func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r ConnectionTokenRequest, idem *Idempotency[*ConnectionToken]) (*ConnectionToken, error) {
+func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionTokenRequest, idem *Idempotency[*ConnectionToken]) (*ConnectionToken, error) {
 	v, err := r.validate()
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r Connectio
 			if err != nil {
 				return nil, notFoundIsUnauthorized(err)
 			}
-			if key.EcommerceID != e.ID || key.CustomerID != customerID || key.Kind != TokenPrivateKey ||
+			if key.PartnerID != e.ID || key.CustomerID != customerID || key.Kind != TokenPrivateKey ||
 				!key.ActiveAt(now) || !SecretMatches(v.privateKey, key.Hash) {
 				return nil, Errorf(EUNAUTHORIZED)
 			}
@@ -185,7 +185,7 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Ecommerce, r Connectio
 // refresh token and a device registered under it (the device it was issued for), it revokes
 // the customer's oauth tokens on every device and issues one for this device. The refresh
 // token itself stays active. A rotated refresh token is a reuse, as for ConnectionToken.
-func (s *Service) RefreshOAuthToken(ctx context.Context, e *Ecommerce, r RefreshTokenRequest, idem *Idempotency[*RefreshedToken]) (*RefreshedToken, error) {
+func (s *Service) RefreshOAuthToken(ctx context.Context, e *Partner, r RefreshTokenRequest, idem *Idempotency[*RefreshedToken]) (*RefreshedToken, error) {
 	refreshToken, deviceID, err := r.validate()
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ type Revoked struct{}
 // refresh token of one of e's customers; revoking a refresh token also revokes the customer's
 // oauth tokens, which were all issued under it. A token that is unknown, another partner's,
 // a private key, or revoked already is no error: there is nothing left to revoke.
-func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string, idem *Idempotency[Revoked]) (Revoked, error) {
+func (s *Service) RevokeToken(ctx context.Context, e *Partner, token string, idem *Idempotency[Revoked]) (Revoked, error) {
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return Revoked{}, Errorf(EINVALID, "token:required")
@@ -249,7 +249,7 @@ func (s *Service) RevokeToken(ctx context.Context, e *Ecommerce, token string, i
 
 // IntrospectToken is POST /oauth/v1/introspect for partner e (RFC 7662). Only an active oauth
 // or refresh token of one of e's customers is active; anything else reveals nothing.
-func (s *Service) IntrospectToken(ctx context.Context, e *Ecommerce, token string) (*Introspection, error) {
+func (s *Service) IntrospectToken(ctx context.Context, e *Partner, token string) (*Introspection, error) {
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return nil, Errorf(EINVALID, "token:required")
@@ -258,7 +258,7 @@ func (s *Service) IntrospectToken(ctx context.Context, e *Ecommerce, token strin
 		return &Introspection{}, nil
 	}
 	var t *Token
-	err := s.store.Read(ctx, func(tx Tx) (err error) {
+	err := s.store.Autocommit(ctx, func(tx Tx) (err error) {
 		t, err = tx.TokenByHash(ctx, HashSecret(token))
 		return err
 	})
@@ -268,7 +268,7 @@ func (s *Service) IntrospectToken(ctx context.Context, e *Ecommerce, token strin
 	if err != nil {
 		return nil, err
 	}
-	if t.EcommerceID != e.ID || t.Kind != TokenOAuth && t.Kind != TokenRefresh ||
+	if t.PartnerID != e.ID || t.Kind != TokenOAuth && t.Kind != TokenRefresh ||
 		!t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
 		return &Introspection{}, nil
 	}
@@ -282,7 +282,7 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 		return nil, Errorf(EUNAUTHORIZED)
 	}
 	var auth *CustomerAuth
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Autocommit(ctx, func(tx Tx) error {
 		t, err := tx.TokenByHash(ctx, HashSecret(token))
 		if err != nil {
 			return notFoundIsUnauthorized(err)
@@ -290,11 +290,11 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 		if t.Kind != TokenOAuth || !t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
 			return Errorf(EUNAUTHORIZED)
 		}
-		e, err := tx.Ecommerce(ctx, t.EcommerceID)
+		e, err := tx.Partner(ctx, t.PartnerID)
 		if err != nil {
 			return err
 		}
-		auth = &CustomerAuth{Ecommerce: e, CustomerID: t.CustomerID, DeviceID: t.DeviceID}
+		auth = &CustomerAuth{Partner: e, CustomerID: t.CustomerID, DeviceID: t.DeviceID}
 		return nil
 	})
 	if err != nil {
@@ -307,7 +307,7 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 // credentials of the given kinds, locks its customer, and reads it again under the lock, so
 // that what the caller decides on is current. It returns nil when there is no such
 // credential: unknown, another partner's, of another kind, or not matching.
-func presentedToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, kinds ...TokenKind) (*Token, error) {
+func presentedToken(ctx context.Context, tx Tx, e *Partner, secret string, kinds ...TokenKind) (*Token, error) {
 	hash := HashSecret(secret)
 	t, err := tx.TokenByHash(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
@@ -320,7 +320,7 @@ func presentedToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, kin
 	for _, k := range kinds {
 		kindOK = kindOK || t.Kind == k
 	}
-	if t.EcommerceID != e.ID || !kindOK || !SecretMatches(secret, t.Hash) {
+	if t.PartnerID != e.ID || !kindOK || !SecretMatches(secret, t.Hash) {
 		return nil, nil
 	}
 	if err := tx.LockCustomer(ctx, e.ID, t.CustomerID); err != nil {
@@ -332,7 +332,7 @@ func presentedToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, kin
 // activeRefreshToken returns the active refresh token of partner e whose clear value is
 // secret, with its customer locked. An unknown, expired or revoked one is EUNAUTHORIZED; one
 // revoked by rotation is a reuse (see revokeForReuse).
-func activeRefreshToken(ctx context.Context, tx Tx, e *Ecommerce, secret string, now time.Time) (*Token, error) {
+func activeRefreshToken(ctx context.Context, tx Tx, e *Partner, secret string, now time.Time) (*Token, error) {
 	rt, err := presentedToken(ctx, tx, e, secret, TokenRefresh)
 	switch {
 	case err != nil:
@@ -351,7 +351,7 @@ func activeRefreshToken(ctx context.Context, tx Tx, e *Ecommerce, secret string,
 // oauth token of its customer is revoked and a token.reuse_detected event recorded, and the
 // write is to commit that and answer 401. The private key stays, so that the partner can
 // connect the customer again.
-func revokeForReuse(ctx context.Context, tx Tx, e *Ecommerce, rt *Token, now time.Time) error {
+func revokeForReuse(ctx context.Context, tx Tx, e *Partner, rt *Token, now time.Time) error {
 	ids, err := tx.RevokeCustomerTokens(ctx, e.ID, rt.CustomerID, []TokenKind{TokenRefresh, TokenOAuth}, now, RevokeReuseDetected)
 	if err != nil {
 		return err

@@ -19,11 +19,11 @@ func (s unreachableStore) reached() error {
 	return errors.New("unreachable store")
 }
 
-func (s unreachableStore) Update(context.Context, func(Tx) error) error { return s.reached() }
-func (s unreachableStore) View(context.Context, func(Tx) error) error   { return s.reached() }
-func (s unreachableStore) Read(context.Context, func(Tx) error) error   { return s.reached() }
-func (s unreachableStore) Ping(context.Context) error                   { return s.reached() }
-func (s unreachableStore) Close() error                                 { return nil }
+func (s unreachableStore) Update(context.Context, func(Tx) error) error     { return s.reached() }
+func (s unreachableStore) View(context.Context, func(Tx) error) error       { return s.reached() }
+func (s unreachableStore) Autocommit(context.Context, func(Tx) error) error { return s.reached() }
+func (s unreachableStore) Ping(context.Context) error                       { return s.reached() }
+func (s unreachableStore) Close() error                                     { return nil }
 
 var sessionNow = time.Date(2026, 11, 24, 16, 26, 49, 0, time.UTC)
 
@@ -47,7 +47,7 @@ func assertError(tb testing.TB, err error, code Code, hints ...string) {
 }
 
 func TestConnectionTokenRequestRules(t *testing.T) {
-	e := &Ecommerce{ID: 1, OAuthTokenTTL: time.Hour, RefreshTokenTTL: time.Hour}
+	e := &Partner{ID: 1, OAuthTokenTTL: time.Hour, RefreshTokenTTL: time.Hour}
 	key, refresh := NewSecret(PrivateKeyPrefix), NewSecret("")
 	tests := []struct {
 		name  string
@@ -107,7 +107,7 @@ func TestConnectionTokenRequestNormalizes(t *testing.T) {
 }
 
 func TestRefreshTokenRequestRules(t *testing.T) {
-	e := &Ecommerce{ID: 1}
+	e := &Partner{ID: 1}
 	tests := []struct {
 		name  string
 		req   RefreshTokenRequest
@@ -129,7 +129,7 @@ func TestRefreshTokenRequestRules(t *testing.T) {
 // the test if a transaction began.
 func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 	ctx := context.Background()
-	e := &Ecommerce{ID: 1}
+	e := &Partner{ID: 1}
 	hex := NewSecret("")
 	malformed := map[string]string{
 		"upper-case hex":    strings.ToUpper(hex),
@@ -161,7 +161,7 @@ func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 		assertError(t, err, EUNAUTHORIZED)
 	})
 	t.Run("an e-commerce token as a private key", func(t *testing.T) {
-		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: NewSecret(EcommerceTokenPrefix), DeviceID: "phone"}, nil)
+		_, err := offlineService(t).ConnectionToken(ctx, e, ConnectionTokenRequest{CustomerID: "7", PrivateKey: NewSecret(PartnerTokenPrefix), DeviceID: "phone"}, nil)
 		assertError(t, err, EUNAUTHORIZED)
 	})
 }
@@ -169,9 +169,9 @@ func TestMalformedCredentialsAreAnsweredWithoutTheDatabase(t *testing.T) {
 func TestRevokeAndIntrospectNeedAToken(t *testing.T) {
 	ctx := context.Background()
 	s := offlineService(t)
-	_, err := s.RevokeToken(ctx, &Ecommerce{ID: 1}, " ", nil)
+	_, err := s.RevokeToken(ctx, &Partner{ID: 1}, " ", nil)
 	assertError(t, err, EINVALID, "token:required")
-	_, err = s.IntrospectToken(ctx, &Ecommerce{ID: 1}, "")
+	_, err = s.IntrospectToken(ctx, &Partner{ID: 1}, "")
 	assertError(t, err, EINVALID, "token:required")
 }
 
@@ -200,7 +200,7 @@ func TestTokenActiveAt(t *testing.T) {
 }
 
 func TestMintToken(t *testing.T) {
-	e := &Ecommerce{ID: 3}
+	e := &Partner{ID: 3}
 	tests := []struct {
 		kind    TokenKind
 		prefix  string
@@ -220,7 +220,7 @@ func TestMintToken(t *testing.T) {
 			if !SecretMatches(secret, row.Hash) || strings.Contains(string(row.Hash), secret) {
 				t.Error("the row does not hold the secret's hash, and only it")
 			}
-			if row.EcommerceID != 3 || row.CustomerID != 9 || row.Kind != tt.kind || row.DeviceID != "tablet" ||
+			if row.PartnerID != 3 || row.CustomerID != 9 || row.Kind != tt.kind || row.DeviceID != "tablet" ||
 				!row.IssuedAt.Equal(sessionNow) || !row.ExpiresAt.Equal(tt.expires) || !row.RevokedAt.IsZero() {
 				t.Errorf("row = %+v", row)
 			}

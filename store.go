@@ -14,9 +14,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
-	// Read runs fn's statements outside any transaction, each on its own: for lookups that need
+	// Autocommit runs fn's statements outside any transaction, each on its own: for lookups that need
 	// no snapshot shared by several statements, it saves the round trips of BEGIN and COMMIT.
-	Read(ctx context.Context, fn func(Tx) error) error
+	Autocommit(ctx context.Context, fn func(Tx) error) error
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error
@@ -30,20 +30,20 @@ type Store interface {
 // next statement that reads or with the commit: such an insert's error (a unique index it
 // violates, say) is then the error of that read or of Update.
 type Tx interface {
-	// Reserve takes up front the ids of the customers and balances the transaction is about
+	// ReserveIDs takes up front the ids of the customers and balances the transaction is about
 	// to insert, so that an engine that can assign ids itself sets them on those rows as they
 	// are inserted and need not wait for each insert. An engine that cannot ignores it.
-	Reserve(ctx context.Context, customers, balances int) error
+	ReserveIDs(ctx context.Context, customers, balances int) error
 
-	InsertEcommerce(ctx context.Context, e *Ecommerce) error
-	Ecommerce(ctx context.Context, id int64) (*Ecommerce, error)
-	EcommerceByTokenHash(ctx context.Context, hash []byte) (*Ecommerce, error)
-	Ecommerces(ctx context.Context) ([]*Ecommerce, error)
-	SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error
-	// CheckEcommerceToken fails with EUNAUTHORIZED unless hash is partner id's token hash. An
+	InsertPartner(ctx context.Context, e *Partner) error
+	Partner(ctx context.Context, id int64) (*Partner, error)
+	PartnerByTokenHash(ctx context.Context, hash []byte) (*Partner, error)
+	Partners(ctx context.Context) ([]*Partner, error)
+	SetPartnerTokenHash(ctx context.Context, id int64, hash []byte) error
+	// CheckPartnerToken fails with EUNAUTHORIZED unless hash is partner id's token hash. An
 	// engine may hold it back like an insert, so that it costs no round trip; its failure then
 	// fails the next read or the commit, and the transaction writes nothing.
-	CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error
+	CheckPartnerToken(ctx context.Context, id int64, hash []byte) error
 
 	// CustomerDuplicates returns the names of c's unique fields (email, mobile, rfc, curp)
 	// that another customer of c's partner already holds.
@@ -51,17 +51,17 @@ type Tx interface {
 	// InsertCustomer stores c and sets its ID. A unique index it would violate is reported
 	// as an error for which errors.Is(err, ErrDuplicate) holds.
 	InsertCustomer(ctx context.Context, c *Customer) error
-	Customer(ctx context.Context, ecommerceID, id int64) (*Customer, error)
+	Customer(ctx context.Context, partnerID, id int64) (*Customer, error)
 
 	InsertBalance(ctx context.Context, b *Balance) error
 	// Wallet returns the customer's wallet balance.
-	Wallet(ctx context.Context, ecommerceID, customerID int64) (*Balance, error)
+	Wallet(ctx context.Context, partnerID, customerID int64) (*Balance, error)
 
 	InsertTokens(ctx context.Context, tokens []Token) error
 
 	InsertCompositeParent(ctx context.Context, p *CompositeParent) error
 	// CompositeParentOf returns the customer's parent, or ENOTFOUND when it has none.
-	CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*CompositeParent, error)
+	CompositeParentOf(ctx context.Context, partnerID, customerID int64) (*CompositeParent, error)
 
 	InsertEvents(ctx context.Context, events []Event) error
 
@@ -70,9 +70,9 @@ type Tx interface {
 	IdempotencyTx
 }
 
-// ErrEcommerceTokenChanged marks the EUNAUTHORIZED of Tx.CheckEcommerceToken: the token
+// ErrPartnerTokenChanged marks the EUNAUTHORIZED of Tx.CheckPartnerToken: the token
 // presented is no longer the partner's.
-var ErrEcommerceTokenChanged = errors.New("ecommerce token changed")
+var ErrPartnerTokenChanged = errors.New("ecommerce token changed")
 
 // ErrDuplicate marks a write refused by a unique index: a concurrent transaction committed
 // the same identifier after this one checked for it.

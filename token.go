@@ -19,21 +19,21 @@ const (
 
 // Credential prefixes, from the contract.
 const (
-	EcommerceTokenPrefix = "ek_"
-	PrivateKeyPrefix     = "sk_"
+	PartnerTokenPrefix = "ek_"
+	PrivateKeyPrefix   = "sk_"
 )
 
 // Token is a customer credential as stored: its hash, never its value.
 type Token struct {
-	ID          int64
-	EcommerceID int64
-	CustomerID  int64
-	Kind        TokenKind
-	Hash        []byte
-	DeviceID    string
-	IssuedAt    time.Time
-	ExpiresAt   time.Time // zero: does not expire (private keys live until rotated)
-	RevokedAt   time.Time // zero: not revoked
+	ID         int64
+	PartnerID  int64
+	CustomerID int64
+	Kind       TokenKind
+	Hash       []byte
+	DeviceID   string
+	IssuedAt   time.Time
+	ExpiresAt  time.Time // zero: does not expire (private keys live until rotated)
+	RevokedAt  time.Time // zero: not revoked
 	// RevokeReason says why a revoked credential was revoked (one of the Revoke* reasons). A
 	// revoked row stays as a tombstone, so that a rotated refresh token presented again is
 	// told apart from an unknown one.
@@ -122,13 +122,13 @@ type IssuedTokens struct {
 // mintToken mints one credential of kind for partner e's customer, bound to deviceID and
 // issued at now, expiring after ttl (0: never). It returns the clear value, which exists only
 // in the response that issues it, and the row to store.
-func mintToken(e *Ecommerce, customerID int64, kind TokenKind, deviceID string, now time.Time, ttl time.Duration) (string, Token) {
+func mintToken(e *Partner, customerID int64, kind TokenKind, deviceID string, now time.Time, ttl time.Duration) (string, Token) {
 	prefix := ""
 	if kind == TokenPrivateKey {
 		prefix = PrivateKeyPrefix
 	}
 	secret := NewSecret(prefix)
-	t := Token{EcommerceID: e.ID, CustomerID: customerID, Kind: kind, Hash: HashSecret(secret), DeviceID: deviceID, IssuedAt: now}
+	t := Token{PartnerID: e.ID, CustomerID: customerID, Kind: kind, Hash: HashSecret(secret), DeviceID: deviceID, IssuedAt: now}
 	if ttl > 0 {
 		t.ExpiresAt = now.Add(ttl)
 	}
@@ -137,7 +137,7 @@ func mintToken(e *Ecommerce, customerID int64, kind TokenKind, deviceID string, 
 
 // mintCustomerTokens mints the first oauth token, refresh token and private key of a customer
 // and returns them with the rows to store (hashes only).
-func mintCustomerTokens(e *Ecommerce, deviceID string, now time.Time) IssuedTokens {
+func mintCustomerTokens(e *Partner, deviceID string, now time.Time) IssuedTokens {
 	it := IssuedTokens{
 		OAuthToken:       NewSecret(""),
 		OAuthExpiresAt:   now.Add(e.OAuthTokenTTL),
@@ -147,9 +147,9 @@ func mintCustomerTokens(e *Ecommerce, deviceID string, now time.Time) IssuedToke
 		DeviceID:         deviceID,
 	}
 	it.storedForCustomer = []Token{
-		{EcommerceID: e.ID, Kind: TokenOAuth, Hash: HashSecret(it.OAuthToken), DeviceID: deviceID, IssuedAt: now, ExpiresAt: it.OAuthExpiresAt},
-		{EcommerceID: e.ID, Kind: TokenRefresh, Hash: HashSecret(it.RefreshToken), DeviceID: deviceID, IssuedAt: now, ExpiresAt: it.RefreshExpiresAt},
-		{EcommerceID: e.ID, Kind: TokenPrivateKey, Hash: HashSecret(it.PrivateKey), IssuedAt: now},
+		{PartnerID: e.ID, Kind: TokenOAuth, Hash: HashSecret(it.OAuthToken), DeviceID: deviceID, IssuedAt: now, ExpiresAt: it.OAuthExpiresAt},
+		{PartnerID: e.ID, Kind: TokenRefresh, Hash: HashSecret(it.RefreshToken), DeviceID: deviceID, IssuedAt: now, ExpiresAt: it.RefreshExpiresAt},
+		{PartnerID: e.ID, Kind: TokenPrivateKey, Hash: HashSecret(it.PrivateKey), IssuedAt: now},
 	}
 	return it
 }

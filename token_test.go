@@ -19,7 +19,7 @@ func assertLowerHex(t testing.TB, s string, n int) {
 }
 
 func TestNewSecretShape(t *testing.T) {
-	for _, prefix := range []string{EcommerceTokenPrefix, PrivateKeyPrefix, ""} {
+	for _, prefix := range []string{PartnerTokenPrefix, PrivateKeyPrefix, ""} {
 		t.Run("prefix "+prefix, func(t *testing.T) {
 			s := NewSecret(prefix)
 			if !strings.HasPrefix(s, prefix) {
@@ -37,7 +37,7 @@ func TestNewSecretValuesAreDistinct(t *testing.T) {
 	const n = 1000
 	seen := make(map[string]bool, n)
 	for range n {
-		s := NewSecret(EcommerceTokenPrefix)
+		s := NewSecret(PartnerTokenPrefix)
 		if seen[s] {
 			t.Fatalf("NewSecret repeated %q within %d calls", s, n)
 		}
@@ -53,24 +53,24 @@ func TestIsSecretShape(t *testing.T) {
 		prefix string
 		want   bool
 	}{
-		{"e-commerce token", "ek_" + hex64, EcommerceTokenPrefix, true},
+		{"e-commerce token", "ek_" + hex64, PartnerTokenPrefix, true},
 		{"private key", "sk_" + hex64, PrivateKeyPrefix, true},
 		{"oauth or refresh token without a prefix", hex64, "", true},
-		{"63 hex characters", "ek_" + hex64[:63], EcommerceTokenPrefix, false},
-		{"65 hex characters", "ek_" + hex64 + "0", EcommerceTokenPrefix, false},
-		{"upper-case hex", "ek_" + strings.ToUpper(hex64), EcommerceTokenPrefix, false},
-		{"one upper-case hex digit", "ek_" + hex64[:63] + "F", EcommerceTokenPrefix, false},
-		{"letter beyond f", "ek_" + hex64[:63] + "g", EcommerceTokenPrefix, false},
-		{"private key where an e-commerce token is expected", "sk_" + hex64, EcommerceTokenPrefix, false},
+		{"63 hex characters", "ek_" + hex64[:63], PartnerTokenPrefix, false},
+		{"65 hex characters", "ek_" + hex64 + "0", PartnerTokenPrefix, false},
+		{"upper-case hex", "ek_" + strings.ToUpper(hex64), PartnerTokenPrefix, false},
+		{"one upper-case hex digit", "ek_" + hex64[:63] + "F", PartnerTokenPrefix, false},
+		{"letter beyond f", "ek_" + hex64[:63] + "g", PartnerTokenPrefix, false},
+		{"private key where an e-commerce token is expected", "sk_" + hex64, PartnerTokenPrefix, false},
 		{"e-commerce token where a private key is expected", "ek_" + hex64, PrivateKeyPrefix, false},
-		{"upper-case prefix", "EK_" + hex64, EcommerceTokenPrefix, false},
-		{"prefix missing", hex64, EcommerceTokenPrefix, false},
+		{"upper-case prefix", "EK_" + hex64, PartnerTokenPrefix, false},
+		{"prefix missing", hex64, PartnerTokenPrefix, false},
 		{"prefix where none is expected", "ek_" + hex64, "", false},
-		{"prefix alone", "ek_", EcommerceTokenPrefix, false},
-		{"empty string", "", EcommerceTokenPrefix, false},
-		{"trailing space", "ek_" + hex64[:63] + " ", EcommerceTokenPrefix, false},
-		{"Bearer scheme in front", "Bearer ek_" + hex64, EcommerceTokenPrefix, false},
-		{"multi-byte character in place of a digit", "ek_" + hex64[:62] + "é", EcommerceTokenPrefix, false},
+		{"prefix alone", "ek_", PartnerTokenPrefix, false},
+		{"empty string", "", PartnerTokenPrefix, false},
+		{"trailing space", "ek_" + hex64[:63] + " ", PartnerTokenPrefix, false},
+		{"Bearer scheme in front", "Bearer ek_" + hex64, PartnerTokenPrefix, false},
+		{"multi-byte character in place of a digit", "ek_" + hex64[:62] + "é", PartnerTokenPrefix, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := IsSecretShape(tc.s, tc.prefix); got != tc.want {
@@ -81,7 +81,7 @@ func TestIsSecretShape(t *testing.T) {
 }
 
 func TestHashSecret(t *testing.T) {
-	a, b := NewSecret(EcommerceTokenPrefix), NewSecret(EcommerceTokenPrefix)
+	a, b := NewSecret(PartnerTokenPrefix), NewSecret(PartnerTokenPrefix)
 	ha := HashSecret(a)
 
 	t.Run("a 256-bit digest", func(t *testing.T) {
@@ -100,12 +100,12 @@ func TestHashSecret(t *testing.T) {
 		}
 	})
 	t.Run("the hash does not contain the secret", func(t *testing.T) {
-		if bytes.Contains(ha, []byte(a)) || bytes.Contains(ha, []byte(a[len(EcommerceTokenPrefix):])) {
+		if bytes.Contains(ha, []byte(a)) || bytes.Contains(ha, []byte(a[len(PartnerTokenPrefix):])) {
 			t.Error("hash holds the secret in clear")
 		}
 	})
 	t.Run("the prefix is part of what is hashed", func(t *testing.T) {
-		if bytes.Equal(HashSecret(a), HashSecret(a[len(EcommerceTokenPrefix):])) {
+		if bytes.Equal(HashSecret(a), HashSecret(a[len(PartnerTokenPrefix):])) {
 			t.Error("ek_X and X share a hash")
 		}
 	})
@@ -155,7 +155,7 @@ func TestNewParentID(t *testing.T) {
 
 func TestMintCustomerTokens(t *testing.T) {
 	now := time.Date(2026, time.March, 15, 18, 30, 0, 0, time.UTC)
-	e := &Ecommerce{ID: 42, OAuthTokenTTL: 30 * time.Minute, RefreshTokenTTL: 7 * 24 * time.Hour}
+	e := &Partner{ID: 42, OAuthTokenTTL: 30 * time.Minute, RefreshTokenTTL: 7 * 24 * time.Hour}
 	it := mintCustomerTokens(e, "iphone-15", now)
 
 	t.Run("clear values have the contract's shapes", func(t *testing.T) {
@@ -217,8 +217,8 @@ func TestMintCustomerTokens(t *testing.T) {
 			if bytes.Contains(tok.Hash, []byte(tc.clear)) {
 				t.Error("stored row holds the secret in clear")
 			}
-			if tok.EcommerceID != e.ID {
-				t.Errorf("ecommerce id = %d, want %d", tok.EcommerceID, e.ID)
+			if tok.PartnerID != e.ID {
+				t.Errorf("ecommerce id = %d, want %d", tok.PartnerID, e.ID)
 			}
 			if !tok.IssuedAt.Equal(now) {
 				t.Errorf("issued at %v, want %v", tok.IssuedAt, now)
@@ -242,7 +242,7 @@ func TestMintCustomerTokens(t *testing.T) {
 }
 
 func TestMintCustomerTokensUsesTheContractDefaults(t *testing.T) {
-	n, err := NewEcommerce{Name: "partner"}.normalize()
+	n, err := NewPartner{Name: "partner"}.normalize()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestMintCustomerTokensUsesTheContractDefaults(t *testing.T) {
 }
 
 func TestMintCustomerTokensIssuesNewSecretsEachTime(t *testing.T) {
-	e := &Ecommerce{ID: 1, OAuthTokenTTL: time.Hour, RefreshTokenTTL: time.Hour}
+	e := &Partner{ID: 1, OAuthTokenTTL: time.Hour, RefreshTokenTTL: time.Hour}
 	now := time.Date(2026, time.March, 15, 18, 30, 0, 0, time.UTC)
 	a, b := mintCustomerTokens(e, "d", now), mintCustomerTokens(e, "d", now)
 	if a.OAuthToken == b.OAuthToken || a.RefreshToken == b.RefreshToken || a.PrivateKey == b.PrivateKey {

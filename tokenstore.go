@@ -11,15 +11,15 @@ type TokenTx interface {
 	// TokenByHash returns the credential whose hash this is, revoked or not (a revoked one is
 	// a tombstone), or ENOTFOUND. Hashes are unique and indexed.
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
-	// LockCustomer holds partner ecommerceID's customer customerID until the transaction
+	// LockCustomer holds partner partnerID's customer customerID until the transaction
 	// ends, so that transactions changing one customer's credentials take turns. It returns
 	// ENOTFOUND when the partner has no such customer.
-	LockCustomer(ctx context.Context, ecommerceID, customerID int64) error
+	LockCustomer(ctx context.Context, partnerID, customerID int64) error
 	// RevokeToken revokes credential id at at for reason, unless it is revoked already; it
 	// reports whether it revoked it.
 	RevokeToken(ctx context.Context, id int64, at time.Time, reason string) (bool, error)
 	// RevokeCustomerTokens revokes, at at for reason, every credential of the given kinds of
-	// partner ecommerceID's customer customerID that is not revoked yet, and returns their ids
+	// partner partnerID's customer customerID that is not revoked yet, and returns their ids
 	// in ascending order.
-	RevokeCustomerTokens(ctx context.Context, ecommerceID, customerID int64, kinds []TokenKind, at time.Time, reason string) ([]int64, error)
+	RevokeCustomerTokens(ctx context.Context, partnerID, customerID int64, kinds []TokenKind, at time.Time, reason string) ([]int64, error)
 }

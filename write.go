@@ -31,7 +31,7 @@ const writeAttempts = 3
 // and the first use stores the rendered answer in fn's transaction.
 //
 // fn may return a *failAfterCommit to commit what it did and still fail.
-func write[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
+func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
 	var zero T
 	if idem != nil {
 		release, ok := s.inFlight.claim(e.ID, idem.Key)
@@ -56,7 +56,7 @@ func write[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempoten
 
 // writeOnce runs fn in one transaction. A refusal that fn committed comes back as the
 // *failAfterCommit it was.
-func writeOnce[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
+func writeOnce[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
 	var (
 		result    T
 		committed *failAfterCommit
@@ -94,16 +94,16 @@ func writeOnce[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idemp
 
 // checkCachedToken refuses a partner authenticated from the cache whose token was rotated
 // since. It comes first, so that a rotated token neither writes nor reads a stored answer.
-func checkCachedToken(ctx context.Context, tx Tx, e *Ecommerce) error {
+func checkCachedToken(ctx context.Context, tx Tx, e *Partner) error {
 	if e.verifyToken == nil {
 		return nil
 	}
-	return tx.CheckEcommerceToken(ctx, e.ID, e.verifyToken)
+	return tx.CheckPartnerToken(ctx, e.ID, e.verifyToken)
 }
 
 // keepRefusal stores, inside the transaction that commits it, the answer to a refusal that
 // committed what it did, when it is one that is kept for replay.
-func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Ecommerce, idem *Idempotency[T], now time.Time, refusal error) error {
+func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem *Idempotency[T], now time.Time, refusal error) error {
 	if idem == nil || !storedErrors[ErrorCode(refusal)] {
 		return nil
 	}
@@ -118,13 +118,13 @@ var storedErrors = map[Code]bool{ECONFLICT: true, ENOTFOUND: true, EINSUFFICIENT
 
 // settle turns a write's failure into what its caller is told, and keeps a refusal that
 // rolled back for replay.
-func settle[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], err error) error {
+func settle[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], err error) error {
 	var committed *failAfterCommit
 	switch {
 	case errors.As(err, &committed):
 		// Its answer, if kept, was stored with what it did.
 		return committed.err
-	case errors.Is(err, ErrEcommerceTokenChanged):
+	case errors.Is(err, ErrPartnerTokenChanged):
 		// Not the partner's request after all: nothing to keep under its key.
 		s.partners.drop([32]byte(e.verifyToken))
 		return err
@@ -142,7 +142,7 @@ func settle[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempote
 
 // storeRefusal keeps a write's refusal for replay, in a transaction of its own: the write
 // left no rows to keep it with. It returns err, or what a concurrent first use stored.
-func storeRefusal[T any](ctx context.Context, s *Service, e *Ecommerce, idem *Idempotency[T], err error) error {
+func storeRefusal[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], err error) error {
 	stored := s.store.Update(ctx, func(tx Tx) error {
 		if err := s.replay(ctx, tx, e, idem.IdempotencyKey); err != nil {
 			return err
@@ -169,7 +169,7 @@ func (f *failAfterCommit) Unwrap() error { return f.err }
 var errUnreadableAnswer = errors.New("stored answer sealed under a secret key not held")
 
 // replay returns *Replayed or EIDEMPOTENCYREUSED when key was used already, nil when not.
-func (s *Service) replay(ctx context.Context, tx Tx, e *Ecommerce, key IdempotencyKey) error {
+func (s *Service) replay(ctx context.Context, tx Tx, e *Partner, key IdempotencyKey) error {
 	rec, err := tx.IdempotencyRecord(ctx, e.ID, key.Key)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil
@@ -192,9 +192,9 @@ func (s *Service) replay(ctx context.Context, tx Tx, e *Ecommerce, key Idempoten
 }
 
 // storeAnswer records key's first use with the answer it got, sealed.
-func (s *Service) storeAnswer(ctx context.Context, tx Tx, e *Ecommerce, key IdempotencyKey, now time.Time, a Answer) error {
+func (s *Service) storeAnswer(ctx context.Context, tx Tx, e *Partner, key IdempotencyKey, now time.Time, a Answer) error {
 	return tx.InsertIdempotencyRecord(ctx, &IdempotencyRecord{
-		EcommerceID: e.ID, Key: key.Key, Fingerprint: key.Fingerprint[:], Status: a.Status,
+		PartnerID: e.ID, Key: key.Key, Fingerprint: key.Fingerprint[:], Status: a.Status,
 		Response: s.sealer.seal(e.ID, key.Key, a.Body), CreatedAt: now,
 	})
 }

@@ -45,11 +45,11 @@ func newFixture(tb testing.TB, opts ...saldohttp.Option) *fixture {
 	clock := saldo.NewManualClock(fixtureNow)
 	svc := saldo.NewService(store, clock)
 	ctx := context.Background()
-	_, composite, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	_, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_, plain, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "otra"})
+	_, plain, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "otra"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestRefusalsAreTypedErrors(t *testing.T) {
 		{
 			name: "a 401 for an unknown partner token",
 			call: func(ctx context.Context, f *fixture) error {
-				_, err := client.New(f.url, saldo.NewSecret(saldo.EcommerceTokenPrefix)).GetAccount(ctx, taken.ID)
+				_, err := client.New(f.url, saldo.NewSecret(saldo.PartnerTokenPrefix)).GetAccount(ctx, taken.ID)
 				return err
 			},
 			status: 401, code: client.CodeUnauthorized, predicate: client.IsUnauthorized,

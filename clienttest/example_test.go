@@ -33,7 +33,7 @@ func exampleServer() (url, token string, stop func()) {
 		log.Fatal(err)
 	}
 	svc := saldo.NewService(store, nil)
-	_, token, err = svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "Tienda", CompositeBalances: true})
+	_, token, err = svc.CreatePartner(ctx, saldo.NewPartner{Name: "Tienda", CompositeBalances: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type accountJSON struct {
 	CountryOfBirth                 string         `json:"country_of_birth"`
 	CURP                           string         `json:"curp"`
 	DateOfBirth                    string         `json:"date_of_birth"`
-	EcommerceID                    int64          `json:"ecommerce_id"`
+	PartnerID                      int64          `json:"ecommerce_id"`
 	Email                          string         `json:"email"`
 	EwalletID                      int64          `json:"ewallet_id"`
 	EwalletStatus                  int            `json:"ewallet_status"`
@@ -115,7 +115,7 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 		CountryOfBirth:                 c.CountryOfBirth,
 		CURP:                           c.CURP,
 		DateOfBirth:                    c.DateOfBirth,
-		EcommerceID:                    c.EcommerceID,
+		PartnerID:                      c.PartnerID,
 		Email:                          c.Email,
 		EwalletID:                      wallet.ID,
 		EwalletStatus:                  wallet.Status,
@@ -159,7 +159,7 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 func (s *Server) createAccount() writeRoute[saldo.CreateCustomerRequest, *saldo.CreatedCustomer] {
 	return writeRoute[saldo.CreateCustomerRequest, *saldo.CreatedCustomer]{
 		decode: decodeCreateCustomer,
-		call: func(ctx context.Context, e *saldo.Ecommerce, req saldo.CreateCustomerRequest, idem *saldo.Idempotency[*saldo.CreatedCustomer]) (*saldo.CreatedCustomer, error) {
+		call: func(ctx context.Context, e *saldo.Partner, req saldo.CreateCustomerRequest, idem *saldo.Idempotency[*saldo.CreatedCustomer]) (*saldo.CreatedCustomer, error) {
 			out, err := s.svc.CreateCustomer(ctx, e, req, idem)
 			if err == nil {
 				s.metrics.customerCreated()
@@ -189,7 +189,7 @@ func renderCreatedAccount(out *saldo.CreatedCustomer) any {
 // with both headers, both must hold and agree.
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	customerToken := r.Header.Get("Authorization-customer")
-	var e *saldo.Ecommerce
+	var e *saldo.Partner
 	if customerToken == "" || r.Header.Get("Authorization-ecommerce") != "" {
 		var err error
 		if e, err = s.authenticate(r); err != nil {
@@ -205,12 +205,12 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Another customer's token, or another partner's, opens nothing.
-		if !idOK || id != auth.CustomerID || e != nil && e.ID != auth.Ecommerce.ID {
+		if !idOK || id != auth.CustomerID || e != nil && e.ID != auth.Partner.ID {
 			s.fail(w, r, saldo.Errorf(saldo.EUNAUTHORIZED))
 			return
 		}
 		if e == nil {
-			e = auth.Ecommerce
+			e = auth.Partner
 			if info := requestInfoFrom(r.Context()); info != nil {
 				info.partnerID = e.ID
 			}

@@ -21,7 +21,7 @@ import (
 func TestMetricsCountRequestsErrorsAndCustomers(t *testing.T) {
 	store := testdb.OpenSQLite(t)
 	svc := saldo.NewService(store, nil)
-	_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "p", CompositeBalances: true})
+	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,11 +56,11 @@ func newOAuthHarness(t testing.TB, eng testdb.Engine) *oauthHarness {
 	clock := saldo.NewManualClock(oauthNow)
 	svc := saldo.NewService(store, clock)
 	ctx := context.Background()
-	e, composite, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	e, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, plain, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "otra"})
+	_, plain, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "otra"})
 	if err != nil {
 		t.Fatal(err)
 	}

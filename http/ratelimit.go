@@ -64,7 +64,7 @@ func retryAfterHeader(wait time.Duration) string {
 }
 
 // limit spends a request of partner e's budget, or refuses it with 429.
-func (s *Server) limit(e *saldo.Ecommerce) error {
+func (s *Server) limit(e *saldo.Partner) error {
 	if s.limiter == nil {
 		return nil
 	}

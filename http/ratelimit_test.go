@@ -20,11 +20,11 @@ func TestRateLimitIsPerPartnerWithRetryAfter(t *testing.T) {
 	clock := saldo.NewManualClock(time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC))
 	svc := saldo.NewService(store, clock)
 	ctx := context.Background()
-	_, busy, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "busy"})
+	_, busy, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "busy"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, quiet, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "quiet"})
+	_, quiet, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "quiet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRateLimitIsPerPartnerWithRetryAfter(t *testing.T) {
 func TestRateLimitAnswersTheContractError(t *testing.T) {
 	store := testdb.OpenSQLite(t)
 	svc := saldo.NewService(store, saldo.NewManualClock(time.Now()))
-	_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "p"})
+	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,17 +218,17 @@ func parseID(s string) (int64, bool) {
 }
 
 // authenticate returns the partner named by the Authorization-ecommerce header.
-func (s *Server) authenticate(r *http.Request) (*saldo.Ecommerce, error) {
-	return s.authenticateWith(r, s.svc.AuthenticateEcommerce)
+func (s *Server) authenticate(r *http.Request) (*saldo.Partner, error) {
+	return s.authenticateWith(r, s.svc.AuthenticatePartner)
 }
 
 // authenticateCreate authenticates an account create, the hot path of bulk onboarding, from
 // the service's cache of partners: the create's own transaction checks the token again.
-func (s *Server) authenticateCreate(r *http.Request) (*saldo.Ecommerce, error) {
-	return s.authenticateWith(r, s.svc.AuthenticateEcommerceForWrite)
+func (s *Server) authenticateCreate(r *http.Request) (*saldo.Partner, error) {
+	return s.authenticateWith(r, s.svc.AuthenticatePartnerForWrite)
 }
 
-func (s *Server) authenticateWith(r *http.Request, auth func(context.Context, string) (*saldo.Ecommerce, error)) (*saldo.Ecommerce, error) {
+func (s *Server) authenticateWith(r *http.Request, auth func(context.Context, string) (*saldo.Partner, error)) (*saldo.Partner, error) {
 	e, err := auth(r.Context(), r.Header.Get("Authorization-ecommerce"))
 	if err != nil {
 		return nil, err

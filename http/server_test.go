@@ -42,11 +42,11 @@ func newHarness(t testing.TB, eng testdb.Engine) *harness {
 	store := eng.Open(t)
 	svc := saldo.NewService(store, nil)
 	ctx := context.Background()
-	e, composite, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	e, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, plain, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "otra"})
+	_, plain, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "otra"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -617,7 +617,7 @@ func TestUnreachableDatabaseIsServiceUnavailable(t *testing.T) {
 func TestEachRequestLogsOneLineWithoutPersonalData(t *testing.T) {
 	store := testdb.OpenSQLite(t)
 	svc := saldo.NewService(store, nil)
-	e, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "p", CompositeBalances: true})
+	e, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}

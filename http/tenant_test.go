@@ -48,7 +48,7 @@ var endpointField = regexp.MustCompile(`"endpoint":"[^"]*"`)
 func TestPartnerBCannotReachPartnerAsResources(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, h *harness) {
 		// Partner B has composite balances too, on the same server and database.
-		_, tokenB, err := saldo.NewService(h.store, nil).CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "rival", CompositeBalances: true})
+		_, tokenB, err := saldo.NewService(h.store, nil).CreatePartner(context.Background(), saldo.NewPartner{Name: "rival", CompositeBalances: true})
 		if err != nil {
 			t.Fatal(err)
 		}

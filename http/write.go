@@ -20,7 +20,7 @@ type writeRoute[In, Out any] struct {
 	// decode reads the request (path values and body) into the service method's input.
 	decode func(*http.Request) (In, error)
 	// call is the service method.
-	call func(context.Context, *saldo.Ecommerce, In, *saldo.Idempotency[Out]) (Out, error)
+	call func(context.Context, *saldo.Partner, In, *saldo.Idempotency[Out]) (Out, error)
 	// render is the payload of a success, put in the route's envelope.
 	render func(Out) any
 	// cachedAuth authenticates from the service's cache of partners: the write's own
@@ -59,7 +59,7 @@ func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.Handler
 	}
 }
 
-func (s *Server) authenticateWrite(r *http.Request, cached bool) (*saldo.Ecommerce, error) {
+func (s *Server) authenticateWrite(r *http.Request, cached bool) (*saldo.Partner, error) {
 	if cached {
 		return s.authenticateCreate(r)
 	}

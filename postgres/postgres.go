@@ -152,8 +152,8 @@ func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
 // failure or deadlock.
 func (s *Store) Retries() int64 { return s.retries.Load() }
 
-// Read runs fn's statements on pooled connections, outside any transaction.
-func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
+// Autocommit runs fn's statements on pooled connections, outside any transaction.
+func (s *Store) Autocommit(ctx context.Context, fn func(saldo.Tx) error) error {
 	return fn(sqlstore.New(pgConn{s.pool}, &dialect, nil))
 }
 
@@ -215,7 +215,7 @@ func translate(err error) error {
 		case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization_failure, deadlock_detected
 			return fmt.Errorf("%w: %s", saldo.ErrRetry, pgErr.Code)
 		case pgErr.Code == tokenChanged: // raised by saldo_check_ecommerce_token
-			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrEcommerceTokenChanged}
+			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
 		case pgErr.Code == "23505": // unique_violation
 			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
 		case pgErr.Code[:2] == "08", // connection_exception
@@ -250,7 +250,7 @@ var dialect = sqlstore.Dialect{
 	ForUpdate: " FOR NO KEY UPDATE",
 	// A function (migration 0006), because only an error can stop the rest of a pipelined
 	// transaction: a SELECT that found nothing would let the inserts after it commit.
-	CheckEcommerceToken: "SELECT saldo_check_ecommerce_token($1, $2)",
+	CheckPartnerToken: "SELECT saldo_check_ecommerce_token($1, $2)",
 }
 
 // tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.

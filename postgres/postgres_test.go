@@ -41,7 +41,7 @@ func TestDistinctCreatesNeverConflictAtSerializable(t *testing.T) {
 	s := testdb.OpenPostgres(t, serializable)
 	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
 	ctx := context.Background()
-	e, _, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +97,14 @@ func TestCreateTakesOneRoundTrip(t *testing.T) {
 			s := testdb.OpenPostgres(t, postgres.Options{Tracer: trips, MaxConns: 1})
 			svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
 			ctx := context.Background()
-			_, token, err := svc.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: tt.composite})
+			_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: tt.composite})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var e *saldo.Ecommerce
+			var e *saldo.Partner
 			create := func(seq uint64) *saldo.CreatedCustomer {
 				t.Helper()
-				if e, err = svc.AuthenticateEcommerceForWrite(ctx, token); err != nil {
+				if e, err = svc.AuthenticatePartnerForWrite(ctx, token); err != nil {
 					t.Fatal(err)
 				}
 				req := gen.Customer("", seq)

@@ -159,8 +159,8 @@ func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
 	return s.run(ctx, s.read, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
-// Read runs fn's statements on the read pool, outside any transaction.
-func (s *Store) Read(ctx context.Context, fn func(saldo.Tx) error) error {
+// Autocommit runs fn's statements on the read pool, outside any transaction.
+func (s *Store) Autocommit(ctx context.Context, fn func(saldo.Tx) error) error {
 	return fn(sqlstore.New(sqlConn{s.read}, &dialect, nil))
 }
 

@@ -25,12 +25,12 @@ func testComposite(t *testing.T, h Harness) {
 // parent has the given credit line.
 type compositeFixture struct {
 	*Fixture
-	partner *saldo.Ecommerce
+	partner *saldo.Partner
 	owner   *saldo.CreatedCustomer
 	seq     uint64
 }
 
-func newCompositeFixture(t testing.TB, h Harness, n saldo.NewEcommerce, creditLine int64) *compositeFixture {
+func newCompositeFixture(t testing.TB, h Harness, n saldo.NewPartner, creditLine int64) *compositeFixture {
 	t.Helper()
 	f := NewFixture(t, h)
 	n.CompositeBalances = true
@@ -84,7 +84,7 @@ func wantCode(t testing.TB, err error, code saldo.Code, hint string) {
 }
 
 func testParentView(t *testing.T, h Harness) {
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{BillingDay: 5, Overlimit: 500, PaymentDueDays: 12}, 10_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{BillingDay: 5, Overlimit: 500, PaymentDueDays: 12}, 10_000)
 	f.child(t, 3_000)
 	v := f.parent(t)
 	if v.Parent.CreditLine != 10_000 || v.Parent.AvailableCredit() != 7_000 || v.CreditLimit != 10_500 || v.Children != 1 {
@@ -99,10 +99,10 @@ func testParentView(t *testing.T, h Harness) {
 		t.Errorf("next due date %s, want 2026-12-17", got)
 	}
 
-	other := f.Partner(t, saldo.NewEcommerce{Name: "other", CompositeBalances: true})
+	other := f.Partner(t, saldo.NewPartner{Name: "other", CompositeBalances: true})
 	for _, tt := range []struct {
 		name    string
-		partner *saldo.Ecommerce
+		partner *saldo.Partner
 		id      string
 	}{
 		{"another partner's parent", other, f.owner.Parent.ID},
@@ -118,7 +118,7 @@ func testParentView(t *testing.T, h Harness) {
 
 func testCreateChild(t *testing.T, h Harness) {
 	ctx := context.Background()
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{Overlimit: 100}, 10_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{Overlimit: 100}, 10_000)
 	employee := f.customer(t, 0)
 
 	own := f.child(t, 4_000)
@@ -134,14 +134,14 @@ func testCreateChild(t *testing.T, h Harness) {
 		t.Errorf("child for the employee = %+v, parent available %d", forEmployee.Child, forEmployee.Parent.AvailableCredit())
 	}
 
-	other := f.Partner(t, saldo.NewEcommerce{Name: "other", CompositeBalances: true})
+	other := f.Partner(t, saldo.NewPartner{Name: "other", CompositeBalances: true})
 	stranger, err := f.Service.CreateCustomer(ctx, other, composite(gen.Customer("other", 1), "100"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
 		name    string
-		partner *saldo.Ecommerce
+		partner *saldo.Partner
 		n       saldo.NewChild
 		code    saldo.Code
 		hint    string
@@ -187,7 +187,7 @@ func countEvents(t testing.TB, h Harness, s saldo.Store, typ string) int {
 
 func testUpdateChild(t *testing.T, h Harness) {
 	ctx := context.Background()
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{}, 10_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{}, 10_000)
 	a, b := f.child(t, 2_000), f.child(t, 3_000) // 5,000 left
 
 	steps := []struct {
@@ -235,7 +235,7 @@ func testUpdateChild(t *testing.T, h Harness) {
 		}
 	})
 	t.Run("another partner's child", func(t *testing.T) {
-		other := f.Partner(t, saldo.NewEcommerce{Name: "other", CompositeBalances: true})
+		other := f.Partner(t, saldo.NewPartner{Name: "other", CompositeBalances: true})
 		_, err := f.Service.UpdateChildCreditLine(ctx, other, saldo.CreditLineUpdate{ChildID: a.Child.ID, CreditLine: 1}, nil)
 		wantCode(t, err, saldo.ENOTFOUND, "child_id:not_found")
 		_, err = f.Service.CompositeChild(ctx, other, a.Child.ID)
@@ -277,7 +277,7 @@ func toInt64(t testing.TB, v any) int64 {
 
 func testListChildren(t *testing.T, h Harness) {
 	ctx := context.Background()
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{}, 1_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{}, 1_000)
 	var ids []int64
 	for i := range 5 {
 		ids = append(ids, f.child(t, int64(i)).Child.ID)
@@ -315,7 +315,7 @@ func testListChildren(t *testing.T, h Harness) {
 // the other 100 are refused as insufficient credit.
 func testConcurrentDraws(t *testing.T, h Harness) {
 	ctx := context.Background()
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{}, 10_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{}, 10_000)
 	var existing []int64
 	for range 50 {
 		existing = append(existing, f.child(t, 100).Child.ID)
@@ -373,7 +373,7 @@ func testConcurrentDraws(t *testing.T, h Harness) {
 
 func testChildFault(t *testing.T, h Harness) {
 	ctx := context.Background()
-	f := newCompositeFixture(t, h, saldo.NewEcommerce{}, 1_000)
+	f := newCompositeFixture(t, h, saldo.NewPartner{}, 1_000)
 	faulty := saldo.NewService(&faultStore{Store: f.Store, step: "commit"}, f.Clock)
 	if _, err := faulty.CreateChild(ctx, f.partner, saldo.NewChild{ParentID: f.owner.Parent.ID, CreditLine: 700}, nil); !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected fault", err)

@@ -58,7 +58,7 @@ func replayed(t testing.TB, err error) saldo.Answer {
 
 func testReplay(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	req := gen.Customer("", 1)
 	first, err := f.Service.CreateCustomer(context.Background(), e, req, idempotent("k-1", "body 1"))
 	if err != nil {
@@ -79,7 +79,7 @@ func testReplay(t *testing.T, h Harness) {
 
 func testKeyReuse(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("k", "body 1")); err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func testKeyReuse(t *testing.T, h Harness) {
 
 func testKeysPerPartner(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
-	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	a := f.Partner(t, saldo.NewPartner{Name: "a"})
+	b := f.Partner(t, saldo.NewPartner{Name: "b"})
 	req := gen.Customer("", 1)
 	if _, err := f.Service.CreateCustomer(context.Background(), a, req, idempotent("shared", "body")); err != nil {
 		t.Fatal(err)
@@ -102,14 +102,14 @@ func testKeysPerPartner(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("partner b with partner a's key: %v, want its own create", err)
 	}
-	if out.Customer.EcommerceID != b.ID {
-		t.Errorf("created for partner %d, want %d", out.Customer.EcommerceID, b.ID)
+	if out.Customer.PartnerID != b.ID {
+		t.Errorf("created for partner %d, want %d", out.Customer.PartnerID, b.ID)
 	}
 }
 
 func testStoredErrors(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	taken := gen.Customer("", 1)
 	if _, err := f.Service.CreateCustomer(context.Background(), e, taken, nil); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func testStoredErrors(t *testing.T, h Harness) {
 
 func testKeyAtomicity(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	// A failure before the key is written leaves no key without rows; a failure writing the
 	// key, or at commit after it, leaves no rows without their key.
 	for _, step := range []string{"events", "key", "commit"} {
@@ -158,7 +158,7 @@ func testKeyAtomicity(t *testing.T, h Harness) {
 
 func testSealed(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	out, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("sealed", "body"))
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func testSealed(t *testing.T, h Harness) {
 // retired; without it, a retry is refused as unreadable, and nothing is written again.
 func testSecretKeyRotation(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	oldKey, newKey := [32]byte{1}, [32]byte{2}
 	before := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(oldKey))
 	first, err := before.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("before", "body 1"))
@@ -209,7 +209,7 @@ func testSecretKeyRotation(t *testing.T, h Harness) {
 func testPurge(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	if _, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("old", "body")); err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func testPurge(t *testing.T, h Harness) {
 // "in flight".
 func testConcurrentRetries(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	req := gen.Customer("", 1)
 	key := [32]byte{7}
 	replicas := []*saldo.Service{saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(key)), saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey(key))}
@@ -281,7 +281,7 @@ func testConcurrentRetries(t *testing.T, h Harness) {
 // 401 without detecting it again.
 func testReuseUnderKey(t *testing.T, h Harness) {
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	created, err := f.Service.CreateCustomer(context.Background(), e, gen.Customer("", 1), nil)
 	if err != nil {
 		t.Fatal(err)

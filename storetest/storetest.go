@@ -31,7 +31,7 @@ var Tables = []string{"customers", "balances", "customer_tokens", "composite_par
 
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
-	t.Run("Ecommerces", func(t *testing.T) { testEcommerces(t, h) })
+	t.Run("Partners", func(t *testing.T) { testPartners(t, h) })
 	t.Run("CreateCustomerWritesEveryRow", func(t *testing.T) { testCreateWritesEveryRow(t, h) })
 	t.Run("CreateCustomerWithoutCompositeBalances", func(t *testing.T) { testCreateWithoutComposite(t, h) })
 	t.Run("SecretsAreStoredAsHashesOnly", func(t *testing.T) { testSecretsHashed(t, h) })
@@ -66,14 +66,14 @@ func NewFixture(tb testing.TB, h Harness) *Fixture {
 }
 
 // Partner registers a partner with settings n (a name is filled in when empty).
-func (f *Fixture) Partner(tb testing.TB, n saldo.NewEcommerce) *saldo.Ecommerce {
+func (f *Fixture) Partner(tb testing.TB, n saldo.NewPartner) *saldo.Partner {
 	tb.Helper()
 	if n.Name == "" {
 		n.Name = "partner"
 	}
-	e, _, err := f.Service.CreateEcommerce(context.Background(), n)
+	e, _, err := f.Service.CreatePartner(context.Background(), n)
 	if err != nil {
-		tb.Fatalf("CreateEcommerce: %v", err)
+		tb.Fatalf("CreatePartner: %v", err)
 	}
 	return e
 }
@@ -83,17 +83,17 @@ func composite(req saldo.CreateCustomerRequest, creditLine string) saldo.CreateC
 	return req
 }
 
-func testEcommerces(t *testing.T, h Harness) {
+func testPartners(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e, token, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true, StrictRFC: true})
+	e, token, err := f.Service.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true, StrictRFC: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !saldo.IsSecretShape(token, saldo.EcommerceTokenPrefix) {
+	if !saldo.IsSecretShape(token, saldo.PartnerTokenPrefix) {
 		t.Errorf("token %q is not ek_ + 64 hex", token)
 	}
-	got, err := f.Service.AuthenticateEcommerce(ctx, token)
+	got, err := f.Service.AuthenticatePartner(ctx, token)
 	if err != nil {
 		t.Fatalf("authenticate with the new token: %v", err)
 	}
@@ -106,34 +106,34 @@ func testEcommerces(t *testing.T, h Harness) {
 		t.Errorf("created_at = %v, want %v", got.CreatedAt, Now)
 	}
 
-	rotated, err := f.Service.RotateEcommerceToken(ctx, e.ID)
+	rotated, err := f.Service.RotatePartnerToken(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Service.AuthenticateEcommerce(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+	if _, err := f.Service.AuthenticatePartner(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
 		t.Errorf("old token after rotation: err = %v, want unauthorized", err)
 	}
-	if _, err := f.Service.AuthenticateEcommerce(ctx, rotated); err != nil {
+	if _, err := f.Service.AuthenticatePartner(ctx, rotated); err != nil {
 		t.Errorf("rotated token: %v", err)
 	}
-	if _, err := f.Service.RotateEcommerceToken(ctx, e.ID+1000); saldo.ErrorCode(err) != saldo.ENOTFOUND {
+	if _, err := f.Service.RotatePartnerToken(ctx, e.ID+1000); saldo.ErrorCode(err) != saldo.ENOTFOUND {
 		t.Errorf("rotate an unknown partner: err = %v, want not found", err)
 	}
-	if _, err := f.Service.AuthenticateEcommerce(ctx, saldo.NewSecret(saldo.EcommerceTokenPrefix)); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+	if _, err := f.Service.AuthenticatePartner(ctx, saldo.NewSecret(saldo.PartnerTokenPrefix)); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
 		t.Errorf("unknown token: err = %v, want unauthorized", err)
 	}
 
-	f.Partner(t, saldo.NewEcommerce{Name: "otra"})
-	list, err := f.Service.Ecommerces(ctx)
+	f.Partner(t, saldo.NewPartner{Name: "otra"})
+	list, err := f.Service.Partners(ctx)
 	if err != nil || len(list) != 2 || list[0].Name != "tienda" || list[1].Name != "otra" {
-		t.Errorf("Ecommerces() = %v, %v; want tienda and otra in order", list, err)
+		t.Errorf("Partners() = %v, %v; want tienda and otra in order", list, err)
 	}
 }
 
 func testCreateWritesEveryRow(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true, BillingDay: 5})
+	e := f.Partner(t, saldo.NewPartner{CompositeBalances: true, BillingDay: 5})
 	req := composite(gen.Level3(gen.Customer("", 1)), "10000000")
 	req.Password = "correct horse battery"
 	req.DeviceID = "phone-1"
@@ -143,8 +143,8 @@ func testCreateWritesEveryRow(t *testing.T, h Harness) {
 		t.Fatalf("CreateCustomer: %v", err)
 	}
 	c := out.Customer
-	if c.ID == 0 || c.EcommerceID != e.ID || c.AccountLevel != 3 || c.AccountStatus != 1 {
-		t.Errorf("customer = id %d ecommerce %d level %d status %d", c.ID, c.EcommerceID, c.AccountLevel, c.AccountStatus)
+	if c.ID == 0 || c.PartnerID != e.ID || c.AccountLevel != 3 || c.AccountStatus != 1 {
+		t.Errorf("customer = id %d ecommerce %d level %d status %d", c.ID, c.PartnerID, c.AccountLevel, c.AccountStatus)
 	}
 	if out.Wallet.ID == 0 || out.Wallet.Kind != saldo.BalanceWallet || out.Wallet.Amount != 0 || out.Wallet.Status != 1 {
 		t.Errorf("wallet = %+v", out.Wallet)
@@ -202,7 +202,7 @@ func testCreateWritesEveryRow(t *testing.T, h Harness) {
 func testCreateWithoutComposite(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	out, err := f.Service.CreateCustomer(ctx, e, gen.Customer("", 1), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func testCreateWithoutComposite(t *testing.T, h Harness) {
 func testSecretsHashed(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e, partnerToken, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "p", CompositeBalances: true})
+	e, partnerToken, err := f.Service.CreatePartner(ctx, saldo.NewPartner{Name: "p", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func dumpRows(rows [][]any) string {
 func testDuplicates(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	first := gen.Customer("", 1)
 	if _, err := f.Service.CreateCustomer(ctx, e, first, nil); err != nil {
 		t.Fatal(err)
@@ -319,8 +319,8 @@ func with(r saldo.CreateCustomerRequest, change func(*saldo.CreateCustomerReques
 func testUniquenessPerPartner(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	a := f.Partner(t, saldo.NewEcommerce{Name: "a"})
-	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	a := f.Partner(t, saldo.NewPartner{Name: "a"})
+	b := f.Partner(t, saldo.NewPartner{Name: "b"})
 	req := gen.Customer("", 1)
 	if _, err := f.Service.CreateCustomer(ctx, a, req, nil); err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func testUniquenessPerPartner(t *testing.T, h Harness) {
 func testConcurrentSameEmail(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{})
+	e := f.Partner(t, saldo.NewPartner{})
 	const n = 12
 	var (
 		wg        sync.WaitGroup
@@ -377,7 +377,7 @@ func testConcurrentSameEmail(t *testing.T, h Harness) {
 func testConcurrentDistinctCreates(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true})
+	e := f.Partner(t, saldo.NewPartner{CompositeBalances: true})
 	const workers, each = 8, 50
 	errs := make(chan error, workers*each)
 	var wg sync.WaitGroup
@@ -492,7 +492,7 @@ func testFaultAtEachStep(t *testing.T, h Harness) {
 	for i, step := range steps {
 		t.Run("after "+step, func(t *testing.T) {
 			f := NewFixture(t, h)
-			e := f.Partner(t, saldo.NewEcommerce{CompositeBalances: true})
+			e := f.Partner(t, saldo.NewPartner{CompositeBalances: true})
 			req := composite(gen.Customer("", uint64(i)), "5000")
 
 			faulty := saldo.NewService(&faultStore{Store: f.Store, step: step}, f.Clock)
@@ -521,16 +521,16 @@ func testFaultAtEachStep(t *testing.T, h Harness) {
 func testCachedTokenRotated(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	e, token, err := f.Service.CreateEcommerce(ctx, saldo.NewEcommerce{Name: "tienda", CompositeBalances: true})
+	e, token, err := f.Service.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The first authentication reads the database and fills the cache; the second answers
 	// from it.
-	if _, err := f.Service.AuthenticateEcommerceForWrite(ctx, token); err != nil {
+	if _, err := f.Service.AuthenticatePartnerForWrite(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	cached, err := f.Service.AuthenticateEcommerceForWrite(ctx, token)
+	cached, err := f.Service.AuthenticatePartnerForWrite(ctx, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,12 +539,12 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 	}
 
 	other := saldo.NewService(f.Store, f.Clock) // another process on the same database
-	rotated, err := other.RotateEcommerceToken(ctx, e.ID)
+	rotated, err := other.RotatePartnerToken(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	stale, err := f.Service.AuthenticateEcommerceForWrite(ctx, token)
+	stale, err := f.Service.AuthenticatePartnerForWrite(ctx, token)
 	if err != nil {
 		t.Fatalf("the cache should still answer for the old token: %v", err)
 	}
@@ -567,10 +567,10 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 		t.Errorf("idempotency_keys has %d rows, want none: the refusal was not the partner's", got)
 	}
 	// The refusal dropped the entry: the old token now reads the database, and fails there.
-	if _, err := f.Service.AuthenticateEcommerceForWrite(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+	if _, err := f.Service.AuthenticatePartnerForWrite(ctx, token); saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
 		t.Errorf("authenticate with the old token after the refusal: %v, want unauthorized", err)
 	}
-	fresh, err := f.Service.AuthenticateEcommerceForWrite(ctx, rotated)
+	fresh, err := f.Service.AuthenticatePartnerForWrite(ctx, rotated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,8 +582,8 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 func testCrossTenant(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := NewFixture(t, h)
-	a := f.Partner(t, saldo.NewEcommerce{Name: "a", CompositeBalances: true})
-	b := f.Partner(t, saldo.NewEcommerce{Name: "b"})
+	a := f.Partner(t, saldo.NewPartner{Name: "a", CompositeBalances: true})
+	b := f.Partner(t, saldo.NewPartner{Name: "b"})
 	out, err := f.Service.CreateCustomer(ctx, a, composite(gen.Customer("", 1), "100"), nil)
 	if err != nil {
 		t.Fatal(err)

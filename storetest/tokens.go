@@ -55,15 +55,15 @@ type session struct {
 
 // tokenSetup returns a fixture with a partner (lifetimes oauthTTL and refreshTTL) and one of
 // its customers, created on device "phone".
-func tokenSetup(tb testing.TB, h Harness) (*Fixture, *saldo.Ecommerce, session) {
+func tokenSetup(tb testing.TB, h Harness) (*Fixture, *saldo.Partner, session) {
 	tb.Helper()
 	f := NewFixture(tb, h)
-	e := f.Partner(tb, saldo.NewEcommerce{Name: "tienda", OAuthTokenTTL: oauthTTL, RefreshTokenTTL: refreshTTL})
+	e := f.Partner(tb, saldo.NewPartner{Name: "tienda", OAuthTokenTTL: oauthTTL, RefreshTokenTTL: refreshTTL})
 	return f, e, f.customer(tb, e, 1)
 }
 
 // customer creates partner e's customer number seq on device "phone".
-func (f *Fixture) customer(tb testing.TB, e *saldo.Ecommerce, seq uint64) session {
+func (f *Fixture) customer(tb testing.TB, e *saldo.Partner, seq uint64) session {
 	tb.Helper()
 	req := gen.Customer("", seq)
 	req.DeviceID = "phone"
@@ -76,7 +76,7 @@ func (f *Fixture) customer(tb testing.TB, e *saldo.Ecommerce, seq uint64) sessio
 }
 
 // byKey asks for a connection token in private key mode.
-func (f *Fixture) byKey(tb testing.TB, e *saldo.Ecommerce, s session, device string) session {
+func (f *Fixture) byKey(tb testing.TB, e *saldo.Partner, s session, device string) session {
 	tb.Helper()
 	out, err := f.Service.ConnectionToken(context.Background(), e, saldo.ConnectionTokenRequest{
 		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, DeviceID: device}, nil)
@@ -88,7 +88,7 @@ func (f *Fixture) byKey(tb testing.TB, e *saldo.Ecommerce, s session, device str
 }
 
 // byRefresh asks for a connection token in refresh token mode.
-func (f *Fixture) byRefresh(tb testing.TB, e *saldo.Ecommerce, s session, device string) session {
+func (f *Fixture) byRefresh(tb testing.TB, e *saldo.Partner, s session, device string) session {
 	tb.Helper()
 	out, err := f.Service.ConnectionToken(context.Background(), e, saldo.ConnectionTokenRequest{RefreshToken: s.refresh, DeviceID: device}, nil)
 	if err != nil {
@@ -98,7 +98,7 @@ func (f *Fixture) byRefresh(tb testing.TB, e *saldo.Ecommerce, s session, device
 }
 
 // refreshed asks refresh-customer-token for a new oauth token on s's device.
-func (f *Fixture) refreshed(tb testing.TB, e *saldo.Ecommerce, s session) session {
+func (f *Fixture) refreshed(tb testing.TB, e *saldo.Partner, s session) session {
 	tb.Helper()
 	out, err := f.Service.RefreshOAuthToken(context.Background(), e, saldo.RefreshTokenRequest{RefreshToken: s.refresh, DeviceID: s.device}, nil)
 	if err != nil {
@@ -109,7 +109,7 @@ func (f *Fixture) refreshed(tb testing.TB, e *saldo.Ecommerce, s session) sessio
 }
 
 // active reports whether partner e's introspection finds token active.
-func (f *Fixture) active(tb testing.TB, e *saldo.Ecommerce, token string) bool {
+func (f *Fixture) active(tb testing.TB, e *saldo.Partner, token string) bool {
 	tb.Helper()
 	in, err := f.Service.IntrospectToken(context.Background(), e, token)
 	if err != nil {
@@ -237,8 +237,8 @@ func testCreatedTokensWork(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("the oauth token from account creation: %v", err)
 	}
-	if auth.CustomerID != s.customerID || auth.Ecommerce.ID != e.ID || auth.DeviceID != "phone" {
-		t.Errorf("authenticated as customer %d of partner %d on %q", auth.CustomerID, auth.Ecommerce.ID, auth.DeviceID)
+	if auth.CustomerID != s.customerID || auth.Partner.ID != e.ID || auth.DeviceID != "phone" {
+		t.Errorf("authenticated as customer %d of partner %d on %q", auth.CustomerID, auth.Partner.ID, auth.DeviceID)
 	}
 	in, err := f.Service.IntrospectToken(ctx, e, s.oauth)
 	if err != nil || !in.Active || in.Token.Kind != saldo.TokenOAuth || in.Token.CustomerID != s.customerID ||
@@ -347,7 +347,7 @@ func testOneLivePerKind(t *testing.T, h Harness) {
 	other := f.customer(t, e, 2)
 	insert := func(customerID int64, kind saldo.TokenKind) error {
 		return f.Store.Update(ctx, func(tx saldo.Tx) error {
-			return tx.InsertTokens(ctx, []saldo.Token{{EcommerceID: e.ID, CustomerID: customerID, Kind: kind,
+			return tx.InsertTokens(ctx, []saldo.Token{{PartnerID: e.ID, CustomerID: customerID, Kind: kind,
 				Hash: saldo.HashSecret(saldo.NewSecret("")), DeviceID: "watch", IssuedAt: Now, ExpiresAt: Now.Add(time.Hour)}})
 		})
 	}
@@ -422,13 +422,13 @@ func testReuseDetection(t *testing.T, h Harness) {
 	ctx := context.Background()
 	routes := []struct {
 		name    string
-		present func(f *Fixture, e *saldo.Ecommerce, stale session) error
+		present func(f *Fixture, e *saldo.Partner, stale session) error
 	}{
-		{"to get-customer-connection-token", func(f *Fixture, e *saldo.Ecommerce, stale session) error {
+		{"to get-customer-connection-token", func(f *Fixture, e *saldo.Partner, stale session) error {
 			_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device}, nil)
 			return err
 		}},
-		{"to refresh-customer-token", func(f *Fixture, e *saldo.Ecommerce, stale session) error {
+		{"to refresh-customer-token", func(f *Fixture, e *saldo.Partner, stale session) error {
 			_, err := f.Service.RefreshOAuthToken(ctx, e, saldo.RefreshTokenRequest{RefreshToken: stale.refresh, DeviceID: stale.device}, nil)
 			return err
 		}},
@@ -486,12 +486,12 @@ func testNotAReuse(t *testing.T, h Harness) {
 	tests := []struct {
 		name   string
 		reason string
-		revoke func(tb testing.TB, f *Fixture, e *saldo.Ecommerce, s session) session // returns the session that follows
+		revoke func(tb testing.TB, f *Fixture, e *saldo.Partner, s session) session // returns the session that follows
 	}{
-		{"superseded by a connection token by private key", saldo.RevokeSuperseded, func(tb testing.TB, f *Fixture, e *saldo.Ecommerce, s session) session {
+		{"superseded by a connection token by private key", saldo.RevokeSuperseded, func(tb testing.TB, f *Fixture, e *saldo.Partner, s session) session {
 			return f.byKey(tb, e, s, "phone")
 		}},
-		{"revoked by the partner", saldo.RevokeRevoked, func(tb testing.TB, f *Fixture, e *saldo.Ecommerce, s session) session {
+		{"revoked by the partner", saldo.RevokeRevoked, func(tb testing.TB, f *Fixture, e *saldo.Partner, s session) session {
 			if _, err := f.Service.RevokeToken(ctx, e, s.refresh, nil); err != nil {
 				tb.Fatal(err)
 			}
@@ -585,7 +585,7 @@ func testUnknownCredentials(t *testing.T, h Harness) {
 func testTokensCrossPartner(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f, a, s := tokenSetup(t, h)
-	b := f.Partner(t, saldo.NewEcommerce{Name: "otra"})
+	b := f.Partner(t, saldo.NewPartner{Name: "otra"})
 	// A rotated token of a's, so that b could trigger a reuse detection if it counted.
 	current := f.byRefresh(t, a, s, "phone")
 
@@ -674,9 +674,9 @@ func testIntrospect(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := saldo.Token{EcommerceID: e.ID, CustomerID: s.customerID, Kind: saldo.TokenOAuth, DeviceID: "phone", IssuedAt: Now, ExpiresAt: Now.Add(oauthTTL)}
+	want := saldo.Token{PartnerID: e.ID, CustomerID: s.customerID, Kind: saldo.TokenOAuth, DeviceID: "phone", IssuedAt: Now, ExpiresAt: Now.Add(oauthTTL)}
 	got := in.Token
-	if !in.Active || got.EcommerceID != want.EcommerceID || got.CustomerID != want.CustomerID || got.Kind != want.Kind ||
+	if !in.Active || got.PartnerID != want.PartnerID || got.CustomerID != want.CustomerID || got.Kind != want.Kind ||
 		got.DeviceID != want.DeviceID || !got.IssuedAt.Equal(want.IssuedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
 		t.Errorf("introspect = %+v, want active %+v", in, want)
 	}

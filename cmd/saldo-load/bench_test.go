@@ -29,7 +29,7 @@ func BenchmarkCreate(b *testing.B) {
 			svc := saldo.NewService(store, nil)
 			srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(io.Discard, nil))))
 			defer srv.Close()
-			_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "bench", CompositeBalances: true})
+			_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "bench", CompositeBalances: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func BenchmarkCreate(b *testing.B) {
 func BenchmarkCreateAgainstStub(b *testing.B) {
 	store := testdb.OpenSQLite(b)
 	svc := saldo.NewService(store, nil)
-	_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "bench", CompositeBalances: true})
+	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "bench", CompositeBalances: true})
 	if err != nil {
 		b.Fatal(err)
 	}

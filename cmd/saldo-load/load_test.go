@@ -37,7 +37,7 @@ func newServer(t *testing.T, composite bool, wrap func(http.Handler) http.Handle
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	_, token, err := svc.CreateEcommerce(context.Background(), saldo.NewEcommerce{Name: "load", CompositeBalances: composite})
+	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "load", CompositeBalances: composite})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestRunCountsErrorsByStatusAndCode(t *testing.T) {
 	}
 
 	// An unknown token.
-	rep, err = runJSON(t, "--url", s.url, "--token", saldo.NewSecret(saldo.EcommerceTokenPrefix), "--count", "5")
+	rep, err = runJSON(t, "--url", s.url, "--token", saldo.NewSecret(saldo.PartnerTokenPrefix), "--count", "5")
 	if err == nil || rep.Errors != 5 || !maps.Equal(rep.ErrorsBy, map[string]int64{"401/4401": 5}) {
 		t.Errorf("unknown token: err %v, errors %v; want 5 × 401/4401", err, rep.ErrorsBy)
 	}

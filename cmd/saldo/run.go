@@ -65,7 +65,7 @@ func run(ctx context.Context, env Env) error {
 	case "migrate":
 		return migrateCmd(ctx, env, args)
 	case "ecommerce":
-		return ecommerceCmd(ctx, env, args)
+		return partnerCmd(ctx, env, args)
 	case "version":
 		fmt.Fprintln(env.Stdout, version())
 		return nil
@@ -205,8 +205,8 @@ func migrateCmd(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// ecommerceJSON is how the CLI prints a partner; the token only when just issued.
-type ecommerceJSON struct {
+// partnerJSON is how the CLI prints a partner; the token only when just issued.
+type partnerJSON struct {
 	ID                int64  `json:"id"`
 	Name              string `json:"name"`
 	CompositeBalances bool   `json:"composite_balances"`
@@ -221,19 +221,19 @@ type ecommerceJSON struct {
 	Token             string `json:"token,omitempty"`
 }
 
-func newEcommerceJSON(e *saldo.Ecommerce, token string) ecommerceJSON {
-	return ecommerceJSON{ID: e.ID, Name: e.Name, CompositeBalances: e.CompositeBalances, MaxCreditLine: e.MaxCreditLine,
+func newPartnerJSON(e *saldo.Partner, token string) partnerJSON {
+	return partnerJSON{ID: e.ID, Name: e.Name, CompositeBalances: e.CompositeBalances, MaxCreditLine: e.MaxCreditLine,
 		StrictRFC: e.StrictRFC, MaxKYCLevel: e.MaxKYCLevel, BillingDay: e.BillingDay, PaymentDueDays: e.PaymentDueDays,
 		Overlimit: e.Overlimit, OAuthTokenTTL: e.OAuthTokenTTL.String(), RefreshTokenTTL: e.RefreshTokenTTL.String(), Token: token}
 }
 
-func ecommerceCmd(ctx context.Context, env Env, args []string) error {
+func partnerCmd(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New("ecommerce: want create, list or rotate-token")
 	}
 	sub, args := args[0], args[1:]
 	var (
-		n  saldo.NewEcommerce
+		n  saldo.NewPartner
 		id int64
 	)
 	var more func(*flag.FlagSet)
@@ -277,24 +277,24 @@ func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 
 	switch sub {
 	case "create":
-		e, token, err := svc.CreateEcommerce(ctx, n)
+		e, token, err := svc.CreatePartner(ctx, n)
 		if err != nil {
 			return err
 		}
-		return out.Encode(newEcommerceJSON(e, token))
+		return out.Encode(newPartnerJSON(e, token))
 	case "list":
-		list, err := svc.Ecommerces(ctx)
+		list, err := svc.Partners(ctx)
 		if err != nil {
 			return err
 		}
 		for _, e := range list {
-			if err := out.Encode(newEcommerceJSON(e, "")); err != nil {
+			if err := out.Encode(newPartnerJSON(e, "")); err != nil {
 				return err
 			}
 		}
 		return nil
 	default:
-		token, err := svc.RotateEcommerceToken(ctx, id)
+		token, err := svc.RotatePartnerToken(ctx, id)
 		if saldo.ErrorCode(err) == saldo.ENOTFOUND {
 			return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
 		}

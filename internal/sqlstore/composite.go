@@ -11,7 +11,7 @@ import (
 var compositeChildColumns = newColumns("composite_children", []column[saldo.CompositeChild]{
 	field("balance_id", func(c *saldo.CompositeChild) *int64 { return &c.ID }),
 	field("parent_id", func(c *saldo.CompositeChild) *string { return &c.ParentID }),
-	field("ecommerce_id", func(c *saldo.CompositeChild) *int64 { return &c.EcommerceID }),
+	field("ecommerce_id", func(c *saldo.CompositeChild) *int64 { return &c.PartnerID }),
 	field("customer_id", func(c *saldo.CompositeChild) *int64 { return &c.CustomerID }),
 	field("credit_line", func(c *saldo.CompositeChild) *int64 { return &c.CreditLine }),
 	field("debt", func(c *saldo.CompositeChild) *int64 { return &c.Debt }),
@@ -32,9 +32,9 @@ var (
 	selectCompositeChildren = compositeChildColumns.selectWhere("parent_id = $1 AND balance_id > $2 ORDER BY balance_id LIMIT $3")
 )
 
-func (t *tx) CompositeParent(ctx context.Context, ecommerceID int64, id string) (*saldo.CompositeParent, error) {
+func (t *tx) CompositeParent(ctx context.Context, partnerID int64, id string) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, selectCompositeParent, id, ecommerceID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCompositeParent, id, partnerID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "parent_id")
 	}
@@ -47,9 +47,9 @@ func (t *tx) CountCompositeChildren(ctx context.Context, parentID string) (int, 
 	return n, t.d.Translate(err)
 }
 
-func (t *tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID string, delta int64) (*saldo.CompositeParent, error) {
+func (t *tx) AllocateCredit(ctx context.Context, partnerID int64, parentID string, delta int64) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, allocateCredit, parentID, ecommerceID, delta).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, allocateCredit, parentID, partnerID, delta).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err == nil {
 		return &p, nil
 	}
@@ -57,7 +57,7 @@ func (t *tx) AllocateCredit(ctx context.Context, ecommerceID int64, parentID str
 		return nil, t.d.Translate(err)
 	}
 	// No row updated: either there is no such parent, or the condition refused the change.
-	if _, err := t.CompositeParent(ctx, ecommerceID, parentID); err != nil {
+	if _, err := t.CompositeParent(ctx, partnerID, parentID); err != nil {
 		return nil, err
 	}
 	return nil, saldo.Errorf(saldo.EINSUFFICIENT, "credit_line:insufficient_credit")
@@ -68,13 +68,13 @@ func (t *tx) InsertCompositeChild(ctx context.Context, c *saldo.CompositeChild) 
 	return t.d.Translate(err)
 }
 
-func (t *tx) CompositeChild(ctx context.Context, ecommerceID, id int64, lock bool) (*saldo.CompositeChild, error) {
+func (t *tx) CompositeChild(ctx context.Context, partnerID, id int64, lock bool) (*saldo.CompositeChild, error) {
 	q := selectCompositeChild
 	if lock {
 		q += t.d.ForUpdate
 	}
 	var c saldo.CompositeChild
-	if err := t.conn.QueryRow(ctx, q, id, ecommerceID).Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
+	if err := t.conn.QueryRow(ctx, q, id, partnerID).Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
 		return nil, t.notFound(err, "child_id")
 	}
 	return &c, nil

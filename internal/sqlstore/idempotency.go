@@ -9,7 +9,7 @@ import (
 
 // idempotencyColumns are the idempotency_keys columns.
 var idempotencyColumns = newColumns("idempotency_keys", []column[saldo.IdempotencyRecord]{
-	field("ecommerce_id", func(r *saldo.IdempotencyRecord) *int64 { return &r.EcommerceID }),
+	field("ecommerce_id", func(r *saldo.IdempotencyRecord) *int64 { return &r.PartnerID }),
 	field("key", func(r *saldo.IdempotencyRecord) *string { return &r.Key }),
 	field("fingerprint", func(r *saldo.IdempotencyRecord) *[]byte { return &r.Fingerprint }),
 	field("status", func(r *saldo.IdempotencyRecord) *int { return &r.Status }),
@@ -22,9 +22,9 @@ var (
 	selectIdempotency = idempotencyColumns.selectWhere("ecommerce_id = $1 AND key = $2")
 )
 
-func (t *tx) IdempotencyRecord(ctx context.Context, ecommerceID int64, key string) (*saldo.IdempotencyRecord, error) {
+func (t *tx) IdempotencyRecord(ctx context.Context, partnerID int64, key string) (*saldo.IdempotencyRecord, error) {
 	var r saldo.IdempotencyRecord
-	err := t.conn.QueryRow(ctx, selectIdempotency, ecommerceID, key).Scan(idempotencyColumns.dests(&r, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectIdempotency, partnerID, key).Scan(idempotencyColumns.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "idempotency_key")
 	}

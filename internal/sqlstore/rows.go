@@ -19,7 +19,7 @@ type Times interface {
 var (
 	customerColumns = newColumns("customers", []column[saldo.Customer]{
 		field("id", func(c *saldo.Customer) *int64 { return &c.ID }),
-		field("ecommerce_id", func(c *saldo.Customer) *int64 { return &c.EcommerceID }),
+		field("ecommerce_id", func(c *saldo.Customer) *int64 { return &c.PartnerID }),
 		field("email", func(c *saldo.Customer) *string { return &c.Email }),
 		derived("email_key", (*saldo.Customer).EmailKey),
 		field("mobile_country_code", func(c *saldo.Customer) *string { return &c.MobileCountryCode }),
@@ -81,18 +81,18 @@ func customerDuplicatesQuery(placeholder func(n int) string) string {
 
 // customerDuplicatesArgs are c's arguments for customerDuplicatesQuery.
 func customerDuplicatesArgs(c *saldo.Customer) []any {
-	return []any{c.EcommerceID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP}
+	return []any{c.PartnerID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP}
 }
 
-// ecommerceRow is a partner as the ecommerces table holds it, token lifetimes in whole
+// partnerRow is a partner as the ecommerces table holds it, token lifetimes in whole
 // seconds: a read scans them into oauthTTL and refreshTTL, and ecommerce converts them.
-type ecommerceRow struct {
-	e                    *saldo.Ecommerce
+type partnerRow struct {
+	e                    *saldo.Partner
 	oauthTTL, refreshTTL int64
 }
 
 // ecommerce returns the partner a read filled.
-func (r *ecommerceRow) ecommerce() *saldo.Ecommerce {
+func (r *partnerRow) ecommerce() *saldo.Partner {
 	r.e.OAuthTokenTTL = time.Duration(r.oauthTTL) * time.Second
 	r.e.RefreshTokenTTL = time.Duration(r.refreshTTL) * time.Second
 	return r.e
@@ -100,45 +100,45 @@ func (r *ecommerceRow) ecommerce() *saldo.Ecommerce {
 
 // seconds is a column that holds a partner's duration, at, in whole seconds; a read scans it
 // into scanned.
-func seconds(name string, at func(r *ecommerceRow) (d *time.Duration, scanned *int64)) column[ecommerceRow] {
-	return column[ecommerceRow]{
+func seconds(name string, at func(r *partnerRow) (d *time.Duration, scanned *int64)) column[partnerRow] {
+	return column[partnerRow]{
 		name: name,
-		arg: func(r *ecommerceRow, _ Times) any {
+		arg: func(r *partnerRow, _ Times) any {
 			d, _ := at(r)
 			return int64(*d / time.Second)
 		},
-		dest: func(r *ecommerceRow, _ Times) any {
+		dest: func(r *partnerRow, _ Times) any {
 			_, scanned := at(r)
 			return scanned
 		},
 	}
 }
 
-// ecommerceColumns are the ecommerces columns, the id first; ecommerceColumnsNoID leave the
+// partnerColumns are the ecommerces columns, the id first; partnerColumnsNoID leave the
 // id to the engine.
 var (
-	ecommerceColumns = newColumns("ecommerces", []column[ecommerceRow]{
-		field("id", func(r *ecommerceRow) *int64 { return &r.e.ID }),
-		field("name", func(r *ecommerceRow) *string { return &r.e.Name }),
-		field("token_hash", func(r *ecommerceRow) *[]byte { return &r.e.TokenHash }),
-		field("composite_balances", func(r *ecommerceRow) *bool { return &r.e.CompositeBalances }),
-		field("max_credit_line", func(r *ecommerceRow) *int64 { return &r.e.MaxCreditLine }),
-		field("strict_rfc", func(r *ecommerceRow) *bool { return &r.e.StrictRFC }),
-		field("max_kyc_level", func(r *ecommerceRow) *int { return &r.e.MaxKYCLevel }),
-		seconds("oauth_token_ttl_seconds", func(r *ecommerceRow) (*time.Duration, *int64) { return &r.e.OAuthTokenTTL, &r.oauthTTL }),
-		seconds("refresh_token_ttl_seconds", func(r *ecommerceRow) (*time.Duration, *int64) { return &r.e.RefreshTokenTTL, &r.refreshTTL }),
-		field("billing_day", func(r *ecommerceRow) *int { return &r.e.BillingDay }),
-		field("payment_due_days", func(r *ecommerceRow) *int { return &r.e.PaymentDueDays }),
-		field("overlimit", func(r *ecommerceRow) *int64 { return &r.e.Overlimit }),
-		instant("created_at", func(r *ecommerceRow) *time.Time { return &r.e.CreatedAt }),
+	partnerColumns = newColumns("ecommerces", []column[partnerRow]{
+		field("id", func(r *partnerRow) *int64 { return &r.e.ID }),
+		field("name", func(r *partnerRow) *string { return &r.e.Name }),
+		field("token_hash", func(r *partnerRow) *[]byte { return &r.e.TokenHash }),
+		field("composite_balances", func(r *partnerRow) *bool { return &r.e.CompositeBalances }),
+		field("max_credit_line", func(r *partnerRow) *int64 { return &r.e.MaxCreditLine }),
+		field("strict_rfc", func(r *partnerRow) *bool { return &r.e.StrictRFC }),
+		field("max_kyc_level", func(r *partnerRow) *int { return &r.e.MaxKYCLevel }),
+		seconds("oauth_token_ttl_seconds", func(r *partnerRow) (*time.Duration, *int64) { return &r.e.OAuthTokenTTL, &r.oauthTTL }),
+		seconds("refresh_token_ttl_seconds", func(r *partnerRow) (*time.Duration, *int64) { return &r.e.RefreshTokenTTL, &r.refreshTTL }),
+		field("billing_day", func(r *partnerRow) *int { return &r.e.BillingDay }),
+		field("payment_due_days", func(r *partnerRow) *int { return &r.e.PaymentDueDays }),
+		field("overlimit", func(r *partnerRow) *int64 { return &r.e.Overlimit }),
+		instant("created_at", func(r *partnerRow) *time.Time { return &r.e.CreatedAt }),
 	})
-	ecommerceColumnsNoID = ecommerceColumns.withoutFirst()
+	partnerColumnsNoID = partnerColumns.withoutFirst()
 )
 
 // compositeParentColumns are the composite_parents columns; the id is saldo's.
 var compositeParentColumns = newColumns("composite_parents", []column[saldo.CompositeParent]{
 	field("id", func(p *saldo.CompositeParent) *string { return &p.ID }),
-	field("ecommerce_id", func(p *saldo.CompositeParent) *int64 { return &p.EcommerceID }),
+	field("ecommerce_id", func(p *saldo.CompositeParent) *int64 { return &p.PartnerID }),
 	field("customer_id", func(p *saldo.CompositeParent) *int64 { return &p.CustomerID }),
 	field("balance_id", func(p *saldo.CompositeParent) *int64 { return &p.BalanceID }),
 	field("credit_line", func(p *saldo.CompositeParent) *int64 { return &p.CreditLine }),
@@ -153,7 +153,7 @@ var compositeParentColumns = newColumns("composite_parents", []column[saldo.Comp
 var (
 	balanceColumns = newColumns("balances", []column[saldo.Balance]{
 		field("id", func(b *saldo.Balance) *int64 { return &b.ID }),
-		field("ecommerce_id", func(b *saldo.Balance) *int64 { return &b.EcommerceID }),
+		field("ecommerce_id", func(b *saldo.Balance) *int64 { return &b.PartnerID }),
 		field("customer_id", func(b *saldo.Balance) *int64 { return &b.CustomerID }),
 		field("kind", func(b *saldo.Balance) *string { return (*string)(&b.Kind) }),
 		field("amount", func(b *saldo.Balance) *int64 { return &b.Amount }),
@@ -166,7 +166,7 @@ var (
 // eventColumns are the events columns written; the id is the engine's. Events are inserted
 // a few at a time.
 var eventColumns = newColumns("events", []column[saldo.Event]{
-	field("ecommerce_id", func(ev *saldo.Event) *int64 { return &ev.EcommerceID }),
+	field("ecommerce_id", func(ev *saldo.Event) *int64 { return &ev.PartnerID }),
 	field("type", func(ev *saldo.Event) *string { return &ev.Type }),
 	field("subject_id", func(ev *saldo.Event) *string { return &ev.SubjectID }),
 	derived("payload", func(ev *saldo.Event) string { return string(ev.Payload) }),

@@ -12,7 +12,7 @@ import (
 // tokenColumns are the customer_tokens columns written at issue; the id is the engine's.
 // Tokens are inserted a few at a time.
 var tokenColumns = newColumns("customer_tokens", []column[saldo.Token]{
-	field("ecommerce_id", func(t *saldo.Token) *int64 { return &t.EcommerceID }),
+	field("ecommerce_id", func(t *saldo.Token) *int64 { return &t.PartnerID }),
 	field("customer_id", func(t *saldo.Token) *int64 { return &t.CustomerID }),
 	field("kind", func(t *saldo.Token) *string { return (*string)(&t.Kind) }),
 	field("hash", func(t *saldo.Token) *[]byte { return &t.Hash }),
@@ -41,7 +41,7 @@ type tokenRow struct {
 // INTEGER microseconds), so Times.Dest can scan them.
 var tokenRead = newColumns("customer_tokens", []column[tokenRow]{
 	field("id", func(r *tokenRow) *int64 { return &r.ID }),
-	field("ecommerce_id", func(r *tokenRow) *int64 { return &r.EcommerceID }),
+	field("ecommerce_id", func(r *tokenRow) *int64 { return &r.PartnerID }),
 	field("customer_id", func(r *tokenRow) *int64 { return &r.CustomerID }),
 	field("kind", func(r *tokenRow) *string { return (*string)(&r.Kind) }),
 	field("hash", func(r *tokenRow) *[]byte { return &r.Hash }),
@@ -76,10 +76,10 @@ func (t *tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error)
 	return r.token(), nil
 }
 
-func (t *tx) LockCustomer(ctx context.Context, ecommerceID, customerID int64) error {
+func (t *tx) LockCustomer(ctx context.Context, partnerID, customerID int64) error {
 	var id int64
 	err := t.conn.QueryRow(ctx, "SELECT id FROM customers WHERE id = $1 AND ecommerce_id = $2"+t.d.ForUpdate,
-		customerID, ecommerceID).Scan(&id)
+		customerID, partnerID).Scan(&id)
 	if err != nil {
 		return t.notFound(err, "customer")
 	}
@@ -97,11 +97,11 @@ func (t *tx) RevokeToken(ctx context.Context, id int64, at time.Time, reason str
 	return n == 1, nil
 }
 
-func (t *tx) RevokeCustomerTokens(ctx context.Context, ecommerceID, customerID int64, kinds []saldo.TokenKind, at time.Time, reason string) ([]int64, error) {
+func (t *tx) RevokeCustomerTokens(ctx context.Context, partnerID, customerID int64, kinds []saldo.TokenKind, at time.Time, reason string) ([]int64, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
-	args := []any{ecommerceID, customerID, t.d.Times.Arg(at), reason}
+	args := []any{partnerID, customerID, t.d.Times.Arg(at), reason}
 	in := make([]string, len(kinds))
 	for i, k := range kinds {
 		args = append(args, string(k))

@@ -48,10 +48,10 @@ type Dialect struct {
 	// transaction ends: " FOR NO KEY UPDATE" on PostgreSQL; "" on SQLite, whose writers are
 	// serialized already.
 	ForUpdate string
-	// CheckEcommerceToken, when set, is a statement that fails with an error Translate makes
-	// an EUNAUTHORIZED wrapping saldo.ErrEcommerceTokenChanged unless $2 is partner $1's token
+	// CheckPartnerToken, when set, is a statement that fails with an error Translate makes
+	// an EUNAUTHORIZED wrapping saldo.ErrPartnerTokenChanged unless $2 is partner $1's token
 	// hash; it goes through Conn.Send. Without it, the check is a query, answered at once.
-	CheckEcommerceToken string
+	CheckPartnerToken string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row
@@ -77,21 +77,21 @@ type tx struct {
 func New(conn Conn, d *Dialect, ids IDSource) saldo.Tx { return &tx{conn: conn, d: d, ids: ids} }
 
 var (
-	insertEcommerce = ecommerceColumnsNoID.insert(1) + " RETURNING id"
-	insertCustomer  = customerColumnsNoID.insert(1) + " RETURNING id"
-	insertBalance   = balanceColumnsNoID.insert(1) + " RETURNING id"
+	insertPartner  = partnerColumnsNoID.insert(1) + " RETURNING id"
+	insertCustomer = customerColumnsNoID.insert(1) + " RETURNING id"
+	insertBalance  = balanceColumnsNoID.insert(1) + " RETURNING id"
 	// With an id handed out ahead (sqlstore.IDSource), which only PostgreSQL does.
 	insertCustomerWithID = withID(customerColumns.insert(1))
 	insertBalanceWithID  = withID(balanceColumns.insert(1))
 	insertParent         = compositeParentColumns.insert(1)
 	duplicatesQuery      = customerDuplicatesQuery(dollar)
 
-	selectEcommerce            = ecommerceColumns.selectWhere("id = $1")
-	selectEcommerceByTokenHash = ecommerceColumns.selectWhere("token_hash = $1")
-	selectEcommerces           = ecommerceColumns.selectFrom() + " ORDER BY id"
-	selectCustomer             = customerColumns.selectWhere("id = $1 AND ecommerce_id = $2")
-	selectWallet               = balanceColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'")
-	selectCompositeParentOf    = compositeParentColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1")
+	selectPartner            = partnerColumns.selectWhere("id = $1")
+	selectPartnerByTokenHash = partnerColumns.selectWhere("token_hash = $1")
+	selectPartners           = partnerColumns.selectFrom() + " ORDER BY id"
+	selectCustomer           = customerColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectWallet             = balanceColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 AND kind = 'wallet'")
+	selectCompositeParentOf  = compositeParentColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1")
 )
 
 // withID lets an INSERT set a GENERATED ALWAYS identity column.
@@ -99,7 +99,7 @@ func withID(insert string) string {
 	return strings.Replace(insert, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES ", 1)
 }
 
-func (t *tx) Reserve(ctx context.Context, customers, balances int) error {
+func (t *tx) ReserveIDs(ctx context.Context, customers, balances int) error {
 	if t.ids == nil {
 		return nil
 	}
@@ -132,51 +132,51 @@ func (t *tx) notFound(err error, what string) error {
 	return t.d.Translate(err)
 }
 
-func (t *tx) InsertEcommerce(ctx context.Context, e *saldo.Ecommerce) error {
-	r := ecommerceRow{e: e}
-	return t.d.Translate(t.conn.QueryRow(ctx, insertEcommerce, ecommerceColumnsNoID.args(&r, t.d.Times)...).Scan(&e.ID))
+func (t *tx) InsertPartner(ctx context.Context, e *saldo.Partner) error {
+	r := partnerRow{e: e}
+	return t.d.Translate(t.conn.QueryRow(ctx, insertPartner, partnerColumnsNoID.args(&r, t.d.Times)...).Scan(&e.ID))
 }
 
-// ecommerceWhere reads the partner that query, a select of ecommerceColumns, finds with arg.
-func (t *tx) ecommerceWhere(ctx context.Context, query string, arg any) (*saldo.Ecommerce, error) {
-	r := ecommerceRow{e: new(saldo.Ecommerce)}
-	err := t.conn.QueryRow(ctx, query, arg).Scan(ecommerceColumns.dests(&r, t.d.Times)...)
+// partnerWhere reads the partner that query, a select of partnerColumns, finds with arg.
+func (t *tx) partnerWhere(ctx context.Context, query string, arg any) (*saldo.Partner, error) {
+	r := partnerRow{e: new(saldo.Partner)}
+	err := t.conn.QueryRow(ctx, query, arg).Scan(partnerColumns.dests(&r, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "ecommerce")
 	}
 	return r.ecommerce(), nil
 }
 
-func (t *tx) Ecommerce(ctx context.Context, id int64) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, selectEcommerce, id)
+func (t *tx) Partner(ctx context.Context, id int64) (*saldo.Partner, error) {
+	return t.partnerWhere(ctx, selectPartner, id)
 }
 
-func (t *tx) EcommerceByTokenHash(ctx context.Context, hash []byte) (*saldo.Ecommerce, error) {
-	return t.ecommerceWhere(ctx, selectEcommerceByTokenHash, hash)
+func (t *tx) PartnerByTokenHash(ctx context.Context, hash []byte) (*saldo.Partner, error) {
+	return t.partnerWhere(ctx, selectPartnerByTokenHash, hash)
 }
 
-func (t *tx) CheckEcommerceToken(ctx context.Context, id int64, hash []byte) error {
-	if t.d.CheckEcommerceToken != "" {
-		return t.d.Translate(t.conn.Send(ctx, t.d.CheckEcommerceToken, id, hash))
+func (t *tx) CheckPartnerToken(ctx context.Context, id int64, hash []byte) error {
+	if t.d.CheckPartnerToken != "" {
+		return t.d.Translate(t.conn.Send(ctx, t.d.CheckPartnerToken, id, hash))
 	}
 	var one int
 	err := t.conn.QueryRow(ctx, "SELECT 1 FROM ecommerces WHERE id = $1 AND token_hash = $2", id, hash).Scan(&one)
 	if t.d.IsNoRows(err) {
-		return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrEcommerceTokenChanged}
+		return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
 	}
 	return t.d.Translate(err)
 }
 
-func (t *tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
-	rows, err := t.conn.Query(ctx, selectEcommerces)
+func (t *tx) Partners(ctx context.Context) ([]*saldo.Partner, error) {
+	rows, err := t.conn.Query(ctx, selectPartners)
 	if err != nil {
 		return nil, t.d.Translate(err)
 	}
 	defer rows.Close()
-	var list []*saldo.Ecommerce
+	var list []*saldo.Partner
 	for rows.Next() {
-		r := ecommerceRow{e: new(saldo.Ecommerce)}
-		if err := rows.Scan(ecommerceColumns.dests(&r, t.d.Times)...); err != nil {
+		r := partnerRow{e: new(saldo.Partner)}
+		if err := rows.Scan(partnerColumns.dests(&r, t.d.Times)...); err != nil {
 			return nil, t.d.Translate(err)
 		}
 		list = append(list, r.ecommerce())
@@ -184,7 +184,7 @@ func (t *tx) Ecommerces(ctx context.Context) ([]*saldo.Ecommerce, error) {
 	return list, t.d.Translate(rows.Err())
 }
 
-func (t *tx) SetEcommerceTokenHash(ctx context.Context, id int64, hash []byte) error {
+func (t *tx) SetPartnerTokenHash(ctx context.Context, id int64, hash []byte) error {
 	n, err := t.conn.Exec(ctx, "UPDATE ecommerces SET token_hash = $2 WHERE id = $1", id, hash)
 	if err != nil {
 		return t.d.Translate(err)
@@ -220,9 +220,9 @@ func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
 	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, customerColumnsNoID.args(c, t.d.Times)...).Scan(&c.ID))
 }
 
-func (t *tx) Customer(ctx context.Context, ecommerceID, id int64) (*saldo.Customer, error) {
+func (t *tx) Customer(ctx context.Context, partnerID, id int64) (*saldo.Customer, error) {
 	var c saldo.Customer
-	err := t.conn.QueryRow(ctx, selectCustomer, id, ecommerceID).Scan(customerColumns.dests(&c, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCustomer, id, partnerID).Scan(customerColumns.dests(&c, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "customer_id")
 	}
@@ -237,9 +237,9 @@ func (t *tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
 	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, balanceColumnsNoID.args(b, t.d.Times)...).Scan(&b.ID))
 }
 
-func (t *tx) Wallet(ctx context.Context, ecommerceID, customerID int64) (*saldo.Balance, error) {
+func (t *tx) Wallet(ctx context.Context, partnerID, customerID int64) (*saldo.Balance, error) {
 	var b saldo.Balance
-	err := t.conn.QueryRow(ctx, selectWallet, customerID, ecommerceID).Scan(balanceColumns.dests(&b, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectWallet, customerID, partnerID).Scan(balanceColumns.dests(&b, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "wallet")
 	}
@@ -258,9 +258,9 @@ func (t *tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent
 	return t.d.Translate(t.conn.Send(ctx, insertParent, compositeParentColumns.args(p, t.d.Times)...))
 }
 
-func (t *tx) CompositeParentOf(ctx context.Context, ecommerceID, customerID int64) (*saldo.CompositeParent, error) {
+func (t *tx) CompositeParentOf(ctx context.Context, partnerID, customerID int64) (*saldo.CompositeParent, error) {
 	var p saldo.CompositeParent
-	err := t.conn.QueryRow(ctx, selectCompositeParentOf, customerID, ecommerceID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
+	err := t.conn.QueryRow(ctx, selectCompositeParentOf, customerID, partnerID).Scan(compositeParentColumns.dests(&p, t.d.Times)...)
 	if err != nil {
 		return nil, t.notFound(err, "parent")
 	}
