@@ -89,14 +89,20 @@ func (r *running) shutdown(t *testing.T) int {
 }
 
 // cli runs one non-serve command and returns its stdout.
-func cli(t *testing.T, env map[string]string, args ...string) (string, int) {
+func cli(t testing.TB, env map[string]string, args ...string) (string, int) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	stdout, stderr, code := cliOutput(env, args...)
 	if code != 0 {
-		t.Logf("saldo %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+		t.Logf("saldo %s: exit %d: %s", strings.Join(args, " "), code, stderr)
 	}
-	return stdout.String(), code
+	return stdout, code
+}
+
+// cliOutput runs one non-serve command and returns what it printed on stdout and stderr.
+func cliOutput(env map[string]string, args ...string) (stdout, stderr string, code int) {
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errOut})
+	return out.String(), errOut.String(), code
 }
 
 // partner returns a client of the server at addr that calls as the partner with token.

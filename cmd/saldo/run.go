@@ -232,39 +232,90 @@ func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 		return errors.New("ecommerce: want create, list or rotate-token")
 	}
 	sub, args := args[0], args[1:]
-	var (
-		n  saldo.NewEcommerce
-		id int64
-	)
-	var more func(*flag.FlagSet)
 	switch sub {
 	case "create":
-		more = func(fs *flag.FlagSet) {
-			fs.StringVar(&n.Name, "name", "", "partner name (required)")
-			fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
-			fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
-			fs.BoolVar(&n.StrictRFC, "strict-rfc", false, "enforce the RFC check digit")
-			fs.IntVar(&n.MaxKYCLevel, "max-kyc-level", saldo.DefaultMaxKYCLevel, "highest KYC level assigned at creation (1-3)")
-			fs.IntVar(&n.BillingDay, "billing-day", 0, "billing day of parents (1-28; 0: the day each parent is created)")
-			fs.IntVar(&n.PaymentDueDays, "payment-due-days", saldo.DefaultPaymentDueDays, "days from billing to due date")
-			fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
-			fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
-			fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
-		}
-	case "rotate-token":
-		more = func(fs *flag.FlagSet) { fs.Int64Var(&id, "id", 0, "partner id (required)") }
+		return ecommerceCreate(ctx, env, args)
 	case "list":
-	default:
-		return fmt.Errorf("ecommerce: unknown subcommand %q: want create, list or rotate-token", sub)
+		return ecommerceList(ctx, env, args)
+	case "rotate-token":
+		return ecommerceRotateToken(ctx, env, args)
 	}
-	cfg, err := parse(env, "ecommerce "+sub, args, false, more)
+	return fmt.Errorf("ecommerce: unknown subcommand %q: want create, list or rotate-token", sub)
+}
+
+// ecommerceCreate registers a partner and prints it with its token. It writes, so it migrates
+// the database first, as serve does.
+func ecommerceCreate(ctx context.Context, env Env, args []string) error {
+	var n saldo.NewEcommerce
+	cfg, err := parse(env, "ecommerce create", args, false, func(fs *flag.FlagSet) { createFlags(fs, &n) })
 	if err != nil {
 		return err
 	}
-	if sub == "create" && n.Name == "" {
+	if n.Name == "" {
 		return errors.New("ecommerce create: --name is required")
 	}
-	if sub == "rotate-token" && id <= 0 {
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	e, token, err := saldo.NewService(store, saldo.SystemClock{}).CreateEcommerce(ctx, n)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(newEcommerceJSON(e, token))
+}
+
+// createFlags are the partner's settings ecommerce create takes.
+func createFlags(fs *flag.FlagSet, n *saldo.NewEcommerce) {
+	fs.StringVar(&n.Name, "name", "", "partner name (required)")
+	fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
+	fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
+	fs.BoolVar(&n.StrictRFC, "strict-rfc", false, "enforce the RFC check digit")
+	fs.IntVar(&n.MaxKYCLevel, "max-kyc-level", saldo.DefaultMaxKYCLevel, "highest KYC level assigned at creation (1-3)")
+	fs.IntVar(&n.BillingDay, "billing-day", 0, "billing day of parents (1-28; 0: the day each parent is created)")
+	fs.IntVar(&n.PaymentDueDays, "payment-due-days", saldo.DefaultPaymentDueDays, "days from billing to due date")
+	fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
+	fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
+	fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
+}
+
+// ecommerceList prints every partner, one JSON line each. It only reads: it never migrates,
+// and refuses a database whose schema is behind the binary's.
+func ecommerceList(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "ecommerce list", args, false, nil)
+	if err != nil {
+		return err
+	}
+	store, err := cfg.openCurrent(ctx, "ecommerce list")
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	list, err := saldo.NewService(store, saldo.SystemClock{}).Ecommerces(ctx)
+	if err != nil {
+		return err
+	}
+	out := json.NewEncoder(env.Stdout)
+	for _, e := range list {
+		if err := out.Encode(newEcommerceJSON(e, "")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ecommerceRotateToken issues a partner a new token and prints it. It writes, so it migrates
+// the database first, as serve does.
+func ecommerceRotateToken(ctx context.Context, env Env, args []string) error {
+	var id int64
+	cfg, err := parse(env, "ecommerce rotate-token", args, false, func(fs *flag.FlagSet) {
+		fs.Int64Var(&id, "id", 0, "partner id (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if id <= 0 {
 		return errors.New("ecommerce rotate-token: --id is required")
 	}
 	store, err := cfg.openStore(ctx)
@@ -272,37 +323,14 @@ func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc := saldo.NewService(store, saldo.SystemClock{})
-	out := json.NewEncoder(env.Stdout)
-
-	switch sub {
-	case "create":
-		e, token, err := svc.CreateEcommerce(ctx, n)
-		if err != nil {
-			return err
-		}
-		return out.Encode(newEcommerceJSON(e, token))
-	case "list":
-		list, err := svc.Ecommerces(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range list {
-			if err := out.Encode(newEcommerceJSON(e, "")); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		token, err := svc.RotateEcommerceToken(ctx, id)
-		if saldo.ErrorCode(err) == saldo.ENOTFOUND {
-			return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
-		}
-		if err != nil {
-			return err
-		}
-		return out.Encode(map[string]any{"id": id, "token": token})
+	token, err := saldo.NewService(store, saldo.SystemClock{}).RotateEcommerceToken(ctx, id)
+	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
+		return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
 	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"id": id, "token": token})
 }
 
 // version is the module version and VCS revision the binary was built from.
