@@ -242,7 +242,7 @@ func (c *Config) openStore(ctx context.Context) (saldo.Store, error) {
 // nothing in it: a database that does not exist yet, has no saldo schema or lacks one of this
 // binary's migrations is an error naming the command that migrates it.
 func (c *Config) openCurrent(ctx context.Context, cmd string) (saldo.Store, error) {
-	migrateCmd := "saldo migrate --database-url " + shellQuote(c.redactedURL())
+	migrateCmd := "saldo migrate --database-url " + shellQuote(redactURL(c.DatabaseURL))
 	if c.engine() == "sqlite" {
 		if _, err := os.Stat(c.sqlitePath()); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no database file %s; %s only reads and never creates one. To create it, run: %s",
@@ -264,12 +264,12 @@ func (c *Config) openCurrent(ctx context.Context, cmd string) (saldo.Store, erro
 	return s, nil
 }
 
-// redactedURL is the database URL with any password replaced by xxxxx, fit for messages.
-func (c *Config) redactedURL() string {
-	if c.engine() != "postgres" {
-		return c.DatabaseURL
+// redactURL is a database URL with any password replaced by xxxxx, fit for messages.
+func redactURL(s string) string {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return s
 	}
-	u, err := url.Parse(c.DatabaseURL)
+	u, err := url.Parse(s)
 	if err != nil {
 		return "postgres://…"
 	}

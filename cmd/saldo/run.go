@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -25,21 +26,6 @@ type Env struct {
 	// Listening, when set, is told the address serve listens on (tests listen on port 0).
 	Listening func(addr string)
 }
-
-const usage = `saldo onboards fintech customers for e-commerce partners.
-
-Usage:
-  saldo serve [--addr 127.0.0.1:8080] [--database-url URL]   run the API (migrates first)
-  saldo migrate [--database-url URL]                         apply pending migrations
-  saldo ecommerce create --name N [--composite-balances] [--max-credit-line C] [--strict-rfc]
-  saldo ecommerce list
-  saldo ecommerce rotate-token --id N
-  saldo version
-
-Run 'saldo COMMAND --help' for a command's flags. The settings can also come from the
-environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
-SALDO_LOG_FORMAT, SALDO_LOG_LEVEL, SALDO_RATE_LIMIT and SALDO_RATE_BURST; flags win.
-`
 
 // Main runs the command line in env and returns the exit code.
 func Main(ctx context.Context, env Env) int {
@@ -59,37 +45,44 @@ func run(ctx context.Context, env Env) error {
 		return errors.New("no command given")
 	}
 	cmd, args := env.Args[0], env.Args[1:]
-	switch cmd {
-	case "serve":
+	switch {
+	case cmd == "serve":
 		return serve(ctx, env, args)
-	case "migrate":
+	case cmd == "migrate":
 		return migrateCmd(ctx, env, args)
-	case "ecommerce":
+	case cmd == "ecommerce":
 		return ecommerceCmd(ctx, env, args)
-	case "version":
-		fmt.Fprintln(env.Stdout, version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
-		return nil
+	case cmd == "version" || cmd == "--version":
+		return versionCmd(env, args)
+	case isHelp(cmd):
+		return help(ctx, env, args)
 	}
-	fmt.Fprint(env.Stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return fmt.Errorf("unknown command %q; run 'saldo help' for the commands", cmd)
 }
 
-// parse parses a command's flags into a validated Config.
+// parse parses a command's flags into a validated Config. --help, -h or a first argument help
+// prints the command's usage on stdout and returns flag.ErrHelp. A flag error names the flag
+// with two dashes, as the usage and the docs write them.
 func parse(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet)) (*Config, error) {
 	fs := flag.NewFlagSet("saldo "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	// The flag package's own messages name flags with one dash and lack the saldo: prefix.
+	fs.SetOutput(io.Discard)
 	cfg := &Config{}
 	cfg.registerFlags(fs, env.Getenv, serveFlags)
 	if more != nil {
 		more(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	err := fs.Parse(args)
+	if err == nil && fs.Arg(0) == "help" {
+		err = flag.ErrHelp
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printCommandUsage(env.Stdout, name, fs)
+		return nil, flag.ErrHelp
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, doubleDash(err.Error()), name)
+	case fs.NArg() > 0:
 		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	return cfg, cfg.validate()
@@ -229,18 +222,25 @@ func newEcommerceJSON(e *saldo.Ecommerce, token string) ecommerceJSON {
 
 func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("ecommerce: want create, list or rotate-token")
+		fmt.Fprint(env.Stderr, ecommerceUsage)
+		return errors.New("ecommerce: no command given: want create, list or rotate-token")
 	}
 	sub, args := args[0], args[1:]
-	switch sub {
-	case "create":
+	switch {
+	case sub == "create":
 		return ecommerceCreate(ctx, env, args)
-	case "list":
+	case sub == "list":
 		return ecommerceList(ctx, env, args)
-	case "rotate-token":
+	case sub == "rotate-token":
 		return ecommerceRotateToken(ctx, env, args)
+	case isHelp(sub) && len(args) > 0 && !isHelp(args[0]):
+		// saldo ecommerce help create
+		return ecommerceCmd(ctx, env, append(slices.Clip(args), "--help"))
+	case isHelp(sub):
+		fmt.Fprint(env.Stdout, ecommerceUsage)
+		return flag.ErrHelp
 	}
-	return fmt.Errorf("ecommerce: unknown subcommand %q: want create, list or rotate-token", sub)
+	return fmt.Errorf("ecommerce: unknown command %q: want create, list or rotate-token; run 'saldo ecommerce --help'", sub)
 }
 
 // ecommerceCreate registers a partner and prints it with its token. It writes, so it migrates
