@@ -242,11 +242,11 @@ func (c *Config) openStore(ctx context.Context) (saldo.Store, error) {
 // nothing in it: a database that does not exist yet, has no saldo schema or lacks one of this
 // binary's migrations is an error naming the command that migrates it.
 func (c *Config) openCurrent(ctx context.Context, cmd string) (saldo.Store, error) {
-	migrateCmd := "saldo migrate --database-url " + shellQuote(redactURL(c.DatabaseURL))
+	fix := "saldo migrate --database-url " + shellQuote(redactURL(c.DatabaseURL))
 	if c.engine() == "sqlite" {
 		if _, err := os.Stat(c.sqlitePath()); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no database file %s; %s only reads and never creates one. To create it, run: %s",
-				cmd, c.sqlitePath(), cmd, migrateCmd)
+				cmd, c.sqlitePath(), cmd, fix)
 		}
 	}
 	s, err := c.open(ctx)
@@ -255,7 +255,7 @@ func (c *Config) openCurrent(ctx context.Context, cmd string) (saldo.Store, erro
 	}
 	err = s.CheckSchema(ctx)
 	if _, behind := errors.AsType[*migrate.BehindError](err); behind {
-		err = fmt.Errorf("%s: %w; %s only reads and never migrates. To migrate it, run: %s", cmd, err, cmd, migrateCmd)
+		err = fmt.Errorf("%s: %w; %s only reads and never migrates. To migrate it, run: %s", cmd, err, cmd, fix)
 	}
 	if err != nil {
 		s.Close()
