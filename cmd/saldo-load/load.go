@@ -95,14 +95,21 @@ func (l *loader) run(ctx context.Context) (*report, error) {
 		defer t.Stop()
 	}
 	stopProgress := l.showProgress(start)
+	// A worker that meets a refused token halts every worker through runCtx.
+	runCtx, halt := context.WithCancelCause(ctx)
+	defer halt(nil)
 	var wg sync.WaitGroup
 	for w := range stats {
 		stats[w] = workerStats{latencies: make([]time.Duration, 0, perWorker), errors: map[string]int64{}}
-		wg.Go(func() { l.worker(ctx, stop, &stats[w]) })
+		wg.Go(func() { l.worker(runCtx, halt, stop, &stats[w]) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	stopProgress()
+	if refused, ok := errors.AsType[*refusedTokenError](context.Cause(runCtx)); ok {
+		refused.sent = l.next.Load()
+		return nil, refused
+	}
 
 	rep := newReport(l.cfg, l.next.Load(), elapsed, stats)
 	rep.Interrupted = ctx.Err() != nil
@@ -153,7 +160,20 @@ type createdAccount struct {
 	CompositeBalance *client.CompositeBalance `json:"composite_balance"`
 }
 
-func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerStats) {
+// refusedTokenError ends a run at its first 401: every later request would be refused too, and
+// a run of refusals measures nothing.
+type refusedTokenError struct {
+	problem string // as the report would count it: "401/4401"
+	sent    int64  // requests sent before every worker stopped
+}
+
+func (e *refusedTokenError) Error() string {
+	return fmt.Sprintf("the server refused the partner token (%s): check --token or SALDO_LOAD_TOKEN; stopped the run after %d requests",
+		e.problem, e.sent)
+}
+
+// worker sends creates until stop, ctx's end or the count; at a 401 it halts the whole run.
+func (l *loader) worker(ctx context.Context, halt context.CancelCauseFunc, stop <-chan struct{}, ws *workerStats) {
 	var (
 		body []byte
 		key  []byte
@@ -198,6 +218,10 @@ func (l *loader) worker(ctx context.Context, stop <-chan struct{}, ws *workerSta
 			problem = "200/unexpected_customer"
 		case l.cfg.composite && (acct.CompositeBalance == nil || acct.CompositeBalance.Parent.ID == ""):
 			problem = "200/no_composite_parent"
+		}
+		if info.StatusCode == http.StatusUnauthorized {
+			halt(&refusedTokenError{problem: problem})
+			return
 		}
 		if problem != "" {
 			ws.errors[problem]++

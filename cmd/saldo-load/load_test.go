@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,12 +156,6 @@ func TestRunCountsErrorsByStatusAndCode(t *testing.T) {
 		t.Errorf("ok %d, errors %d %v; want 0, 10 %v", rep.OK, rep.Errors, rep.ErrorsBy, want)
 	}
 
-	// An unknown token.
-	rep, err = runJSON(t, "--url", s.url, "--token", saldo.NewSecret(saldo.PartnerTokenPrefix), "--count", "5")
-	if err == nil || rep.Errors != 5 || !maps.Equal(rep.ErrorsBy, map[string]int64{"401/4401": 5}) {
-		t.Errorf("unknown token: err %v, errors %v; want 5 × 401/4401", err, rep.ErrorsBy)
-	}
-
 	// A credit line the partner without composite balances refuses.
 	plain := newServer(t, false, nil)
 	rep, err = runJSON(t, "--url", plain.url, "--token", plain.token, "--count", "3", "--composite")
@@ -172,6 +167,43 @@ func TestRunCountsErrorsByStatusAndCode(t *testing.T) {
 	rep, err = runJSON(t, "--url", "http://127.0.0.1:1", "--token", s.token, "--count", "2")
 	if err == nil || !maps.Equal(rep.ErrorsBy, map[string]int64{"transport/connection_refused": 2}) {
 		t.Errorf("no server: err %v, errors %v", err, rep.ErrorsBy)
+	}
+}
+
+// A token the server refuses stops the whole run at the first 401, with no report and an
+// error that names the token, rather than sending every request of the run to be refused.
+func TestRunStopsAtTheFirstRefusedToken(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		concurrency int
+		args        []string
+	}{
+		{"one worker, text report", 1, nil},
+		{"eight workers, JSON report", 8, []string{"--json"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests atomic.Int64
+			s := newServer(t, false, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					requests.Add(1)
+					h.ServeHTTP(w, r)
+				})
+			})
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--url", s.url, "--token", saldo.NewSecret(saldo.PartnerTokenPrefix),
+				"--count", "2000", "--concurrency", strconv.Itoa(tt.concurrency), "--progress=false"}, tt.args...)
+			err := run(context.Background(), args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), "refused the partner token (401/4401): check --token or SALDO_LOAD_TOKEN") {
+				t.Errorf("run error = %v, want the refused token named", err)
+			}
+			// Each worker stops at its own first answer, if no other worker stopped it before.
+			if n := requests.Load(); n < 1 || n > int64(tt.concurrency) {
+				t.Errorf("the server got %d requests, want 1 to %d (one a worker at most)", n, tt.concurrency)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("a refused run printed a report: %q", stdout.String())
+			}
+		})
 	}
 }
 

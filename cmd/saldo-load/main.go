@@ -5,7 +5,8 @@
 //
 // Every customer it sends is unique and valid (saldo/internal/gen), also across runs against
 // the same database: see --prefix and --seq-offset. It exits non-zero when any request failed
-// or, with --verify, when any created customer is missing or differs from what was sent.
+// or, with --verify, when any created customer is missing or differs from what was sent. The
+// first 401 stops the whole run with an error and no report: every request would be refused.
 package main
 
 import (

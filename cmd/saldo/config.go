@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/migrate"
 	"github.com/saldo-mx/saldo/postgres"
 	"github.com/saldo-mx/saldo/sqlite"
 )
@@ -208,20 +210,24 @@ func generatedKey(path string) ([32]byte, error) {
 	return key, f.Sync()
 }
 
+// schemaStore is either engine's store as the commands use it.
+type schemaStore interface {
+	saldo.Store
+	Migrate(context.Context) error
+	CheckSchema(context.Context) error
+}
+
+// open opens the configured database without migrating it.
+func (c *Config) open(ctx context.Context) (schemaStore, error) {
+	if c.engine() == "postgres" {
+		return postgres.Open(ctx, c.DatabaseURL, postgres.Options{})
+	}
+	return sqlite.Open(c.sqlitePath())
+}
+
 // openStore opens and migrates the configured database.
 func (c *Config) openStore(ctx context.Context) (saldo.Store, error) {
-	var (
-		s interface {
-			saldo.Store
-			Migrate(context.Context) error
-		}
-		err error
-	)
-	if c.engine() == "postgres" {
-		s, err = postgres.Open(ctx, c.DatabaseURL, postgres.Options{})
-	} else {
-		s, err = sqlite.Open(c.sqlitePath())
-	}
+	s, err := c.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -230,4 +236,47 @@ func (c *Config) openStore(ctx context.Context) (saldo.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// openCurrent opens the configured database for cmd, a command that only reads, and changes
+// nothing in it: a database that does not exist yet, has no saldo schema or lacks one of this
+// binary's migrations is an error naming the command that migrates it.
+func (c *Config) openCurrent(ctx context.Context, cmd string) (saldo.Store, error) {
+	fix := "saldo migrate --database-url " + shellQuote(redactURL(c.DatabaseURL))
+	if c.engine() == "sqlite" {
+		if _, err := os.Stat(c.sqlitePath()); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no database file %s; %s only reads and never creates one. To create it, run: %s",
+				cmd, c.sqlitePath(), cmd, fix)
+		}
+	}
+	s, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.CheckSchema(ctx)
+	if _, behind := errors.AsType[*migrate.BehindError](err); behind {
+		err = fmt.Errorf("%s: %w; %s only reads and never migrates. To migrate it, run: %s", cmd, err, cmd, fix)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// redactURL is a database URL with any password replaced by xxxxx, fit for messages.
+func redactURL(s string) string {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
+}
+
+// shellQuote quotes s for a POSIX shell, so that a URL's ? and & survive a copy and paste.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

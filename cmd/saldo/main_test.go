@@ -89,14 +89,20 @@ func (r *running) shutdown(t *testing.T) int {
 }
 
 // cli runs one non-serve command and returns its stdout.
-func cli(t *testing.T, env map[string]string, args ...string) (string, int) {
+func cli(t testing.TB, env map[string]string, args ...string) (string, int) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	stdout, stderr, code := cliOutput(env, args...)
 	if code != 0 {
-		t.Logf("saldo %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+		t.Logf("saldo %s: exit %d: %s", strings.Join(args, " "), code, stderr)
 	}
-	return stdout.String(), code
+	return stdout, code
+}
+
+// cliOutput runs one non-serve command and returns what it printed on stdout and stderr.
+func cliOutput(env map[string]string, args ...string) (stdout, stderr string, code int) {
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errOut})
+	return out.String(), errOut.String(), code
 }
 
 // partner returns a client of the server at addr that calls as the partner with token.
@@ -233,30 +239,90 @@ func TestServeOnPostgresWithoutASecretKeyRefusesToStart(t *testing.T) {
 	}
 }
 
+// A command it cannot run exits 1 with one line on stderr that starts with saldo: and names
+// flags with two dashes, as the usage and the docs write them.
 func TestBadConfigurationIsRefused(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		args []string
 		env  map[string]string
+		want string
 	}{
-		{"an unknown database scheme", []string{"migrate", "--database-url", "mysql://x"}, nil},
-		{"a secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SECRET_KEY": "abc"}},
-		{"an unknown command", []string{"frobnicate"}, nil},
-		{"ecommerce create without a name", []string{"ecommerce", "create"}, nil},
-		{"a stray argument", []string{"migrate", "extra"}, nil},
-		{"a negative rate limit", []string{"serve", "--addr", "127.0.0.1:0", "--rate-limit", "-1"}, nil},
-		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}},
-		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}},
-		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}},
-		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}},
+		{"an unknown database scheme", []string{"migrate", "--database-url", "mysql://x"}, nil, `database url "mysql://x"`},
+		{"a secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SECRET_KEY": "abc"}, "secret key"},
+		{"an unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"; run 'saldo help'`},
+		{"an unknown ecommerce command", []string{"ecommerce", "frobnicate"}, nil, `ecommerce: unknown command "frobnicate"`},
+		{"ecommerce create without a name", []string{"ecommerce", "create"}, nil, "ecommerce create: --name is required"},
+		{"a stray argument", []string{"migrate", "extra"}, nil, `migrate: unexpected argument "extra"`},
+		{"a stray argument to version", []string{"version", "extra"}, nil, `version: unexpected argument "extra"`},
+		{"an unknown flag", []string{"migrate", "--bogus"}, nil, "migrate: flag provided but not defined: --bogus; run 'saldo migrate --help'"},
+		{"an unknown flag with one dash", []string{"ecommerce", "list", "-bogus"}, nil, "flag provided but not defined: --bogus"},
+		{"a flag without its value", []string{"ecommerce", "create", "--name"}, nil, "flag needs an argument: --name"},
+		{"a number flag that is not a number", []string{"ecommerce", "create", "--name", "x", "--max-credit-line", "many"}, nil, `invalid value "many" for flag --max-credit-line`},
+		{"a boolean flag that is not a boolean", []string{"ecommerce", "create", "--name", "x", "--strict-rfc=maybe"}, nil, `invalid boolean value "maybe" for --strict-rfc`},
+		{"a negative rate limit", []string{"serve", "--addr", "127.0.0.1:0", "--rate-limit", "-1"}, nil, "rate limit"},
+		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}, "SALDO_RATE_LIMIT"},
+		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}, "SALDO_LOG_LEVEL"},
+		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}, "retired secret key 2"},
+		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}, "not both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)}
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			if _, code := cli(t, env, tt.args...); code == 0 {
-				t.Error("exit code 0, want a failure")
+			stdout, stderr, code := cliOutput(env, tt.args...)
+			if code != 1 || stdout != "" {
+				t.Errorf("exit %d, stdout %q; want exit 1 and nothing on stdout", code, stdout)
+			}
+			if !strings.HasPrefix(stderr, "saldo: ") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q; want one line saldo: …%s…", stderr, tt.want)
+			}
+			if singleDashFlag.MatchString(stderr) {
+				t.Errorf("stderr %q names a flag with one dash", stderr)
+			}
+		})
+	}
+}
+
+// singleDashFlag is a flag written -name rather than --name.
+var singleDashFlag = regexp.MustCompile(`(^|[\s(\[])-[a-z]`)
+
+// --help, -h and help print the usage on stdout and exit 0 at every level, without opening
+// the database; the flags are written with two dashes.
+func TestHelpPrintsTheUsage(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"saldo --help", []string{"--help"}, "saldo ecommerce rotate-token --id N"},
+		{"saldo -h", []string{"-h"}, "saldo help [COMMAND]"},
+		{"saldo help", []string{"help"}, "saldo migrate [--database-url URL]"},
+		{"saldo help on a command", []string{"help", "ecommerce", "create"}, "--max-credit-line int"},
+		{"saldo ecommerce --help", []string{"ecommerce", "--help"}, "saldo ecommerce list"},
+		{"saldo ecommerce -h", []string{"ecommerce", "-h"}, "saldo ecommerce create --name N"},
+		{"saldo ecommerce help", []string{"ecommerce", "help"}, "saldo ecommerce rotate-token --id N"},
+		{"saldo ecommerce help on a command", []string{"ecommerce", "help", "rotate-token"}, "--id int"},
+		{"saldo ecommerce create --help", []string{"ecommerce", "create", "--help"}, "--strict-rfc"},
+		{"saldo ecommerce create -h after flags", []string{"ecommerce", "create", "--name", "x", "-h"}, "--composite-balances"},
+		{"saldo ecommerce create help", []string{"ecommerce", "create", "help"}, "--name string"},
+		{"saldo ecommerce list --help", []string{"ecommerce", "list", "--help"}, "never migrates"},
+		{"saldo serve --help", []string{"serve", "--help"}, "--addr string"},
+		{"saldo migrate -h", []string{"migrate", "-h"}, "--database-url string"},
+		{"saldo version --help", []string{"version", "--help"}, "Usage: saldo version"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := testdb.SQLitePath(t)
+			stdout, stderr, code := cliOutput(map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}, tt.args...)
+			if code != 0 || stderr != "" || !strings.Contains(stdout, tt.want) {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant exit 0, nothing on stderr and %q on stdout", code, stderr, stdout, tt.want)
+			}
+			if singleDashFlag.MatchString(stdout) {
+				t.Errorf("the usage names a flag with one dash:\n%s", stdout)
+			}
+			if _, err := os.Stat(path); err == nil {
+				t.Error("help opened the database")
 			}
 		})
 	}
@@ -310,9 +376,13 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	out, code := cli(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "saldo ") {
-		t.Errorf("version printed %q, exit %d", out, code)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, code := cli(t, nil, args...)
+			if code != 0 || !strings.HasPrefix(out, "saldo ") || strings.Count(out, "\n") != 1 {
+				t.Errorf("printed %q, exit %d; want one line saldo …", out, code)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -25,21 +26,6 @@ type Env struct {
 	// Listening, when set, is told the address serve listens on (tests listen on port 0).
 	Listening func(addr string)
 }
-
-const usage = `saldo onboards fintech customers for e-commerce partners.
-
-Usage:
-  saldo serve [--addr 127.0.0.1:8080] [--database-url URL]   run the API (migrates first)
-  saldo migrate [--database-url URL]                         apply pending migrations
-  saldo ecommerce create --name N [--composite-balances] [--max-credit-line C] [--strict-rfc]
-  saldo ecommerce list
-  saldo ecommerce rotate-token --id N
-  saldo version
-
-Run 'saldo COMMAND --help' for a command's flags. The settings can also come from the
-environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
-SALDO_LOG_FORMAT, SALDO_LOG_LEVEL, SALDO_RATE_LIMIT and SALDO_RATE_BURST; flags win.
-`
 
 // Main runs the command line in env and returns the exit code.
 func Main(ctx context.Context, env Env) int {
@@ -59,37 +45,44 @@ func run(ctx context.Context, env Env) error {
 		return errors.New("no command given")
 	}
 	cmd, args := env.Args[0], env.Args[1:]
-	switch cmd {
-	case "serve":
+	switch {
+	case cmd == "serve":
 		return serve(ctx, env, args)
-	case "migrate":
+	case cmd == "migrate":
 		return migrateCmd(ctx, env, args)
-	case "ecommerce":
+	case cmd == "ecommerce":
 		return partnerCmd(ctx, env, args)
-	case "version":
-		fmt.Fprintln(env.Stdout, version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
-		return nil
+	case cmd == "version" || cmd == "--version":
+		return versionCmd(env, args)
+	case isHelp(cmd):
+		return help(ctx, env, args)
 	}
-	fmt.Fprint(env.Stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return fmt.Errorf("unknown command %q; run 'saldo help' for the commands", cmd)
 }
 
-// parse parses a command's flags into a validated Config.
+// parse parses a command's flags into a validated Config. --help, -h or a first argument help
+// prints the command's usage on stdout and returns flag.ErrHelp. A flag error names the flag
+// with two dashes, as the usage and the docs write them.
 func parse(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet)) (*Config, error) {
 	fs := flag.NewFlagSet("saldo "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	// The flag package's own messages name flags with one dash and lack the saldo: prefix.
+	fs.SetOutput(io.Discard)
 	cfg := &Config{}
 	cfg.registerFlags(fs, env.Getenv, serveFlags)
 	if more != nil {
 		more(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	err := fs.Parse(args)
+	if err == nil && fs.Arg(0) == "help" {
+		err = flag.ErrHelp
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printCommandUsage(env.Stdout, name, fs)
+		return nil, flag.ErrHelp
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, doubleDash(err.Error()), name)
+	case fs.NArg() > 0:
 		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	return cfg, cfg.validate()
@@ -229,42 +222,100 @@ func newPartnerJSON(e *saldo.Partner, token string) partnerJSON {
 
 func partnerCmd(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("ecommerce: want create, list or rotate-token")
+		fmt.Fprint(env.Stderr, ecommerceUsage)
+		return errors.New("ecommerce: no command given: want create, list or rotate-token")
 	}
 	sub, args := args[0], args[1:]
-	var (
-		n  saldo.NewPartner
-		id int64
-	)
-	var more func(*flag.FlagSet)
-	switch sub {
-	case "create":
-		more = func(fs *flag.FlagSet) {
-			fs.StringVar(&n.Name, "name", "", "partner name (required)")
-			fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
-			fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
-			fs.BoolVar(&n.StrictRFC, "strict-rfc", false, "enforce the RFC check digit")
-			fs.IntVar(&n.MaxKYCLevel, "max-kyc-level", saldo.DefaultMaxKYCLevel, "highest KYC level assigned at creation (1-3)")
-			fs.IntVar(&n.BillingDay, "billing-day", 0, "billing day of parents (1-28; 0: the day each parent is created)")
-			fs.IntVar(&n.PaymentDueDays, "payment-due-days", saldo.DefaultPaymentDueDays, "days from billing to due date")
-			fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
-			fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
-			fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
-		}
-	case "rotate-token":
-		more = func(fs *flag.FlagSet) { fs.Int64Var(&id, "id", 0, "partner id (required)") }
-	case "list":
-	default:
-		return fmt.Errorf("ecommerce: unknown subcommand %q: want create, list or rotate-token", sub)
+	switch {
+	case sub == "create":
+		return ecommerceCreate(ctx, env, args)
+	case sub == "list":
+		return ecommerceList(ctx, env, args)
+	case sub == "rotate-token":
+		return ecommerceRotateToken(ctx, env, args)
+	case isHelp(sub) && len(args) > 0 && !isHelp(args[0]):
+		// saldo ecommerce help create
+		return partnerCmd(ctx, env, append(slices.Clip(args), "--help"))
+	case isHelp(sub):
+		fmt.Fprint(env.Stdout, ecommerceUsage)
+		return flag.ErrHelp
 	}
-	cfg, err := parse(env, "ecommerce "+sub, args, false, more)
+	return fmt.Errorf("ecommerce: unknown command %q: want create, list or rotate-token; run 'saldo ecommerce --help'", sub)
+}
+
+// ecommerceCreate registers a partner and prints it with its token. It writes, so it migrates
+// the database first, as serve does.
+func ecommerceCreate(ctx context.Context, env Env, args []string) error {
+	var n saldo.NewPartner
+	cfg, err := parse(env, "ecommerce create", args, false, func(fs *flag.FlagSet) { createFlags(fs, &n) })
 	if err != nil {
 		return err
 	}
-	if sub == "create" && n.Name == "" {
+	if n.Name == "" {
 		return errors.New("ecommerce create: --name is required")
 	}
-	if sub == "rotate-token" && id <= 0 {
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	e, token, err := saldo.NewService(store, saldo.SystemClock{}).CreatePartner(ctx, n)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(newPartnerJSON(e, token))
+}
+
+// createFlags are the partner's settings ecommerce create takes.
+func createFlags(fs *flag.FlagSet, n *saldo.NewPartner) {
+	fs.StringVar(&n.Name, "name", "", "partner name (required)")
+	fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
+	fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
+	fs.BoolVar(&n.StrictRFC, "strict-rfc", false, "enforce the RFC check digit")
+	fs.IntVar(&n.MaxKYCLevel, "max-kyc-level", saldo.DefaultMaxKYCLevel, "highest KYC level assigned at creation (1-3)")
+	fs.IntVar(&n.BillingDay, "billing-day", 0, "billing day of parents (1-28; 0: the day each parent is created)")
+	fs.IntVar(&n.PaymentDueDays, "payment-due-days", saldo.DefaultPaymentDueDays, "days from billing to due date")
+	fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
+	fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
+	fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
+}
+
+// ecommerceList prints every partner, one JSON line each. It only reads: it never migrates,
+// and refuses a database whose schema is behind the binary's.
+func ecommerceList(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "ecommerce list", args, false, nil)
+	if err != nil {
+		return err
+	}
+	store, err := cfg.openCurrent(ctx, "ecommerce list")
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	list, err := saldo.NewService(store, saldo.SystemClock{}).Partners(ctx)
+	if err != nil {
+		return err
+	}
+	out := json.NewEncoder(env.Stdout)
+	for _, e := range list {
+		if err := out.Encode(newPartnerJSON(e, "")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ecommerceRotateToken issues a partner a new token and prints it. It writes, so it migrates
+// the database first, as serve does.
+func ecommerceRotateToken(ctx context.Context, env Env, args []string) error {
+	var id int64
+	cfg, err := parse(env, "ecommerce rotate-token", args, false, func(fs *flag.FlagSet) {
+		fs.Int64Var(&id, "id", 0, "partner id (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if id <= 0 {
 		return errors.New("ecommerce rotate-token: --id is required")
 	}
 	store, err := cfg.openStore(ctx)
@@ -272,37 +323,14 @@ func partnerCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc := saldo.NewService(store, saldo.SystemClock{})
-	out := json.NewEncoder(env.Stdout)
-
-	switch sub {
-	case "create":
-		e, token, err := svc.CreatePartner(ctx, n)
-		if err != nil {
-			return err
-		}
-		return out.Encode(newPartnerJSON(e, token))
-	case "list":
-		list, err := svc.Partners(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range list {
-			if err := out.Encode(newPartnerJSON(e, "")); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		token, err := svc.RotatePartnerToken(ctx, id)
-		if saldo.ErrorCode(err) == saldo.ENOTFOUND {
-			return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
-		}
-		if err != nil {
-			return err
-		}
-		return out.Encode(map[string]any{"id": id, "token": token})
+	token, err := saldo.NewService(store, saldo.SystemClock{}).RotatePartnerToken(ctx, id)
+	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
+		return fmt.Errorf("ecommerce rotate-token: no partner with id %d", id)
 	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"id": id, "token": token})
 }
 
 // version is the module version and VCS revision the binary was built from.

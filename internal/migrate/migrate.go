@@ -49,3 +49,43 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return out, nil
 }
+
+// Pending returns the migrations of known whose versions applied lacks, in version order.
+// Versions in applied that known lacks (a newer binary's) are not pending: they are ignored.
+func Pending(known []Migration, applied []int) []Migration {
+	have := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		have[v] = true
+	}
+	var out []Migration
+	for _, m := range known {
+		if !have[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// BehindError says a database lacks migrations the binary knows: its schema is older than the
+// binary's, or it has none at all.
+type BehindError struct {
+	Pending []Migration // in version order
+	Known   int         // how many migrations the binary knows
+}
+
+func (e *BehindError) Error() string {
+	if len(e.Pending) == e.Known {
+		return fmt.Sprintf("the database has no saldo schema (%d migrations pending)", e.Known)
+	}
+	return fmt.Sprintf("the database schema is behind this binary's (%d of %d migrations pending, from %s)",
+		len(e.Pending), e.Known, e.Pending[0].Name)
+}
+
+// Check compares the migrations a binary knows with the versions a database has applied: a
+// *BehindError when any is pending, nil when none is.
+func Check(known []Migration, applied []int) error {
+	if pending := Pending(known, applied); len(pending) > 0 {
+		return &BehindError{Pending: pending, Known: len(known)}
+	}
+	return nil
+}
