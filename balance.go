@@ -43,19 +43,19 @@ type CompositeParent struct {
 // AvailableCredit is what children may still draw.
 func (p *CompositeParent) AvailableCredit() int64 { return p.CreditLine - p.Allocated }
 
-// BillingDayFor returns the billing day of a parent created at now for partner e: the
+// billingDayFor returns the billing day of a parent created at now for partner e: the
 // partner's billing day, or else the day of creation in Mexico City capped at 28 so that
 // every month has it.
-func BillingDayFor(e *Partner, now time.Time) int {
+func billingDayFor(e *Partner, now time.Time) int {
 	if e.BillingDay != 0 {
 		return e.BillingDay
 	}
 	return min(now.In(MexicoCity).Day(), 28)
 }
 
-// NextBillingDate returns the first date strictly after today in Mexico City that falls on
+// nextBillingDate returns the first date strictly after today in Mexico City that falls on
 // billingDay, as a date at midnight UTC (a calendar date, not an instant).
-func NextBillingDate(billingDay int, now time.Time) time.Time {
+func nextBillingDate(billingDay int, now time.Time) time.Time {
 	y, m, d := now.In(MexicoCity).Date()
 	if d < billingDay {
 		return time.Date(y, m, billingDay, 0, 0, 0, 0, time.UTC)
@@ -64,7 +64,7 @@ func NextBillingDate(billingDay int, now time.Time) time.Time {
 	return time.Date(y, m+1, billingDay, 0, 0, 0, 0, time.UTC)
 }
 
-// NextDueDate returns the payment due date for a billing date.
-func NextDueDate(billingDate time.Time, paymentDueDays int) time.Time {
+// nextDueDate returns the payment due date for a billing date.
+func nextDueDate(billingDate time.Time, paymentDueDays int) time.Time {
 	return billingDate.AddDate(0, 0, paymentDueDays)
 }

@@ -69,7 +69,7 @@ func TestBillingDayFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &Partner{BillingDay: tc.partnerDay}
-			if got := BillingDayFor(e, tc.created); got != tc.want {
+			if got := billingDayFor(e, tc.created); got != tc.want {
 				t.Errorf("BillingDayFor(billing_day %d, %v) = %d, want %d", tc.partnerDay, tc.created, got, tc.want)
 			}
 		})
@@ -123,7 +123,7 @@ func TestNextBillingDate(t *testing.T) {
 			time.Date(2026, time.March, 16, 12, 0, 0, 0, time.FixedZone("JST", 9*3600)), "2026-03-16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assertCalendarDate(t, NextBillingDate(tc.billingDay, tc.now), tc.want)
+			assertCalendarDate(t, nextBillingDate(tc.billingDay, tc.now), tc.want)
 		})
 	}
 }
@@ -146,7 +146,7 @@ func TestNextBillingDateIsTheFirstMatchingDateAfterToday(t *testing.T) {
 				want = want.AddDate(0, 0, 1)
 			}
 			for _, now := range instants {
-				if got := NextBillingDate(day, now); !got.Equal(want) {
+				if got := nextBillingDate(day, now); !got.Equal(want) {
 					t.Fatalf("NextBillingDate(%d, %v) = %s, want %s (today in Mexico City is %s)",
 						day, now, got.Format(time.DateOnly), want.Format(time.DateOnly), today.Format(time.DateOnly))
 				}
@@ -174,7 +174,7 @@ func TestNextDueDate(t *testing.T) {
 		{"60 days, the longest a partner may set", date(2026, time.December, 28), 60, "2027-02-26"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assertCalendarDate(t, NextDueDate(tc.billing, tc.days), tc.want)
+			assertCalendarDate(t, nextDueDate(tc.billing, tc.days), tc.want)
 		})
 	}
 }
@@ -189,13 +189,13 @@ func TestBillingAndDueDatesForANewParent(t *testing.T) {
 	}
 	e := n.row(nil)
 	created := mexicoCityTime(t, 2026, time.January, 30, 22, 0)
-	day := BillingDayFor(e, created)
+	day := billingDayFor(e, created)
 	if day != 28 {
 		t.Fatalf("billing day = %d, want 28", day)
 	}
-	billing := NextBillingDate(day, created)
+	billing := nextBillingDate(day, created)
 	assertCalendarDate(t, billing, "2026-02-28")
-	assertCalendarDate(t, NextDueDate(billing, e.PaymentDueDays), "2026-03-10")
+	assertCalendarDate(t, nextDueDate(billing, e.PaymentDueDays), "2026-03-10")
 }
 
 func TestAvailableCredit(t *testing.T) {

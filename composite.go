@@ -95,8 +95,8 @@ func (s *Service) CompositeParent(ctx context.Context, e *Partner, id string) (*
 		return nil, err
 	}
 	v.CreditLimit = v.Parent.CreditLine + e.Overlimit
-	v.NextBillingDate = NextBillingDate(v.Parent.BillingDay, now)
-	v.NextDueDate = NextDueDate(v.NextBillingDate, e.PaymentDueDays)
+	v.NextBillingDate = nextBillingDate(v.Parent.BillingDay, now)
+	v.NextDueDate = nextDueDate(v.NextBillingDate, e.PaymentDueDays)
 	return &v, nil
 }
 

@@ -16,11 +16,11 @@ const (
 	GenderBusiness = 3
 )
 
-// AccountStatusActive is the status of every account at creation.
-const AccountStatusActive = 1
+// accountStatusActive is the status of every account at creation.
+const accountStatusActive = 1
 
-// DefaultDeviceID is the device the first oauth token is bound to when none is named.
-const DefaultDeviceID = "default"
+// defaultDeviceID is the device the first oauth token is bound to when none is named.
+const defaultDeviceID = "default"
 
 // Customer is an end user of a partner, as stored. Optional text is "" and optional numbers
 // are 0 when not given, which is also how the contract renders them.
@@ -74,14 +74,14 @@ type Customer struct {
 func (c *Customer) IsBusiness() bool { return c.Gender == GenderBusiness }
 
 // EmailKey is the form of the email that uniqueness compares: case-insensitive.
-func (c *Customer) EmailKey() string { return EmailKey(c.Email) }
+func (c *Customer) EmailKey() string { return emailKey(c.Email) }
 
-// EmailKey folds an email for case-insensitive comparison.
-func EmailKey(email string) string { return strings.ToLower(email) }
+// emailKey folds an email for case-insensitive comparison.
+func emailKey(email string) string { return strings.ToLower(email) }
 
 // UniqueRFC reports whether the customer's RFC takes part in uniqueness: the generic RFCs
 // for the general public and for foreigners are shared by many people.
-func (c *Customer) UniqueRFC() bool { return c.RFC != "" && !IsGenericRFC(c.RFC) }
+func (c *Customer) UniqueRFC() bool { return c.RFC != "" && !isGenericRFC(c.RFC) }
 
 // CreateCustomerRequest is POST /user/v1/account/create as it arrived. Every field is text,
 // whatever the content type: decoders check JSON types and hand over the literal, so one
@@ -153,7 +153,7 @@ func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCre
 	c.CampaignID = checkText(&h, "campaign_id", r.CampaignID, 32)
 	v.creditLine = checkParentCreditLine(&h, e, r.CompositeCreditLine)
 	c.AccountLevel = checkKYCRequirements(&h, c, requestedLevel, e.MaxKYCLevel)
-	c.AccountStatus = AccountStatusActive
+	c.AccountStatus = accountStatusActive
 	return v, h.Err(EINVALID)
 }
 
@@ -308,7 +308,7 @@ func checkFirstDeviceID(h *Hints, s string) string {
 	if id := checkText(h, "device_id", s, maxDeviceIDLength); id != "" {
 		return id
 	}
-	return DefaultDeviceID
+	return defaultDeviceID
 }
 
 // checkRequestedLevel validates kyc_level, the account level the partner asks for: 1 to 3,

@@ -516,8 +516,8 @@ func TestValidateDeviceID(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
 	}{
-		{"absent defaults to \"default\"", "", DefaultDeviceID},
-		{"white space only defaults to \"default\"", "  ", DefaultDeviceID},
+		{"absent defaults to \"default\"", "", defaultDeviceID},
+		{"white space only defaults to \"default\"", "  ", defaultDeviceID},
 		{"given is kept, trimmed", " iphone-15 ", "iphone-15"},
 		{"128 characters", strings.Repeat("d", 128), strings.Repeat("d", 128)},
 	} {
@@ -769,7 +769,7 @@ func TestValidateNormalizes(t *testing.T) {
 		{"rfc upper-cased", c.RFC, specPersonalRFC},
 		{"curp", c.CURP, specCURP},
 		{"date_of_birth", c.DateOfBirth, specCURPBirth},
-		{"device id defaults", v.deviceID, DefaultDeviceID},
+		{"device id defaults", v.deviceID, defaultDeviceID},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			if tc.got != tc.want {
@@ -778,8 +778,8 @@ func TestValidateNormalizes(t *testing.T) {
 		})
 	}
 	t.Run("account is active at level 1", func(t *testing.T) {
-		if c.AccountStatus != AccountStatusActive || c.AccountLevel != 1 {
-			t.Errorf("account_status %d, account_level %d; want %d, 1", c.AccountStatus, c.AccountLevel, AccountStatusActive)
+		if c.AccountStatus != accountStatusActive || c.AccountLevel != 1 {
+			t.Errorf("account_status %d, account_level %d; want %d, 1", c.AccountStatus, c.AccountLevel, accountStatusActive)
 		}
 	})
 	t.Run("email key folds case for uniqueness", func(t *testing.T) {

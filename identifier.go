@@ -114,7 +114,7 @@ func ParseRFC(rfc string, business, strict bool, now time.Time) (date time.Time,
 	if !ok {
 		return time.Time{}, ReasonInvalid
 	}
-	if strict && !IsGenericRFC(rfc) && rest[8] != rfcCheckChar(sum, rest) {
+	if strict && !isGenericRFC(rfc) && rest[8] != rfcCheckChar(sum, rest) {
 		return time.Time{}, ReasonInvalidCheckDigit
 	}
 	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), ""
@@ -200,36 +200,11 @@ func rfcCheckChar(nameSum int, rest string) byte {
 	return "0123456789A"[(11-sum%11)%11]
 }
 
-// IsGenericRFC reports whether rfc is one of SAT's generic RFCs: XAXX010101000 for the
+// isGenericRFC reports whether rfc is one of SAT's generic RFCs: XAXX010101000 for the
 // público en general and XEXX010101000 for foreigners without a Mexican RFC. They are
 // well-formed but identify nobody, so callers may want to treat them differently.
-func IsGenericRFC(rfc string) bool {
+func isGenericRFC(rfc string) bool {
 	return rfc == "XAXX010101000" || rfc == "XEXX010101000"
-}
-
-// ValidCLABE reports whether clabe is 18 ASCII digits whose last digit is the Banxico
-// check digit of the first 17 (weights 3, 7, 1 repeating, each product taken mod 10).
-func ValidCLABE(clabe string) bool {
-	if len(clabe) != 18 {
-		return false
-	}
-	for i := 0; i < 18; i++ {
-		if !idDigit(clabe[i]) {
-			return false
-		}
-	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		w := 3
-		switch i % 3 {
-		case 1:
-			w = 7
-		case 2:
-			w = 1
-		}
-		sum += int(clabe[i]-'0') * w % 10
-	}
-	return int(clabe[17]-'0') == (10-sum%10)%10
 }
 
 func idDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -238,48 +238,10 @@ func TestIsGenericRFC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsGenericRFC(tt.rfc); got != tt.want {
+			if got := isGenericRFC(tt.rfc); got != tt.want {
 				t.Fatalf("IsGenericRFC(%q) = %v, want %v", tt.rfc, got, tt.want)
 			}
 		})
-	}
-}
-
-func TestValidCLABE(t *testing.T) {
-	tests := []struct {
-		name  string
-		clabe string
-		want  bool
-	}{
-		{"spec vector", "032180000118359719", true},
-		{"all zeros has check digit 0", "000000000000000000", true},
-		{"wrong check digit", "032180000118359718", false},
-		{"two digits swapped", "032180000118357919", false},
-		{"17 digits", "03218000011835971", false},
-		{"19 digits", "0321800001183597190", false},
-		{"empty", "", false},
-		{"letter", "03218000011835971A", false},
-		{"space inside", "032180000 18359719", false},
-		{"dashes", "032-180-000118359719", false},
-		{"full-width digits are not ASCII digits", "０３２１８００００１１８３５９７１９", false},
-		{"invalid UTF-8", "03218000011835971\xff", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ValidCLABE(tt.clabe); got != tt.want {
-				t.Fatalf("ValidCLABE(%q) = %v, want %v", tt.clabe, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestValidCLABEAcceptsExactlyOneCheckDigit(t *testing.T) {
-	const valid = "032180000118359719"
-	for c := byte('0'); c <= '9'; c++ {
-		clabe := valid[:17] + string(c)
-		if got, want := ValidCLABE(clabe), c == valid[17]; got != want {
-			t.Errorf("ValidCLABE(%q) = %v, want %v", clabe, got, want)
-		}
 	}
 }
 

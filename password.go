@@ -17,8 +17,8 @@ const (
 	argonKeyLen    = 32
 )
 
-// HashPassword returns the argon2id hash of password in the PHC string format.
-func HashPassword(password string) string {
+// hashPassword returns the argon2id hash of password in the PHC string format.
+func hashPassword(password string) string {
 	var salt [16]byte
 	_, _ = rand.Read(salt[:])
 	key := argon2.IDKey([]byte(password), salt[:], argonTime, argonMemoryKiB, argonThreads, argonKeyLen)

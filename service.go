@@ -137,7 +137,7 @@ func (s *Service) AuthenticatePartner(ctx context.Context, token string) (*Partn
 		e, err = tx.PartnerByTokenHash(ctx, hash)
 		return err
 	})
-	if ErrorCode(err) == ENOTFOUND || err == nil && !SecretMatches(token, e.TokenHash) {
+	if ErrorCode(err) == ENOTFOUND || err == nil && !secretMatches(token, e.TokenHash) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
 	return e, err
@@ -168,7 +168,7 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		v.customer.PasswordHash = HashPassword(v.password)
+		v.customer.PasswordHash = hashPassword(v.password)
 		<-s.passwordHashes
 	}
 	// The first run inserts without looking: the unique indexes refuse a duplicate. Only a
@@ -256,7 +256,7 @@ func openCompositeParent(ctx context.Context, tx Tx, e *Partner, customerID, cre
 		CustomerID: customerID,
 		BalanceID:  b.ID,
 		CreditLine: creditLine,
-		BillingDay: BillingDayFor(e, now),
+		BillingDay: billingDayFor(e, now),
 		Status:     BalanceStatusActive,
 		CreatedAt:  now,
 	}

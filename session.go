@@ -161,7 +161,7 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionT
 				return nil, notFoundIsUnauthorized(err)
 			}
 			if key.PartnerID != e.ID || key.CustomerID != customerID || key.Kind != TokenPrivateKey ||
-				!key.ActiveAt(now) || !SecretMatches(v.privateKey, key.Hash) {
+				!key.ActiveAt(now) || !secretMatches(v.privateKey, key.Hash) {
 				return nil, Errorf(EUNAUTHORIZED)
 			}
 		}
@@ -269,7 +269,7 @@ func (s *Service) IntrospectToken(ctx context.Context, e *Partner, token string)
 		return nil, err
 	}
 	if t.PartnerID != e.ID || t.Kind != TokenOAuth && t.Kind != TokenRefresh ||
-		!t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
+		!t.ActiveAt(s.clock.Now()) || !secretMatches(token, t.Hash) {
 		return &Introspection{}, nil
 	}
 	return &Introspection{Active: true, Token: *t}, nil
@@ -287,7 +287,7 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 		if err != nil {
 			return notFoundIsUnauthorized(err)
 		}
-		if t.Kind != TokenOAuth || !t.ActiveAt(s.clock.Now()) || !SecretMatches(token, t.Hash) {
+		if t.Kind != TokenOAuth || !t.ActiveAt(s.clock.Now()) || !secretMatches(token, t.Hash) {
 			return Errorf(EUNAUTHORIZED)
 		}
 		e, err := tx.Partner(ctx, t.PartnerID)
@@ -320,7 +320,7 @@ func presentedToken(ctx context.Context, tx Tx, e *Partner, secret string, kinds
 	for _, k := range kinds {
 		kindOK = kindOK || t.Kind == k
 	}
-	if t.PartnerID != e.ID || !kindOK || !SecretMatches(secret, t.Hash) {
+	if t.PartnerID != e.ID || !kindOK || !secretMatches(secret, t.Hash) {
 		return nil, nil
 	}
 	if err := tx.LockCustomer(ctx, e.ID, t.CustomerID); err != nil {

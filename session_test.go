@@ -217,7 +217,7 @@ func TestMintToken(t *testing.T) {
 			if !IsSecretShape(secret, tt.prefix) {
 				t.Errorf("secret %q has the wrong shape", secret)
 			}
-			if !SecretMatches(secret, row.Hash) || strings.Contains(string(row.Hash), secret) {
+			if !secretMatches(secret, row.Hash) || strings.Contains(string(row.Hash), secret) {
 				t.Error("the row does not hold the secret's hash, and only it")
 			}
 			if row.PartnerID != 3 || row.CustomerID != 9 || row.Kind != tt.kind || row.DeviceID != "tablet" ||

@@ -79,8 +79,8 @@ func HashSecret(secret string) []byte {
 	return sum[:]
 }
 
-// SecretMatches compares a presented secret with a stored hash in constant time.
-func SecretMatches(secret string, hash []byte) bool {
+// secretMatches compares a presented secret with a stored hash in constant time.
+func secretMatches(secret string, hash []byte) bool {
 	sum := sha256.Sum256([]byte(secret))
 	return subtle.ConstantTimeCompare(sum[:], hash) == 1
 }

@@ -134,7 +134,7 @@ func TestSecretMatches(t *testing.T) {
 		{"the clear secret stored in place of its hash", secret, []byte(secret), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := SecretMatches(tc.secret, tc.hash); got != tc.want {
+			if got := secretMatches(tc.secret, tc.hash); got != tc.want {
 				t.Errorf("SecretMatches = %v, want %v", got, tc.want)
 			}
 		})
@@ -211,7 +211,7 @@ func TestMintCustomerTokens(t *testing.T) {
 			if !ok {
 				t.Fatalf("no stored token of kind %q", tc.kind)
 			}
-			if !SecretMatches(tc.clear, tok.Hash) {
+			if !secretMatches(tc.clear, tok.Hash) {
 				t.Error("stored hash does not match the issued secret")
 			}
 			if bytes.Contains(tok.Hash, []byte(tc.clear)) {
@@ -247,15 +247,15 @@ func TestMintCustomerTokensUsesTheContractDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, time.March, 15, 18, 30, 0, 0, time.UTC)
-	it := mintCustomerTokens(n.row(nil), DefaultDeviceID, now)
+	it := mintCustomerTokens(n.row(nil), defaultDeviceID, now)
 	if want := now.Add(time.Hour); !it.OAuthExpiresAt.Equal(want) {
 		t.Errorf("oauth token expires at %v, want one hour later, %v", it.OAuthExpiresAt, want)
 	}
 	if want := now.AddDate(0, 0, 90); !it.RefreshExpiresAt.Equal(want) {
 		t.Errorf("refresh token expires at %v, want 90 days later, %v", it.RefreshExpiresAt, want)
 	}
-	if it.DeviceID != DefaultDeviceID {
-		t.Errorf("device id = %q, want %q", it.DeviceID, DefaultDeviceID)
+	if it.DeviceID != defaultDeviceID {
+		t.Errorf("device id = %q, want %q", it.DeviceID, defaultDeviceID)
 	}
 }
 

@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// Partner is a partner: a tenant whose customers saldo onboards. Every partner route is
-// called with its token; everything a partner creates is visible to it alone.
+// Partner is a tenant whose customers saldo onboards: an "e-commerce" in the contract's
+// words, which the wire, the CLI and the schema keep. Every partner route is called with its
+// token; everything a partner creates is visible to it alone.
 type Partner struct {
 	ID                int64
 	Name              string
