@@ -141,7 +141,7 @@ func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCre
 	c.DateOfBirth = r.DateOfBirth
 	birth := checkDateOfBirth(&h, r.DateOfBirth, business, today)
 	c.CURP = checkCURP(&h, r.CURP, business, birth, today)
-	c.RFC = checkRFC(&h, r.RFC, c.CURP, business, e.StrictRFC, now)
+	c.RFC = checkRFC(&h, r.RFC, business, e.StrictRFC, now)
 	v.password = checkPassword(&h, r.Password)
 	v.deviceID = checkFirstDeviceID(&h, r.DeviceID)
 	requestedLevel := checkRequestedLevel(&h, r.KYCLevel)
@@ -276,11 +276,13 @@ func checkCURP(h *Hints, s string, business bool, birth, today time.Time) string
 }
 
 // checkRFC validates the RFC, upper-cased, as ParseRFC does for the account type; strict
-// enforces the check digit. A business needs its RFC; a person may give a CURP instead.
-func checkRFC(h *Hints, s, curp string, business, strict bool, now time.Time) string {
+// enforces the check digit. A business needs its RFC; a person needs one only to reach a
+// level that asks for it.
+func checkRFC(h *Hints, s string, business, strict bool, now time.Time) string {
 	rfc := strings.ToUpper(s)
 	switch {
-	case rfc == "" && (business || curp == ""):
+	case rfc == "" && business:
+		// A personal account needs neither RFC nor CURP at level 1; level 2 asks for the CURP.
 		h.Add("rfc", "required")
 	case rfc != "":
 		if _, reason := ParseRFC(rfc, business, strict, now); reason != "" {
@@ -407,7 +409,9 @@ func checkConstitutionDate(h *Hints, s string, today time.Time) string {
 // a partner with composite balances must give one, up to its maximum; one without may not.
 func checkParentCreditLine(h *Hints, e *Partner, s string) int64 {
 	if !e.CompositeBalances {
-		if s != "" {
+		// Real client code sends credit_line=0 whatever the partner: a zero asks for nothing
+		// and is ignored, while any other value expects a parent and must hear why there is none.
+		if n, err := strconv.ParseInt(s, 10, 64); s != "" && (err != nil || n != 0) {
 			h.Add("composite_balance", "not_enabled")
 		}
 		return 0

@@ -213,13 +213,13 @@ func TestValidateRequiredFields(t *testing.T) {
 		{name: "first_name of spaces only is missing", edit: func(r *CreateCustomerRequest) { r.FirstName = "   " }, want: []string{"first_name:required"}},
 		{name: "last_name missing", edit: func(r *CreateCustomerRequest) { r.LastName = "" }, want: []string{"last_name:required"}},
 		{name: "gender missing", edit: func(r *CreateCustomerRequest) { r.Gender = "" }, want: []string{"gender:required"}},
-		{name: "personal account with neither RFC nor CURP needs the RFC", edit: func(r *CreateCustomerRequest) { r.RFC = "" }, want: []string{"rfc:required"}},
+		{name: "personal account at level 1 needs neither RFC nor CURP", edit: func(r *CreateCustomerRequest) { r.RFC, r.CURP = "", "" }},
 		{name: "business account without RFC", base: minimalBusinessRequest, edit: func(r *CreateCustomerRequest) { r.RFC = "" }, want: []string{"rfc:required"}},
 		{name: "business account cannot replace its RFC with a CURP", base: minimalBusinessRequest,
 			edit: func(r *CreateCustomerRequest) { r.RFC, r.CURP = "", specCURP }, want: []string{"curp:not_allowed", "rfc:required"}},
 		{name: "empty request names every required field",
 			base: func() CreateCustomerRequest { return CreateCustomerRequest{} },
-			want: []string{"email:required", "mobile:required", "first_name:required", "last_name:required", "gender:required", "rfc:required"}},
+			want: []string{"email:required", "mobile:required", "first_name:required", "last_name:required", "gender:required"}},
 	})
 }
 
@@ -696,7 +696,8 @@ func TestValidateCompositeCreditLine(t *testing.T) {
 		{name: "required when the partner has composite balances", partner: composite, want: []string{"credit_line:required"}},
 		{name: "white space only counts as absent", partner: composite, edit: line("   "), want: []string{"credit_line:required"}},
 		{name: "refused when the partner has no composite balances", edit: line("100000"), want: []string{"composite_balance:not_enabled"}},
-		{name: "a zero credit line is still refused without composite balances", edit: line("0"), want: []string{"composite_balance:not_enabled"}},
+		{name: "a zero credit line is accepted and ignored without composite balances", edit: line("0")},
+		{name: "a negative credit line is refused without composite balances", edit: line("-1"), want: []string{"composite_balance:not_enabled"}},
 		{name: "absent is fine without composite balances"},
 		{name: "zero", partner: composite, edit: line("0")},
 		{name: "the default maximum, 10,000,000,000 cents", partner: composite, edit: line("10000000000")},

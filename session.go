@@ -13,8 +13,8 @@ import (
 // so changes to one customer's credentials take turns on every engine.
 
 // ConnectionTokenRequest is POST /oauth/v1/get-customer-connection-token as it arrived, every
-// field as text ("" is absent). RefreshToken selects the refresh token mode; without it the
-// request is in private key mode and needs CustomerID and PrivateKey.
+// field as text ("" is absent). RefreshToken selects the refresh token mode, whatever else is
+// sent; without it the request is in private key mode and needs CustomerID and PrivateKey.
 type ConnectionTokenRequest struct {
 	CustomerID, PrivateKey, RefreshToken, DeviceID, ClientState string
 }
@@ -80,10 +80,9 @@ func (r ConnectionTokenRequest) validate() (validConnection, error) {
 	v.deviceID = checkDeviceID(&h, r.DeviceID)
 	v.clientState = checkInt(&h, "client_state", r.ClientState, math.MinInt64, math.MaxInt64)
 	if r.RefreshToken != "" {
-		// One credential per request: a body with both is a client confused about its mode.
-		if r.PrivateKey != "" {
-			h.Add("customer_private_key", "not_allowed")
-		}
+		// Real clients send both credential fields, "" for the one they lack: when both are
+		// there the refresh token decides, and the private key is ignored (never a fallback).
+		v.privateKey = ""
 		// customer_id is optional here; when given it must be the refresh token's customer.
 		v.customerID = checkInt(&h, "customer_id", r.CustomerID, 1, math.MaxInt64)
 	} else {

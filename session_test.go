@@ -76,8 +76,6 @@ func TestConnectionTokenRequestRules(t *testing.T) {
 			[]string{"device_id:invalid"}},
 		{"a device_id of spaces is absent", ConnectionTokenRequest{CustomerID: "7", PrivateKey: key, DeviceID: "   "},
 			[]string{"device_id:required"}},
-		{"both credentials", ConnectionTokenRequest{CustomerID: "7", PrivateKey: key, RefreshToken: refresh, DeviceID: "phone"},
-			[]string{"customer_private_key:not_allowed"}},
 		{"refresh token mode with a bad customer_id", ConnectionTokenRequest{CustomerID: "x", RefreshToken: refresh, DeviceID: "phone"},
 			[]string{"customer_id:invalid"}},
 		{"every failing field at once", ConnectionTokenRequest{CustomerID: "x", ClientState: "y"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"time"
 )
 
 // Gender values, which also give the account type.
@@ -161,16 +162,24 @@ type AccountParent struct {
 	CreditLine int64  `json:"credit_line"`
 }
 
+// Profile is a customer as GetAccount shows it: the account, and the same status and state
+// under the names customer_status and state.
+type Profile struct {
+	Account
+	CustomerStatus int   `json:"customer_status"` // the same as AccountStatus
+	State          int64 `json:"state"`           // the same as StateID
+}
+
 // CreatedAccount is the answer to a create: the account and its credentials, which the
 // server shows this once and stores only hashed.
 type CreatedAccount struct {
 	Account
 	OAuthToken string `json:"oauth_token"`
-	// ExpirationTimestamp is when OAuthToken expires, in Unix seconds.
-	ExpirationTimestamp int64  `json:"expiration_timestamp"`
-	RefreshToken        string `json:"refresh_token"`
-	// RefreshExpirationTimestamp is when RefreshToken expires, in Unix seconds.
-	RefreshExpirationTimestamp int64 `json:"refresh_expiration_timestamp"`
+	// ExpirationTimestamp is when OAuthToken expires (the answer says it in RFC 3339, UTC, with milliseconds).
+	ExpirationTimestamp time.Time `json:"expiration_timestamp"`
+	RefreshToken        string    `json:"refresh_token"`
+	// RefreshExpirationTimestamp is when RefreshToken expires (the answer says it in RFC 3339, UTC, with milliseconds).
+	RefreshExpirationTimestamp time.Time `json:"refresh_expiration_timestamp"`
 	// PrivateKey ("sk_…") lasts until rotated; with the customer id it gets new tokens
 	// (GetCustomerConnectionToken).
 	PrivateKey string `json:"private_key"`
@@ -206,16 +215,16 @@ const createAccountPath = "/user/v1/account/create"
 
 // GetAccount returns the profile of the partner's customer customerID. A customer of
 // another partner is reported as not existing (IsNotFound).
-func (c *Client) GetAccount(ctx context.Context, customerID int64, opts ...CallOption) (*Account, error) {
-	return call[Account](ctx, c, &request{method: http.MethodGet, path: "/user/v1/account/" + pathID(customerID), style: styleA}, opts)
+func (c *Client) GetAccount(ctx context.Context, customerID int64, opts ...CallOption) (*Profile, error) {
+	return call[Profile](ctx, c, &request{method: http.MethodGet, path: "/user/v1/account/" + pathID(customerID), style: styleA}, opts)
 }
 
 // GetAccountAsCustomer returns the profile of customer customerID authorised by that
 // customer's own oauth token alone (Authorization-customer), without the partner token: how
 // a fresh oauth token proves it works. Another customer's token, or an expired or revoked
 // one, is a 4401.
-func (c *Client) GetAccountAsCustomer(ctx context.Context, customerID int64, oauthToken string, opts ...CallOption) (*Account, error) {
-	return call[Account](ctx, c, &request{
+func (c *Client) GetAccountAsCustomer(ctx context.Context, customerID int64, oauthToken string, opts ...CallOption) (*Profile, error) {
+	return call[Profile](ctx, c, &request{
 		method: http.MethodGet, path: "/user/v1/account/" + pathID(customerID), style: styleA,
 		auth: authCustomer, customerToken: oauthToken,
 	}, opts)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // ConnectionTokenRequest is the body of POST /oauth/v1/get-customer-connection-token. It
@@ -22,11 +23,11 @@ type ConnectionTokenRequest struct {
 // an oauth token for the device. The server shows them this once.
 type ConnectionToken struct {
 	CustomerOAuthToken string `json:"customer_oauth_token"`
-	// ExpirationTimestamp is when CustomerOAuthToken expires, in Unix seconds.
-	ExpirationTimestamp  int64  `json:"expiration_timestamp"`
-	CustomerRefreshToken string `json:"customer_refresh_token"`
-	// RefreshExpirationTimestamp is when CustomerRefreshToken expires, in Unix seconds.
-	RefreshExpirationTimestamp int64 `json:"refresh_expiration_timestamp"`
+	// ExpirationTimestamp is when CustomerOAuthToken expires (the answer says it in RFC 3339, UTC, with milliseconds).
+	ExpirationTimestamp  time.Time `json:"expiration_timestamp"`
+	CustomerRefreshToken string    `json:"customer_refresh_token"`
+	// RefreshExpirationTimestamp is when CustomerRefreshToken expires (the answer says it in RFC 3339, UTC, with milliseconds).
+	RefreshExpirationTimestamp time.Time `json:"refresh_expiration_timestamp"`
 	// ClientStateRet is the request's ClientState.
 	ClientStateRet int64 `json:"client_state_ret"`
 }
@@ -41,8 +42,8 @@ type RefreshCustomerTokenRequest struct {
 // RefreshedToken is the answer of refresh-customer-token.
 type RefreshedToken struct {
 	OAuthToken string `json:"oauth_token"`
-	// ExpirationTimestamp is when OAuthToken expires, in Unix seconds.
-	ExpirationTimestamp int64 `json:"expiration_timestamp"`
+	// ExpirationTimestamp is when OAuthToken expires (the answer says it in RFC 3339, UTC, with milliseconds).
+	ExpirationTimestamp time.Time `json:"expiration_timestamp"`
 }
 
 // tokenRequest is the RFC 7009 and RFC 7662 body.

@@ -129,8 +129,8 @@ func TestCreateAccountDecodesEveryFieldWithItsType(t *testing.T) {
 		{"state_id", acct.StateID, int64(9)},
 		{"identification_document_front_url echoes the reference", acct.IdentificationDocumentFrontURL, "doc://ine-front"},
 		{"composite credit line", acct.CompositeBalance.Parent.CreditLine, int64(10_000_000)},
-		{"oauth token expires in an hour", acct.ExpirationTimestamp, fixtureNow.Add(time.Hour).Unix()},
-		{"refresh token expires in 90 days", acct.RefreshExpirationTimestamp, fixtureNow.AddDate(0, 0, 90).Unix()},
+		{"oauth token expires in an hour", acct.ExpirationTimestamp, fixtureNow.Add(time.Hour).UTC()},
+		{"refresh token expires in 90 days", acct.RefreshExpirationTimestamp, fixtureNow.AddDate(0, 0, 90).UTC()},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %#v, want %#v", tt.field, tt.got, tt.want)
@@ -152,7 +152,7 @@ func TestCreateAccountDecodesEveryFieldWithItsType(t *testing.T) {
 	if *got.CompositeBalance != *acct.CompositeBalance {
 		t.Errorf("profile's composite balance %+v, want %+v", got.CompositeBalance, acct.CompositeBalance)
 	}
-	want := acct.Account
+	want := client.Profile{Account: acct.Account, CustomerStatus: acct.AccountStatus, State: acct.StateID}
 	want.CompositeBalance, got.CompositeBalance = nil, nil
 	if *got != want {
 		t.Errorf("profile\n got %+v\nwant %+v", *got, want)
@@ -520,7 +520,7 @@ func TestCustomerTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !hex64.MatchString(conn.CustomerOAuthToken) || !hex64.MatchString(conn.CustomerRefreshToken) || conn.ClientStateRet != -42 ||
-		conn.ExpirationTimestamp != fixtureNow.Add(time.Hour).Unix() || conn.RefreshExpirationTimestamp != fixtureNow.AddDate(0, 0, 90).Unix() {
+		!conn.ExpirationTimestamp.Equal(fixtureNow.Add(time.Hour)) || !conn.RefreshExpirationTimestamp.Equal(fixtureNow.AddDate(0, 0, 90)) {
 		t.Errorf("connection token %+v", conn)
 	}
 	_, err = c.GetAccountAsCustomer(ctx, acct.ID, acct.OAuthToken)
@@ -534,7 +534,7 @@ func TestCustomerTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := client.Introspection{Active: true, CustomerID: acct.ID, DeviceID: "tablet", TokenType: "refresh_token",
-		Exp: conn.RefreshExpirationTimestamp, Iat: fixtureNow.Unix()}
+		Exp: conn.RefreshExpirationTimestamp.Unix(), Iat: fixtureNow.Unix()}
 	if *in != want {
 		t.Errorf("introspect = %+v, want %+v", *in, want)
 	}
@@ -544,7 +544,7 @@ func TestCustomerTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !hex64.MatchString(refreshed.OAuthToken) || refreshed.OAuthToken == conn.CustomerOAuthToken || refreshed.ExpirationTimestamp != fixtureNow.Add(time.Hour).Unix() {
+	if !hex64.MatchString(refreshed.OAuthToken) || refreshed.OAuthToken == conn.CustomerOAuthToken || !refreshed.ExpirationTimestamp.Equal(fixtureNow.Add(time.Hour)) {
 		t.Errorf("refreshed %+v", refreshed)
 	}
 	_, err = c.RefreshCustomerToken(ctx, &client.RefreshCustomerTokenRequest{CustomerRefreshToken: conn.CustomerRefreshToken, DeviceID: "phone"})

@@ -59,7 +59,7 @@ func TestResultTypesMatchTheServersAnswers(t *testing.T) {
 	must(err)
 	_, err = c.GetAccount(ctx, acct.ID)
 	must(err)
-	checkWire[client.Account](t, rec, "rs")
+	checkWire[client.Profile](t, rec, "rs")
 
 	parentID := acct.CompositeBalance.Parent.ID
 	_, err = c.GetCompositeParent(ctx, parentID)

@@ -67,13 +67,21 @@ type accountJSON struct {
 	CompositeBalance               *compositeJSON `json:"composite_balance"`
 }
 
+// profileJSON is GET /user/v1/account/{customer_id}'s answer: the account, and the two names
+// real partner code reads for its status and state.
+type profileJSON struct {
+	accountJSON
+	CustomerStatus int   `json:"customer_status"` // account_status
+	State          int64 `json:"state"`           // state_id
+}
+
 // createdAccountJSON adds the credentials, shown once, to the account create's answer.
 type createdAccountJSON struct {
 	accountJSON
 	OAuthToken                 string `json:"oauth_token"`
-	ExpirationTimestamp        int64  `json:"expiration_timestamp"`
+	ExpirationTimestamp        string `json:"expiration_timestamp"`
 	RefreshToken               string `json:"refresh_token"`
-	RefreshExpirationTimestamp int64  `json:"refresh_expiration_timestamp"`
+	RefreshExpirationTimestamp string `json:"refresh_expiration_timestamp"`
 	PrivateKey                 string `json:"private_key"`
 }
 
@@ -176,9 +184,9 @@ func renderCreatedAccount(out *saldo.CreatedCustomer) any {
 	return createdAccountJSON{
 		accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent),
 		OAuthToken:                 out.Tokens.OAuthToken,
-		ExpirationTimestamp:        out.Tokens.OAuthExpiresAt.Unix(),
+		ExpirationTimestamp:        expiry(out.Tokens.OAuthExpiresAt),
 		RefreshToken:               out.Tokens.RefreshToken,
-		RefreshExpirationTimestamp: out.Tokens.RefreshExpiresAt.Unix(),
+		RefreshExpirationTimestamp: expiry(out.Tokens.RefreshExpiresAt),
 		PrivateKey:                 out.Tokens.PrivateKey,
 	}
 }
@@ -201,12 +209,12 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	if customerToken != "" {
 		auth, aerr := s.svc.AuthenticateCustomer(r.Context(), customerToken)
 		if aerr != nil {
-			s.fail(w, r, aerr)
+			s.fail(w, r, namedCredential(aerr, "Authorization-customer"))
 			return
 		}
 		// Another customer's token, or another partner's, opens nothing.
 		if !idOK || id != auth.CustomerID || e != nil && e.ID != auth.Partner.ID {
-			s.fail(w, r, saldo.Errorf(saldo.EUNAUTHORIZED))
+			s.fail(w, r, namedCredential(saldo.Errorf(saldo.EUNAUTHORIZED), "Authorization-customer"))
 			return
 		}
 		if e == nil {
@@ -230,5 +238,6 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, newAccountJSON(&p.Customer, &p.Wallet, p.Parent))
+	s.ok(w, r, profileJSON{accountJSON: newAccountJSON(&p.Customer, &p.Wallet, p.Parent),
+		CustomerStatus: p.Customer.AccountStatus, State: p.Customer.StateID})
 }

@@ -345,6 +345,25 @@ func decodeFields(r *http.Request, fields []bodyField) (map[string]string, error
 	return decodeFieldsForm(b.form, fields), nil
 }
 
+// peekFields reads the given fields of r's body like decodeFields, and leaves the body to be
+// read again.
+func peekFields(r *http.Request, fields []bodyField) (map[string]string, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// What was read, then the same failure, for the route's own reading to report.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), failingReader{err}))
+		return nil, bodyError(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	peek := r.WithContext(r.Context())
+	peek.Body = io.NopCloser(bytes.NewReader(body))
+	return decodeFields(peek, fields)
+}
+
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
 // decodeFieldsJSON decodes a JSON object body. Unknown fields are ignored; null is absent.
 func decodeFieldsJSON(body []byte, fields []bodyField) (map[string]string, error) {
 	obj, err := jsonObject(body)

@@ -95,6 +95,12 @@ func (env envelope) mapError(err error) error {
 	return err
 }
 
+// expiry renders when a credential expires: RFC 3339 in UTC with milliseconds,
+// "2026-12-01T18:04:05.000Z", a JSON string, which is what real partner code stores.
+func expiry(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
 // timestampLayout is RFC 3339 with all nine fractional digits, as the contract shows.
 const timestampLayout = "2006-01-02T15:04:05.000000000Z07:00"
 

@@ -461,7 +461,7 @@ func TestHostileRequestsGetContractErrorsAndWriteNothing(t *testing.T) {
 			{"client_state as a string", "client_state", `"1"`, 400},
 			{"client_state beyond int64", "client_state", "18446744073709551616", 400},
 			{"client_state as a float", "client_state", "1.5", 400},
-			{"refresh token as SQL with a private key", "customer_refresh_token", mustJSON(injections[2]), 400},
+			{"refresh token as SQL with a private key: the refresh token decides", "customer_refresh_token", mustJSON(injections[2]), 401},
 		} {
 			rows = append(rows, hostileRequest{name: "connection token: " + c.what, path: connect, body: connectBody(c.field, c.raw), status: c.status})
 		}

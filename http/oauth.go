@@ -27,16 +27,16 @@ var (
 // only here.
 type connectionTokenJSON struct {
 	CustomerOAuthToken         string `json:"customer_oauth_token"`
-	ExpirationTimestamp        int64  `json:"expiration_timestamp"`
+	ExpirationTimestamp        string `json:"expiration_timestamp"`
 	CustomerRefreshToken       string `json:"customer_refresh_token"`
-	RefreshExpirationTimestamp int64  `json:"refresh_expiration_timestamp"`
+	RefreshExpirationTimestamp string `json:"refresh_expiration_timestamp"`
 	ClientStateRet             int64  `json:"client_state_ret"`
 }
 
 // refreshedTokenJSON is refresh-customer-token's answer.
 type refreshedTokenJSON struct {
 	OAuthToken          string `json:"oauth_token"`
-	ExpirationTimestamp int64  `json:"expiration_timestamp"`
+	ExpirationTimestamp string `json:"expiration_timestamp"`
 }
 
 // introspectionJSON is an active token as introspect shows it (RFC 7662 member names).
@@ -77,9 +77,9 @@ func (s *Server) connectionToken() writeRoute[saldo.ConnectionTokenRequest, *sal
 		render: func(out *saldo.ConnectionToken) any {
 			return connectionTokenJSON{
 				CustomerOAuthToken:         out.OAuthToken,
-				ExpirationTimestamp:        out.OAuthExpiresAt.Unix(),
+				ExpirationTimestamp:        expiry(out.OAuthExpiresAt),
 				CustomerRefreshToken:       out.RefreshToken,
-				RefreshExpirationTimestamp: out.RefreshExpiresAt.Unix(),
+				RefreshExpirationTimestamp: expiry(out.RefreshExpiresAt),
 				ClientStateRet:             out.ClientState,
 			}
 		},
@@ -96,7 +96,7 @@ func (s *Server) refreshCustomerToken() writeRoute[saldo.RefreshTokenRequest, *s
 		},
 		call: s.svc.RefreshOAuthToken,
 		render: func(out *saldo.RefreshedToken) any {
-			return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: out.OAuthExpiresAt.Unix()}
+			return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: expiry(out.OAuthExpiresAt)}
 		},
 		credentials: true,
 	}

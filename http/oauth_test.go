@@ -206,8 +206,8 @@ func TestConnectionTokenIssuesANewSession(t *testing.T) {
 		a := h.post("/oauth/v1/get-customer-connection-token", map[string]any{
 			"customer_id": c.id, "customer_private_key": c.privateKey, "device_id": "tablet", "client_state": 7})
 		rs := response(t, a)
-		want := map[string]string{"customer_oauth_token": "string", "expiration_timestamp": "number", "customer_refresh_token": "string",
-			"refresh_expiration_timestamp": "number", "client_state_ret": "number"}
+		want := map[string]string{"customer_oauth_token": "string", "expiration_timestamp": "string", "customer_refresh_token": "string",
+			"refresh_expiration_timestamp": "string", "client_state_ret": "number"}
 		if len(rs) != len(want) {
 			t.Errorf("response has fields %v, want exactly %v", rs, want)
 		}
@@ -218,8 +218,8 @@ func TestConnectionTokenIssuesANewSession(t *testing.T) {
 		}
 		issued := oauthNow.Add(time.Minute)
 		if !hex64.MatchString(rs["customer_oauth_token"].(string)) || !hex64.MatchString(rs["customer_refresh_token"].(string)) ||
-			rs["expiration_timestamp"] != float64(issued.Add(time.Hour).Unix()) ||
-			rs["refresh_expiration_timestamp"] != float64(issued.Add(90*24*time.Hour).Unix()) || rs["client_state_ret"] != 7.0 {
+			rs["expiration_timestamp"] != expiryText(issued.Add(time.Hour)) ||
+			rs["refresh_expiration_timestamp"] != expiryText(issued.Add(90*24*time.Hour)) || rs["client_state_ret"] != 7.0 {
 			t.Errorf("response = %v", rs)
 		}
 		if got := a.header.Get("Cache-Control"); got != "no-store" {
@@ -250,7 +250,7 @@ func TestRefreshCustomerTokenIssuesAnOAuthToken(t *testing.T) {
 		a := h.post("/oauth/v1/refresh-customer-token", map[string]any{"customer_refresh_token": c.refresh, "device_id": "phone"})
 		rs := response(t, a)
 		if len(rs) != 2 || !hex64.MatchString(fmt.Sprint(rs["oauth_token"])) ||
-			rs["expiration_timestamp"] != float64(oauthNow.Add(3*time.Hour).Unix()) {
+			rs["expiration_timestamp"] != expiryText(oauthNow.Add(3*time.Hour)) {
 			t.Errorf("response = %v, want oauth_token and expiration_timestamp an hour from now", rs)
 		}
 		if got := a.header.Get("Cache-Control"); got != "no-store" {
@@ -277,7 +277,8 @@ func TestOAuthRoutesRefuseBadRequests(t *testing.T) {
 			code   float64
 			hints  []string
 		}{
-			{"no partner credential", connect, request{token: "-", body: jsonBody(map[string]any{"customer_refresh_token": c.refresh, "device_id": "phone"})}, 401, 4401, nil},
+			{"no partner credential", connect, request{token: "-", body: jsonBody(map[string]any{"customer_refresh_token": c.refresh, "device_id": "phone"})}, 401, 4401,
+				[]string{"Authorization-ecommerce:required"}},
 			{"body that is not JSON", refresh, request{body: strings.NewReader(`{"device_id":`)}, 400, 4400, []string{"body:invalid_json"}},
 			{"JSON array body", connect, request{body: strings.NewReader(`[]`)}, 400, 4400, []string{"body:invalid_json"}},
 			{"every wrong JSON type is named", connect, request{body: jsonBody(map[string]any{
@@ -285,9 +286,8 @@ func TestOAuthRoutesRefuseBadRequests(t *testing.T) {
 				[]string{"customer_id:must_be_integer", "customer_private_key:must_be_string", "device_id:must_be_string", "client_state:must_be_integer"}},
 			{"every missing field is named", connect, request{body: strings.NewReader(`{}`)}, 400, 5000,
 				[]string{"customer_id:required", "customer_private_key:required", "device_id:required"}},
-			{"both credentials", connect, request{body: jsonBody(map[string]any{
-				"customer_id": c.id, "customer_private_key": c.privateKey, "customer_refresh_token": c.refresh, "device_id": "phone"})}, 400, 5000,
-				[]string{"customer_private_key:not_allowed"}},
+			{"both credentials with an unknown refresh token: no fallback to the private key", connect, request{body: jsonBody(map[string]any{
+				"customer_id": c.id, "customer_private_key": c.privateKey, "customer_refresh_token": saldo.NewSecret(""), "device_id": "phone"})}, 401, 4401, nil},
 			{"refresh without fields", refresh, request{body: strings.NewReader(`{"device_id": null}`)}, 400, 5000,
 				[]string{"customer_refresh_token:required", "device_id:required"}},
 			{"an unknown refresh token", refresh, request{body: jsonBody(map[string]any{"customer_refresh_token": saldo.NewSecret(""), "device_id": "phone"})}, 401, 4401, nil},
@@ -301,7 +301,8 @@ func TestOAuthRoutesRefuseBadRequests(t *testing.T) {
 				"--b\r\nContent-Disposition: form-data; name=\"device_id\"; filename=\"d.txt\"\r\n\r\nphone\r\n--b--\r\n")}, 400, 4400, []string{"device_id:must_be_string"}},
 			{"revoke without a token", "/oauth/v1/revoke", request{body: strings.NewReader(`{}`)}, 400, 5000, []string{"token:required"}},
 			{"introspect with a token of the wrong type", "/oauth/v1/introspect", request{body: strings.NewReader(`{"token": 5}`)}, 400, 4400, []string{"token:must_be_string"}},
-			{"introspect without a partner credential", "/oauth/v1/introspect", request{token: "-", body: jsonBody(map[string]any{"token": c.oauth})}, 401, 4401, nil},
+			{"introspect without a partner credential", "/oauth/v1/introspect", request{token: "-", body: jsonBody(map[string]any{"token": c.oauth})}, 401, 4401,
+				[]string{"Authorization-ecommerce:required"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

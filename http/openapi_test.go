@@ -647,7 +647,7 @@ func TestOpenAPICheckRejectsWrongRequests(t *testing.T) {
 		{"a 256-character Idempotency-Key", "POST", create, "application/json", mustJSON(created), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, false},
 		{"a connection by private key", "POST", connect, "application/json", `{"customer_id":1,"customer_private_key":"sk_x","device_id":"phone"}`, nil, true},
 		{"a connection by refresh token, urlencoded", "POST", connect, "application/x-www-form-urlencoded", "customer_refresh_token=r&device_id=phone", nil, true},
-		{"a connection with both credentials", "POST", connect, "application/json", `{"customer_id":1,"customer_private_key":"sk_x","customer_refresh_token":"r","device_id":"phone"}`, nil, false},
+		{"a connection with both credentials, as real clients send them", "POST", connect, "application/json", `{"customer_id":1,"customer_private_key":"","customer_refresh_token":"r","device_id":"phone","ecommerce_token":"ek_x","extra_login_data":{}}`, nil, true},
 		{"a connection without a device", "POST", connect, "application/json", `{"customer_id":1,"customer_private_key":"sk_x"}`, nil, false},
 		{"a page of children", "GET", "/wallet/v1/composite-balance/parent/" + strings.Repeat("a", 32) + "/children?limit=100", "", "", nil, true},
 		{"a page of 101 children", "GET", "/wallet/v1/composite-balance/parent/" + strings.Repeat("a", 32) + "/children?limit=101", "", "", nil, false},

@@ -4,6 +4,7 @@ package http
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -217,6 +218,45 @@ func parseID(s string) (int64, bool) {
 	return id, err == nil
 }
 
+// partnerHeader is the header that carries the partner token.
+const partnerHeader = "Authorization-ecommerce"
+
+// partnerToken is the partner token r presents: its Authorization-ecommerce header or, on the
+// /oauth/v1 POST routes, where real UnDosTres clients send it in the body, an ecommerce_token
+// field when the header is absent. When both are sent they must be the same token. A body
+// that cannot be read here is left for the route's decoder to refuse.
+func partnerToken(r *http.Request) (string, error) {
+	header := r.Header.Get(partnerHeader)
+	if r.Method != http.MethodPost || envelopeFor(r) != oauthEnvelope {
+		if header == "" {
+			return "", saldo.Errorf(saldo.EUNAUTHORIZED, partnerHeader+":required")
+		}
+		return header, nil
+	}
+	fields, _ := peekFields(r, partnerTokenFields)
+	inBody := fields["ecommerce_token"]
+	switch {
+	case header == "" && inBody == "":
+		return "", saldo.Errorf(saldo.EUNAUTHORIZED, partnerHeader+":required")
+	case header == "":
+		return inBody, nil
+	case inBody != "" && subtle.ConstantTimeCompare([]byte(header), []byte(inBody)) != 1:
+		return "", saldo.Errorf(saldo.EUNAUTHORIZED, "ecommerce_token:mismatch")
+	}
+	return header, nil
+}
+
+var partnerTokenFields = []bodyField{{"ecommerce_token", fieldString}}
+
+// namedCredential adds to a refused credential the name of the header that carried it, so a
+// newcomer learns what was expected; whether it was unknown, expired or revoked stays untold.
+func namedCredential(err error, header string) error {
+	if saldo.ErrorCode(err) != saldo.EUNAUTHORIZED || len(saldo.ErrorHints(err)) > 0 {
+		return err
+	}
+	return &saldo.Error{Code: saldo.EUNAUTHORIZED, Hints: []string{header + ":invalid"}, Err: err}
+}
+
 // authenticate returns the partner named by the Authorization-ecommerce header.
 func (s *Server) authenticate(r *http.Request) (*saldo.Partner, error) {
 	return s.authenticateWith(r, s.svc.AuthenticatePartner)
@@ -229,9 +269,13 @@ func (s *Server) authenticateCreate(r *http.Request) (*saldo.Partner, error) {
 }
 
 func (s *Server) authenticateWith(r *http.Request, auth func(context.Context, string) (*saldo.Partner, error)) (*saldo.Partner, error) {
-	e, err := auth(r.Context(), r.Header.Get("Authorization-ecommerce"))
+	token, err := partnerToken(r)
 	if err != nil {
 		return nil, err
+	}
+	e, err := auth(r.Context(), token)
+	if err != nil {
+		return nil, namedCredential(err, partnerHeader)
 	}
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.partnerID = e.ID

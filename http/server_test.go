@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 	saldohttp "github.com/saldo-mx/saldo/http"
@@ -217,7 +218,7 @@ var seedFields = map[string]string{
 	"state_id": "number", "street": "string", "telephone": "string", "zipcode": "string", "composite_balance": "object",
 	// Added by the contract.
 	"middle_name": "string", "curp": "string", "ewallet_id": "number", "ewallet_status": "number",
-	"expiration_timestamp": "number", "refresh_expiration_timestamp": "number",
+	"expiration_timestamp": "string", "refresh_expiration_timestamp": "string",
 }
 
 var secretFields = []string{"oauth_token", "refresh_token", "private_key", "expiration_timestamp", "refresh_expiration_timestamp"}
@@ -236,6 +237,21 @@ func jsonType(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// expiryText is how the contract writes a credential's expiry: a JSON string, RFC 3339 in
+// UTC with milliseconds.
+func expiryText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// parseExpiry reads an expiry from a decoded answer, failing unless it is such a string.
+func parseExpiry(tb testing.TB, v any) time.Time {
+	tb.Helper()
+	s, _ := v.(string)
+	t, err := time.Parse("2006-01-02T15:04:05.000Z", s)
+	if err != nil {
+		tb.Fatalf("expiry %#v is not RFC 3339 UTC with milliseconds: %v", v, err)
+	}
+	return t
 }
 
 var (
@@ -279,7 +295,8 @@ func TestCreateAccountAnswersWithEverySeedField(t *testing.T) {
 			!strings.HasPrefix(rs["private_key"].(string), "sk_") || !hex64.MatchString(strings.TrimPrefix(rs["private_key"].(string), "sk_")) {
 			t.Errorf("credentials have the wrong shape: %v %v %v", rs["oauth_token"], rs["refresh_token"], rs["private_key"])
 		}
-		if exp, rexp := rs["expiration_timestamp"].(float64), rs["refresh_expiration_timestamp"].(float64); rexp-exp != 90*24*3600-3600 {
+		exp, rexp := parseExpiry(t, rs["expiration_timestamp"]), parseExpiry(t, rs["refresh_expiration_timestamp"])
+		if rexp.Sub(exp) != 90*24*time.Hour-time.Hour {
 			t.Errorf("token expiries %v and %v are not 1 hour and 90 days from issue", exp, rexp)
 		}
 		parent := rs["composite_balance"].(map[string]any)["parent"].(map[string]any)
@@ -497,6 +514,12 @@ func TestGetAccountShowsTheProfileWithoutSecrets(t *testing.T) {
 				t.Errorf("profile mentions %s", s)
 			}
 		}
+		// The profile adds the names real partner code reads for the status and the state.
+		if rs["customer_status"] != created["account_status"] || rs["state"] != created["state_id"] {
+			t.Errorf("customer_status %v and state %v, want account_status %v and state_id %v",
+				rs["customer_status"], rs["state"], created["account_status"], created["state_id"])
+		}
+		created["customer_status"], created["state"] = created["account_status"], created["state_id"]
 		if fmt.Sprint(rs) != fmt.Sprint(created) {
 			t.Errorf("profile differs from the create's answer:\n got %v\nwant %v", rs, created)
 		}

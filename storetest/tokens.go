@@ -21,6 +21,7 @@ func testTokens(t *testing.T, h Harness) {
 	t.Run("AccountCreationTokensWorkAtOnce", func(t *testing.T) { testCreatedTokensWork(t, h) })
 	t.Run("ConnectionTokenByPrivateKeyRevokesEveryEarlierToken", func(t *testing.T) { testConnectionByPrivateKey(t, h) })
 	t.Run("ConnectionTokenByRefreshTokenRotatesIt", func(t *testing.T) { testConnectionByRefreshToken(t, h) })
+	t.Run("ConnectionTokenWithBothCredentialsFollowsTheRefreshToken", func(t *testing.T) { testConnectionWithBothCredentials(t, h) })
 	t.Run("RefreshRevokesOAuthTokensOnEveryDevice", func(t *testing.T) { testRefreshRevokesEveryDevice(t, h) })
 	t.Run("LiveCredentialsAreOnePerKind", func(t *testing.T) { testOneLivePerKind(t, h) })
 	t.Run("RefreshNeedsTheRegisteredDevice", func(t *testing.T) { testRefreshNeedsRegisteredDevice(t, h) })
@@ -312,6 +313,43 @@ func testConnectionByRefreshToken(t *testing.T, h Harness) {
 	}
 	// The new refresh token works for its device.
 	f.refreshed(t, e, next)
+}
+
+// Real clients send customer_id, customer_private_key and customer_refresh_token together: the
+// refresh token decides, whatever the private key says, and a bad one never falls back to it.
+func testConnectionWithBothCredentials(t *testing.T, h Harness) {
+	f, e, s := tokenSetup(t, h)
+	ctx := context.Background()
+	other := f.customer(t, e, 2)
+	for _, tt := range []struct {
+		name       string
+		privateKey string
+	}{
+		{"its own private key", s.privateKey},
+		{"another customer's private key", other.privateKey},
+		{"a malformed private key", "sk_nope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{
+				CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: tt.privateKey, RefreshToken: s.refresh, DeviceID: "phone",
+			}, nil)
+			if err != nil {
+				t.Fatalf("ConnectionToken: %v", err)
+			}
+			if out.CustomerID != s.customerID {
+				t.Errorf("customer %d, want %d", out.CustomerID, s.customerID)
+			}
+			if r := rowOf(t, h, f, s.refresh); !r.revoked || r.reason != saldo.RevokeRotated {
+				t.Errorf("presented refresh token: revoked %v for %q, want rotated", r.revoked, r.reason)
+			}
+			s.refresh = out.RefreshToken
+		})
+	}
+	// A refresh token that is not live is refused even with a good private key.
+	_, err := f.Service.ConnectionToken(ctx, e, saldo.ConnectionTokenRequest{
+		CustomerID: strconv.FormatInt(s.customerID, 10), PrivateKey: s.privateKey, RefreshToken: saldo.NewSecret(""), DeviceID: "phone",
+	}, nil)
+	wantUnauthorized(t, "unknown refresh token beside a good private key", err)
 }
 
 func testRefreshRevokesEveryDevice(t *testing.T, h Harness) {

@@ -101,7 +101,7 @@ func TestClientDrivesEveryRoute(t *testing.T) {
 		t.Fatalf("refresh: %+v, %v", refreshed, err)
 	}
 	in, err := c.IntrospectToken(ctx, refreshed.OAuthToken)
-	if err != nil || !in.Active || in.CustomerID != owner.ID || in.DeviceID != "tablet" || in.TokenType != "access_token" || in.Exp != refreshed.ExpirationTimestamp {
+	if err != nil || !in.Active || in.CustomerID != owner.ID || in.DeviceID != "tablet" || in.TokenType != "access_token" || in.Exp != refreshed.ExpirationTimestamp.Unix() {
 		t.Errorf("introspect: %+v, %v", in, err)
 	}
 	if err := c.RevokeToken(ctx, refreshed.OAuthToken); err != nil {
