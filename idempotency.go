@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -24,11 +26,13 @@ type Idempotency[T any] struct {
 	Render func(result T, err error) Answer
 }
 
-// IdempotencyKey is the key a partner sent and the fingerprint of the request it came with:
-// the same key with another fingerprint is another request, refused with EIDEMPOTENCYREUSED.
+// IdempotencyKey is the key a partner sent and a digest of the request it came with: the
+// same key with another digest is another request, refused with EIDEMPOTENCYREUSED. The
+// adapter decides what makes two requests the same (a SHA-256 of them, say); the service
+// stores the digest only keyed under the server secret key.
 type IdempotencyKey struct {
-	Key         string
-	Fingerprint [32]byte
+	Key    string
+	Digest [32]byte
 }
 
 // Answer is a write's outcome as the adapter rendered it, kept for replay. The service
@@ -74,11 +78,16 @@ func CheckIdempotencyKey(key string) error {
 // sealer encrypts stored responses with AES-256-GCM under the server secret key: they may
 // carry the credentials a create issued. The partner and key are authenticated with each
 // response, so a stored response cannot be replayed under another.
+//
+// It also keys the requests' fingerprints: a plain hash of a body that holds a password would
+// let anyone with the rows test guesses at the password, which defeats its slow hash.
 type sealer struct {
 	// keys are the current key, which seals and opens, then the retired ones a rotation
 	// replaced, which only open what was sealed before it, for as long as the operator keeps
 	// them configured.
 	keys []cipher.AEAD
+	// fingerprintKeys are HMAC keys derived from the same secret keys, in the same order.
+	fingerprintKeys [][]byte
 }
 
 func newSealer(key [32]byte, retired ...[32]byte) *sealer {
@@ -88,8 +97,35 @@ func newSealer(key [32]byte, retired ...[32]byte) *sealer {
 		block, _ := aes.NewCipher(k[:])
 		aead, _ := cipher.NewGCM(block)
 		s.keys = append(s.keys, aead)
+		// A key of its own for the fingerprints, so that the AES key is used for nothing else.
+		derive := hmac.New(sha256.New, k[:])
+		derive.Write([]byte("saldo idempotency fingerprint v1"))
+		s.fingerprintKeys = append(s.fingerprintKeys, derive.Sum(nil))
 	}
 	return s
+}
+
+// fingerprint is the stored form of a request's digest: keyed under the current key.
+func (s *sealer) fingerprint(digest [32]byte) []byte {
+	return keyedDigest(s.fingerprintKeys[0], digest)
+}
+
+// sameRequest reports whether stored is digest's fingerprint under the current key or a
+// retired one. A record written before fingerprints were keyed holds the digest itself;
+// such records are purged within IdempotencyKeyTTL of the upgrade.
+func (s *sealer) sameRequest(stored []byte, digest [32]byte) bool {
+	for _, k := range s.fingerprintKeys {
+		if hmac.Equal(stored, keyedDigest(k, digest)) {
+			return true
+		}
+	}
+	return hmac.Equal(stored, digest[:])
+}
+
+func keyedDigest(key []byte, digest [32]byte) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(digest[:])
+	return mac.Sum(nil)
 }
 
 func additionalData(partnerID int64, key string) []byte {

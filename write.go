@@ -2,7 +2,6 @@ package saldo
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -177,16 +176,16 @@ func (s *Service) replay(ctx context.Context, tx Tx, e *Partner, key Idempotency
 	if err != nil {
 		return err
 	}
-	if subtle.ConstantTimeCompare(rec.Fingerprint, key.Fingerprint[:]) != 1 {
-		return Errorf(EIDEMPOTENCYREUSED, "idempotency_key:reused")
-	}
 	body, err := s.sealer.open(e.ID, key.Key, rec.Response)
 	if err != nil {
-		// Sealed under a secret key this process doesn't hold: rotated since without keeping
-		// the old one as retired, or a replica with other keys. The first request's outcome
-		// stands and can't be shown again, so nothing is redone: a conflict the caller can
-		// see, not a fault of this request.
+		// Sealed, and its fingerprint keyed, under a secret key this process doesn't hold:
+		// rotated since without keeping the old one as retired, or a replica with other keys.
+		// The first request's outcome stands and can't be shown again (nor can this request be
+		// told from it), so nothing is redone: a conflict the caller can see.
 		return &Error{Code: ECONFLICT, Hints: []string{"idempotency_key:unreadable"}, Err: fmt.Errorf("%w: %w", errUnreadableAnswer, err)}
+	}
+	if !s.sealer.sameRequest(rec.Fingerprint, key.Digest) {
+		return Errorf(EIDEMPOTENCYREUSED, "idempotency_key:reused")
 	}
 	return &Replayed{Answer: Answer{Status: rec.Status, Body: body}}
 }
@@ -194,7 +193,7 @@ func (s *Service) replay(ctx context.Context, tx Tx, e *Partner, key Idempotency
 // storeAnswer records key's first use with the answer it got, sealed.
 func (s *Service) storeAnswer(ctx context.Context, tx Tx, e *Partner, key IdempotencyKey, now time.Time, a Answer) error {
 	return tx.InsertIdempotencyRecord(ctx, &IdempotencyRecord{
-		PartnerID: e.ID, Key: key.Key, Fingerprint: key.Fingerprint[:], Status: a.Status,
+		PartnerID: e.ID, Key: key.Key, Fingerprint: s.sealer.fingerprint(key.Digest), Status: a.Status,
 		Response: s.sealer.seal(e.ID, key.Key, a.Body), CreatedAt: now,
 	})
 }

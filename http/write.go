@@ -98,7 +98,7 @@ func (a *renderedAnswer[Out]) idempotency() (*saldo.Idempotency[Out], error) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return &saldo.Idempotency[Out]{
-		IdempotencyKey: saldo.IdempotencyKey{Key: key[0], Fingerprint: fingerprint(r.Method, r.URL.Path, mediaType, body)},
+		IdempotencyKey: saldo.IdempotencyKey{Key: key[0], Digest: digest(r.Method, r.URL.Path, mediaType, body)},
 		Render:         a.forStoring,
 	}, nil
 }
@@ -134,9 +134,10 @@ func (a *renderedAnswer[Out]) send(w http.ResponseWriter, out Out, err error) {
 	}
 }
 
-// fingerprint identifies a request for idempotency: its method, path, body and the media
-// type the body is in (the same bytes as JSON and as a form are different requests).
-func fingerprint(method, path, mediaType string, body []byte) [32]byte {
+// digest identifies a request for idempotency: its method, path, body and the media type the
+// body is in (the same bytes as JSON and as a form are different requests). The service
+// stores it only keyed.
+func digest(method, path, mediaType string, body []byte) [32]byte {
 	h := sha256.New()
 	for _, part := range []string{method, path, mediaType} {
 		h.Write([]byte(part))

@@ -42,7 +42,7 @@ func respondJSON(out *saldo.CreatedCustomer, err error) saldo.Answer {
 // idempotent asks for a create under key, for a request whose bytes are request.
 func idempotent(key, request string) *saldo.Idempotency[*saldo.CreatedCustomer] {
 	return &saldo.Idempotency[*saldo.CreatedCustomer]{
-		IdempotencyKey: saldo.IdempotencyKey{Key: key, Fingerprint: sha256.Sum256([]byte(request))},
+		IdempotencyKey: saldo.IdempotencyKey{Key: key, Digest: sha256.Sum256([]byte(request))},
 		Render:         respondJSON,
 	}
 }
@@ -164,11 +164,18 @@ func testSealed(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	dump := dumpRows(h.Rows(t, f.Store, "idempotency_keys"))
-	for _, secret := range []string{out.Tokens.OAuthToken, out.Tokens.PrivateKey, `"oauth_token"`} {
+	// The request's digest is stored only keyed: a plain hash of a body that holds a password
+	// would let anyone with the rows test guesses at it.
+	digest := sha256.Sum256([]byte("body"))
+	for _, secret := range []string{out.Tokens.OAuthToken, out.Tokens.PrivateKey, `"oauth_token"`, fmt.Sprintf("%x", digest)} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("idempotency_keys holds %q in clear", secret)
 		}
 	}
+	// Another secret key can neither open the answer nor tell the request from another.
+	other := saldo.NewService(f.Store, f.Clock, saldo.WithSecretKey([32]byte{9}))
+	_, err = other.CreateCustomer(context.Background(), e, gen.Customer("", 1), idempotent("sealed", "body"))
+	wantCode(t, err, saldo.ECONFLICT, "idempotency_key:unreadable")
 }
 
 // testSecretKeyRotation: after a rotation, stored answers open under the old key kept as
@@ -292,7 +299,7 @@ func testReuseUnderKey(t *testing.T, h Harness) {
 	}
 	withKey := func() *saldo.Idempotency[*saldo.ConnectionToken] {
 		return &saldo.Idempotency[*saldo.ConnectionToken]{
-			IdempotencyKey: saldo.IdempotencyKey{Key: "reuse", Fingerprint: sha256.Sum256([]byte("rotated"))},
+			IdempotencyKey: saldo.IdempotencyKey{Key: "reuse", Digest: sha256.Sum256([]byte("rotated"))},
 			Render: func(_ *saldo.ConnectionToken, err error) saldo.Answer {
 				return saldo.Answer{Status: 401, Body: []byte(saldo.ErrorCode(err))}
 			},
