@@ -1,8 +1,10 @@
 package saldo
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"errors"
 	"runtime"
 	"time"
 )
@@ -159,7 +161,8 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 	now := s.clock.Now()
 	v, err := r.validate(e, now)
 	if err != nil {
-		return nil, err
+		// A rotated token hears 401 first, not what its request lacked.
+		return nil, cmp.Or(s.recheckCachedToken(ctx, e), err)
 	}
 	if v.password != "" {
 		// Hashing is slow by design: do it before the transaction holds any lock.
@@ -179,6 +182,22 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 	return write(ctx, s, e, idem, now, func(w writeTx) (*CreatedCustomer, error) {
 		return createCustomer(ctx, w, e, v)
 	})
+}
+
+// recheckCachedToken checks, for a partner taken from the cache, that its token is still its
+// own, before a refusal decided outside the write's transaction is answered: the write path
+// checks it only inside the transaction. Only refusals pay for the round trip.
+func (s *Service) recheckCachedToken(ctx context.Context, e *Partner) error {
+	if e.verifyToken == nil {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx Tx) error { return checkCachedToken(ctx, tx, e) })
+	if errors.Is(err, ErrPartnerTokenChanged) {
+		s.partners.drop([32]byte(e.verifyToken))
+		return err
+	}
+	// Any other failure leaves the refusal as it was: the token was not found rotated.
+	return nil
 }
 
 func createCustomer(ctx context.Context, w writeTx, e *Partner, v validatedCreate) (*CreatedCustomer, error) {

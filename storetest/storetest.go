@@ -548,14 +548,19 @@ func testCachedTokenRotated(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("the cache should still answer for the old token: %v", err)
 	}
+	invalid := composite(gen.Customer("", 2), "100")
+	invalid.Email = "not an email"
 	for _, tt := range []struct {
 		name string
+		req  saldo.CreateCustomerRequest
 		idem *saldo.Idempotency[*saldo.CreatedCustomer]
 	}{
-		{"without a key", nil},
-		{"with a key", idempotent("k-rotated", "create")},
+		{"without a key", composite(gen.Customer("", 2), "100"), nil},
+		{"with a key", composite(gen.Customer("", 2), "100"), idempotent("k-rotated", "create")},
+		// Validation runs before the write's transaction: the token is checked all the same.
+		{"an invalid request", invalid, nil},
 	} {
-		_, err := f.Service.CreateCustomer(ctx, stale, composite(gen.Customer("", 2), "100"), tt.idem)
+		_, err := f.Service.CreateCustomer(ctx, stale, tt.req, tt.idem)
 		if saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
 			t.Errorf("%s: create with the rotated token: err = %v, want unauthorized", tt.name, err)
 		}
