@@ -7,6 +7,10 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 // Gender values double as the account type: 3 is a business.
@@ -77,7 +81,15 @@ func (c *Customer) IsBusiness() bool { return c.Gender == GenderBusiness }
 func (c *Customer) EmailKey() string { return emailKey(c.Email) }
 
 // emailKey folds an email for case-insensitive comparison.
-func emailKey(email string) string { return strings.ToLower(email) }
+//
+// Two spellings of one address must collide: the key folds widths (fullwidth letters), puts
+// the text in Unicode NFC (composed and decomposed accents), and applies full case folding
+// (Greek capitals, "ß" as "ss", "ſ" as "s"). What cannot be compared this way, invisible
+// and control characters, validEmail refuses before.
+func emailKey(email string) string {
+	folded := cases.Fold().String(norm.NFC.String(width.Fold.String(email)))
+	return norm.NFC.String(folded)
+}
 
 // UniqueRFC reports whether the customer's RFC takes part in uniqueness: the generic RFCs
 // for the general public and for foreigners are shared by many people.
@@ -208,6 +220,11 @@ func checkMobileCountryCode(h *Hints, s string) string {
 	case s == "":
 		return "52"
 	case len(code) < 1 || len(code) > 3 || !allDigits(code):
+		h.Add("mobile_country_code", "invalid")
+		return code
+	}
+	// Calling codes have no leading zero: "052" is 52, and "0" or "000" is no code at all.
+	if code = strings.TrimLeft(code, "0"); code == "" {
 		h.Add("mobile_country_code", "invalid")
 	}
 	return code
@@ -550,7 +567,7 @@ func validEmail(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
+		if invisible(r) {
 			return false
 		}
 	}
@@ -564,6 +581,15 @@ func validEmail(s string) bool {
 		}
 	}
 	return true
+}
+
+// invisible reports whether r shows nothing or changes how the text around it shows: white
+// space, control and format characters (zero-width spaces and joiners, soft hyphens, the
+// byte order mark, bidirectional overrides), variation selectors and the other default
+// ignorable code points. In an identifier they make two addresses look alike.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Bidi_Control,
+		unicode.Join_Control, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // checkName validates a person's or business's name: letters of any script with their marks

@@ -248,7 +248,45 @@ func TestValidateEmail(t *testing.T) {
 		{name: "non-breaking space inside", edit: setEmail("ana\u00a0lopez@example.com"), want: []string{"email:invalid"}},
 		{name: "NUL byte inside", edit: setEmail("ana\x00@example.com"), want: []string{"email:invalid"}},
 		{name: "invalid UTF-8", edit: setEmail("ana\xff@example.com"), want: []string{"email:invalid"}},
+		{name: "accents composed or not are accepted", edit: setEmail("jose\u0301@example.com")},
+		{name: "zero-width space inside", edit: setEmail("ana\u200b@example.com"), want: []string{"email:invalid"}},
+		{name: "zero-width joiner inside", edit: setEmail("an\u200da@example.com"), want: []string{"email:invalid"}},
+		{name: "soft hyphen inside", edit: setEmail("ana\u00adlopez@example.com"), want: []string{"email:invalid"}},
+		{name: "byte order mark inside", edit: setEmail("\ufeffana@example.com"), want: []string{"email:invalid"}},
+		{name: "right-to-left override inside", edit: setEmail("ana\u202emoc.elpmaxe@example.com"), want: []string{"email:invalid"}},
+		{name: "left-to-right mark inside", edit: setEmail("ana@example\u200e.com"), want: []string{"email:invalid"}},
+		{name: "variation selector inside", edit: setEmail("ana\ufe0f@example.com"), want: []string{"email:invalid"}},
+		{name: "combining grapheme joiner inside", edit: setEmail("ana\u034f@example.com"), want: []string{"email:invalid"}},
 	})
+}
+
+// Uniqueness compares the key: every spelling of one address gets the same key, and other
+// addresses keep theirs.
+func TestEmailKeyFoldsSpellingsOfOneAddress(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"ASCII case", "Juan.Perez@Example.com", "juan.perez@example.com", true},
+		{"Greek capitals", "ΣΟΦΙΑ@example.gr", "σοφια@example.gr", true},
+		{"Greek final sigma", "ΟΔΥΣΣΕΑΣ@example.gr", "οδυσσεας@example.gr", true},
+		{"composed and decomposed accents (NFC and NFD)", "jos\u00e9@example.com", "jose\u0301@example.com", true},
+		{"fullwidth letters", "\uff4a\uff55\uff41\uff4e@example.com", "juan@example.com", true},
+		{"sharp s folds to ss", "stra\u00dfe@example.de", "STRASSE@example.de", true},
+		{"long s folds to s", "\u017fofia@example.com", "sofia@example.com", true},
+		{"Kelvin sign folds to k", "\u212aarla@example.com", "karla@example.com", true},
+		{"another letter", "juan@example.com", "juana@example.com", false},
+		{"an accent is a letter of its own", "jose@example.com", "jos\u00e9@example.com", false},
+		{"another domain", "juan@example.com", "juan@example.mx", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ka, kb := emailKey(tt.a), emailKey(tt.b)
+			if (ka == kb) != tt.same {
+				t.Errorf("keys %q and %q: same %v, want %v", ka, kb, ka == kb, tt.same)
+			}
+		})
+	}
 }
 
 func TestValidateMobile(t *testing.T) {
@@ -283,11 +321,15 @@ func TestValidateMobileCountryCode(t *testing.T) {
 		{name: "two pluses", edit: setCode("++52"), want: []string{"mobile_country_code:invalid"}},
 		{name: "letters", edit: setCode("MX"), want: []string{"mobile_country_code:invalid"}},
 		{name: "negative", edit: setCode("-52"), want: []string{"mobile_country_code:invalid"}},
+		{name: "zero alone", edit: setCode("0"), want: []string{"mobile_country_code:invalid"}},
+		{name: "zeros alone", edit: setCode("000"), want: []string{"mobile_country_code:invalid"}},
+		{name: "plus and zero", edit: setCode("+0"), want: []string{"mobile_country_code:invalid"}},
 	})
 
 	t.Run("normalised to digits only", func(t *testing.T) {
 		e := requestPartner(t, NewPartner{})
-		for in, want := range map[string]string{"": "52", "   ": "52", "52": "52", "+52": "52", " +1 ": "1", "502": "502"} {
+		for in, want := range map[string]string{"": "52", "   ": "52", "52": "52", "+52": "52", " +1 ": "1", "502": "502",
+			"052": "52", "+052": "52", "001": "1"} {
 			r := minimalPersonalRequest()
 			r.MobileCountryCode = in
 			if got := mustValidate(t, e, r, validateNow).customer.MobileCountryCode; got != want {

@@ -36,6 +36,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CreateCustomerWithoutCompositeBalances", func(t *testing.T) { testCreateWithoutComposite(t, h) })
 	t.Run("SecretsAreStoredAsHashesOnly", func(t *testing.T) { testSecretsHashed(t, h) })
 	t.Run("DuplicatesNameEveryTakenField", func(t *testing.T) { testDuplicates(t, h) })
+	t.Run("EverySpellingOfOneIdentifierIsOneCustomer", func(t *testing.T) { testSpellings(t, h) })
 	t.Run("UniquenessIsPerPartner", func(t *testing.T) { testUniquenessPerPartner(t, h) })
 	t.Run("ConcurrentCreatesWithOneEmailHaveOneWinner", func(t *testing.T) { testConcurrentSameEmail(t, h) })
 	t.Run("ConcurrentCreatesOfDistinctCustomersAllSucceed", func(t *testing.T) { testConcurrentDistinctCreates(t, h) })
@@ -257,6 +258,55 @@ func dumpRows(rows [][]any) string {
 		}
 	}
 	return b.String()
+}
+
+// testSpellings: the spellings of one address or one phone number that the attacker found
+// each made a second customer; each is now the same identifier.
+func testSpellings(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewPartner{})
+	taken := []struct{ email, code string }{
+		{"σοφια@example.gr", "52"}, {"jos\u00e9@example.com", "52"}, {"juan@example.com", "52"},
+		{"strasse@example.de", "52"}, {"sofia@example.com", "52"},
+	}
+	for i, c := range taken {
+		req := gen.Customer("", uint64(i+1))
+		req.Email = c.email
+		if _, err := f.Service.CreateCustomer(ctx, e, req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := uint64(100)
+	for _, tt := range []struct {
+		name, email, code, mobileOf string
+		hint                        string
+	}{
+		{"Greek capitals", "ΣΟΦΙΑ@EXAMPLE.GR", "", "", "email:duplicate"},
+		{"decomposed accent", "jose\u0301@example.com", "", "", "email:duplicate"},
+		{"fullwidth letters", "\uff4a\uff55\uff41\uff4e@example.com", "", "", "email:duplicate"},
+		{"sharp s", "stra\u00dfe@example.de", "", "", "email:duplicate"},
+		{"long s", "\u017fofia@example.com", "", "", "email:duplicate"},
+		{"country code with a leading zero", "", "052", "juan@example.com", "mobile:duplicate"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			other++
+			req := gen.Customer("", other)
+			if tt.email != "" {
+				req.Email = tt.email
+			}
+			if tt.mobileOf != "" {
+				req.Mobile, req.MobileCountryCode = gen.Customer("", 3).Mobile, tt.code
+			}
+			_, err := f.Service.CreateCustomer(ctx, e, req, nil)
+			if saldo.ErrorCode(err) != saldo.ECONFLICT || !slices.Equal(saldo.ErrorHints(err), []string{tt.hint}) {
+				t.Errorf("err = %v, want conflict naming %s", err, tt.hint)
+			}
+		})
+	}
+	if got := len(h.Rows(t, f.Store, "customers")); got != len(taken) {
+		t.Errorf("%d customers, want %d", got, len(taken))
+	}
 }
 
 func testDuplicates(t *testing.T, h Harness) {
