@@ -3,6 +3,7 @@ package http
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -200,7 +201,23 @@ func decodeCursor(cursor string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// listChildren is GET /wallet/v1/composite-balance/parent/{parent_id}/children?limit=&cursor=.
+// listCursor is the cursor a children list continues after: the cursor query parameter, or
+// next_cursor, the name the cursor has in the answer, which partners naturally send back. Both
+// are one parameter: sent with different values, they are refused (ok false) rather than
+// one of them chosen.
+func listCursor(q url.Values) (cursor string, ok bool) {
+	cursor, alias := q.Get("cursor"), q.Get("next_cursor")
+	switch {
+	case cursor == "":
+		return alias, true
+	case alias != "" && alias != cursor:
+		return "", false
+	}
+	return cursor, true
+}
+
+// listChildren is GET /wallet/v1/composite-balance/parent/{parent_id}/children?limit=&cursor=
+// (or next_cursor=).
 func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 	e, err := s.authenticate(r)
 	if err != nil {
@@ -218,8 +235,9 @@ func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	var afterID int64
-	if cursor := q.Get("cursor"); cursor != "" {
-		var ok bool
+	if cursor, ok := listCursor(q); !ok {
+		h.Add("cursor", "mismatch")
+	} else if cursor != "" {
 		if afterID, ok = decodeCursor(cursor); !ok {
 			h.Add("cursor", "invalid")
 		}

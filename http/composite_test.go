@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,4 +172,58 @@ func TestChildrenListIsPaginatedWithOpaqueCursors(t *testing.T) {
 			t.Errorf("%s: status %d code %v, want 400 5000", q, a.status, code)
 		}
 	}
+}
+
+// next_cursor, the cursor's name in the answer, is the cursor parameter too: sent back as
+// it reads, it continues the list instead of silently starting it over.
+func TestChildrenListTakesNextCursorAsTheCursor(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		created := h.create(1).body["rs"].(map[string]any)
+		parentID := created["composite_balance"].(map[string]any)["parent"].(map[string]any)["id"].(string)
+		var ids []any
+		for i := range 3 {
+			a := h.do(request{path: "/wallet/v1/composite-balance/child", token: h.composite, body: jsonBody(map[string]any{"parent_id": parentID, "credit_line": i})})
+			ids = append(ids, payload(t, a, "/wallet/v1/composite-balance/child")["id"])
+		}
+		listPath := "/wallet/v1/composite-balance/parent/" + parentID + "/children"
+		list := func(query string) map[string]any {
+			t.Helper()
+			return payload(t, h.do(request{method: "GET", path: listPath + query, token: h.composite}), listPath)
+		}
+		idsOf := func(p map[string]any) []any {
+			var out []any
+			for _, c := range p["children"].([]any) {
+				out = append(out, c.(map[string]any)["id"])
+			}
+			return out
+		}
+		first := list("?limit=2")
+		cursor := first["next_cursor"].(string)
+		for _, query := range []string{
+			"?limit=2&next_cursor=" + cursor,
+			"?limit=2&cursor=" + cursor + "&next_cursor=" + cursor, // the same value twice
+			"?limit=2&cursor=" + cursor + "&next_cursor=",          // an empty one is absent
+		} {
+			if got := idsOf(list(query)); fmt.Sprint(got) != fmt.Sprint(ids[2:]) {
+				t.Errorf("%s listed %v, want the second page %v", query, got, ids[2:])
+			}
+		}
+
+		// Two different cursors are refused, not one of them picked.
+		other := list("?limit=1")["next_cursor"].(string)
+		for _, query := range []string{
+			"?cursor=" + cursor + "&next_cursor=" + other,
+			"?next_cursor=" + other + "&cursor=" + cursor,
+		} {
+			a := h.do(request{method: "GET", path: listPath + query, token: h.composite})
+			if code, hints := walletError(t, a, listPath); a.status != 400 || code != 5000 || !slices.Contains(hints, "cursor:mismatch") {
+				t.Errorf("%s: status %d code %v hints %q, want 400 5000 cursor:mismatch", query, a.status, code, hints)
+			}
+		}
+		// A malformed next_cursor is refused like a malformed cursor.
+		a := h.do(request{method: "GET", path: listPath + "?next_cursor=bm90LWEtY3Vyc29y", token: h.composite})
+		if code, hints := walletError(t, a, listPath); a.status != 400 || code != 5000 || !slices.Contains(hints, "cursor:invalid") {
+			t.Errorf("malformed next_cursor: status %d code %v hints %q, want 400 5000 cursor:invalid", a.status, code, hints)
+		}
+	})
 }

@@ -22,9 +22,11 @@ type requestBody struct {
 }
 
 // readBody reads r's body by its Content-Type: JSON (also when no Content-Type is given),
-// application/x-www-form-urlencoded or multipart/form-data. Only the body is read: the query
-// string is not part of a request's fields, and a malformed one must not spoil a well-formed
-// body.
+// application/x-www-form-urlencoded or multipart/form-data. An urlencoded body that begins
+// with '{' is read as JSON: it is what `curl -d '{…}'` sends without -H 'Content-Type:
+// application/json', and no form field's name begins with '{'. Only the body is read: the
+// query string is not part of a request's fields, and a malformed one must not spoil a
+// well-formed body.
 func readBody(r *http.Request) (*requestBody, error) {
 	mediaType := "application/json"
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -57,6 +59,9 @@ func readBody(r *http.Request) (*requestBody, error) {
 		if err != nil {
 			return nil, bodyError(err)
 		}
+		if looksLikeJSONObject(body) {
+			return &requestBody{json: body}, nil
+		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, saldo.Errorf(saldo.EBADREQUEST, "body:malformed")
@@ -64,6 +69,13 @@ func readBody(r *http.Request) (*requestBody, error) {
 		return &requestBody{form: form}, nil
 	}
 	return nil, withStatus(http.StatusUnsupportedMediaType, saldo.Errorf(saldo.EBADREQUEST, "content_type:unsupported"))
+}
+
+// looksLikeJSONObject reports whether body's first character other than JSON whitespace is
+// '{', the start of a JSON object.
+func looksLikeJSONObject(body []byte) bool {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	return len(body) > 0 && body[0] == '{'
 }
 
 // filesUnder refuses a file part sent under a field's name: documents and credentials are

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -262,6 +263,8 @@ func FuzzDecodeForm(f *testing.F) {
 		"email=a%40b.mx&mobile=4958129198&gender=2&credit_line=10000000",
 		"gender=2&composite_balance=%7B%22parent%22%3A%7B%22credit_line%22%3A5%7D%7D",
 		"a=%zz",
+		`{"email": "a@b.mx", "gender": 2}`,
+		" \n{=x",
 	} {
 		f.Add(s)
 	}
@@ -270,6 +273,17 @@ func FuzzDecodeForm(f *testing.F) {
 		r := dtServerRequest("/user/v1/account/create?campaign_id=from-query&credit_line=7",
 			"application/x-www-form-urlencoded", strings.NewReader(body))
 		req, err := decodeCreateCustomer(r)
+
+		// A body that opens a JSON object, as curl -d '{…}' sends one, is read exactly as the
+		// same body sent as JSON.
+		if strings.HasPrefix(strings.TrimLeft(body, " \t\r\n"), "{") {
+			jr := dtServerRequest("/user/v1/account/create", "application/json", strings.NewReader(body))
+			want, wantErr := decodeCreateCustomer(jr)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || req != want {
+				t.Fatalf("urlencoded %q read as %+v, %v; as JSON it reads %+v, %v", body, req, err, want, wantErr)
+			}
+			return
+		}
 
 		values, perr := url.ParseQuery(body)
 		if perr != nil {
