@@ -9,6 +9,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/saldo-mx/saldo"
 )
@@ -28,6 +31,14 @@ type requestBody struct {
 // query string is not part of a request's fields, and a malformed one must not spoil a
 // well-formed body.
 func readBody(r *http.Request) (*requestBody, error) {
+	b, err := readBodyAs(r)
+	if err != nil {
+		return nil, err
+	}
+	return b, b.checkUTF8()
+}
+
+func readBodyAs(r *http.Request) (*requestBody, error) {
 	mediaType := "application/json"
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -69,6 +80,20 @@ func readBody(r *http.Request) (*requestBody, error) {
 		return &requestBody{form: form}, nil
 	}
 	return nil, withStatus(http.StatusUnsupportedMediaType, saldo.Errorf(saldo.EBADREQUEST, "content_type:unsupported"))
+}
+
+// checkUTF8 refuses form fields that are not valid UTF-8 (4400): nothing unreadable is ever
+// replaced, or two different addresses could become one. JSON bodies are checked whole by
+// jsonObject.
+func (b *requestBody) checkUTF8() error {
+	for name, values := range b.form {
+		// The hint names no field: a name may itself be what cannot be read, and hints never
+		// echo what the caller sent.
+		if !utf8.ValidString(name) || slices.ContainsFunc(values, func(v string) bool { return !utf8.ValidString(v) }) {
+			return saldo.Errorf(saldo.EBADREQUEST, "body:invalid_utf8")
+		}
+	}
+	return nil
 }
 
 // looksLikeJSONObject reports whether body's first character other than JSON whitespace is
@@ -218,6 +243,10 @@ func jsonObject(body []byte) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
 		return nil, saldo.Errorf(saldo.EBADREQUEST, "body:invalid_json")
 	}
+	// encoding/json reads invalid UTF-8 as U+FFFD: refuse it instead.
+	if !utf8.Valid(body) {
+		return nil, saldo.Errorf(saldo.EBADREQUEST, "body:invalid_utf8")
+	}
 	return obj, nil
 }
 
@@ -246,6 +275,11 @@ func jsonScalar(raw json.RawMessage, t fieldType) (text, reason string) {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", "must_be_string"
+		}
+		if strings.ContainsRune(s, utf8.RuneError) {
+			// What decoding could not read (a lone surrogate escape, "\udc00") became U+FFFD,
+			// and two different texts would become one; nobody sends U+FFFD for itself.
+			return "", "invalid_utf8"
 		}
 		return s, ""
 	case isJSONInteger(raw) && t != fieldString:

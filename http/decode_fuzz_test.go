@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/saldo-mx/saldo"
 )
@@ -39,6 +40,7 @@ var dtTypeReasons = map[fieldType]string{
 var dtJSONHints = func() map[string]bool {
 	m := map[string]bool{
 		"body:invalid_json":                       true,
+		"body:invalid_utf8":                       true,
 		"composite_balance:must_be_object":        true,
 		"composite_balance.parent:must_be_object": true,
 		"credit_line:must_be_integer":             true,
@@ -54,6 +56,7 @@ var dtJSONHints = func() map[string]bool {
 // dtFormHints is every hint decodeCreateCustomer may give for a form body.
 var dtFormHints = map[string]bool{
 	"body:malformed":                          true,
+	"body:invalid_utf8":                       true,
 	"body:too_large":                          true,
 	"composite_balance:must_be_object":        true,
 	"composite_balance.parent:must_be_object": true,
@@ -125,6 +128,9 @@ func dtExpectScalar(v any, t fieldType) (text, reason string) {
 	case nil:
 		return "", ""
 	case string:
+		if t != fieldInteger && strings.ContainsRune(v, utf8.RuneError) {
+			return "", "invalid_utf8" // what decoding could not read, never replaced
+		}
 		if t != fieldInteger {
 			return v, ""
 		}
@@ -181,6 +187,12 @@ func FuzzDecodeJSONCustomer(f *testing.F) {
 			}
 			if hints := dtBadRequest(t, err, dtJSONHints); !slices.Equal(hints, []string{"body:invalid_json"}) {
 				t.Fatalf("body that is not a JSON object gave hints %q, want only body:invalid_json", hints)
+			}
+			return
+		}
+		if !utf8.Valid(body) {
+			if hints := dtBadRequest(t, err, dtJSONHints); !slices.Equal(hints, []string{"body:invalid_utf8"}) {
+				t.Fatalf("body with invalid UTF-8 gave hints %q, want only body:invalid_utf8", hints)
 			}
 			return
 		}
@@ -286,6 +298,12 @@ func FuzzDecodeForm(f *testing.F) {
 		}
 
 		values, perr := url.ParseQuery(body)
+		if perr == nil && !dtValidForm(values) {
+			if err == nil || saldo.ErrorCode(err) != saldo.EBADREQUEST || !strings.Contains(err.Error(), "invalid_utf8") {
+				t.Fatalf("form %q with invalid UTF-8: err = %v, want 4400 invalid_utf8", body, err)
+			}
+			return
+		}
 		if perr != nil {
 			if err == nil {
 				t.Fatalf("accepted %q, which url.ParseQuery rejects: %v", body, perr)
@@ -348,6 +366,21 @@ func dtFlatFormField(req *saldo.CreateCustomerRequest, name string) (*string, bo
 	return nil, false
 }
 
+// dtValidForm reports whether every name and value of a form is valid UTF-8.
+func dtValidForm(values url.Values) bool {
+	for name, vs := range values {
+		if !utf8.ValidString(name) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // dtPlainName is a field name the multipart writer cannot garble and the decoder must not know.
 var dtPlainName = regexp.MustCompile(`^[A-Za-z0-9_.\[\]-]*$`)
 
@@ -382,7 +415,12 @@ func FuzzDecodeMultipart(f *testing.F) {
 			if r.MultipartForm != nil {
 				defer r.MultipartForm.RemoveAll()
 			}
-			if dst, known := dtFlatFormField(&req, fieldName); known {
+			validText := utf8.ValidString(fieldName) && utf8.ValidString(fieldValue)
+			if !validText {
+				if err == nil || !strings.Contains(err.Error(), "invalid_utf8") {
+					t.Fatalf("multipart field %q=%q with invalid UTF-8: err = %v, want 4400 invalid_utf8", fieldName, fieldValue, err)
+				}
+			} else if dst, known := dtFlatFormField(&req, fieldName); known {
 				if err != nil {
 					t.Fatalf("multipart field %s=%q rejected: %v", fieldName, fieldValue, err)
 				}
@@ -450,6 +488,11 @@ func FuzzJSONScalar(f *testing.F) {
 		}
 		switch reason {
 		case "":
+		case "invalid_utf8":
+			var s string
+			if json.Unmarshal(raw, &s) != nil || !strings.ContainsRune(s, utf8.RuneError) || text != "" {
+				t.Fatalf("jsonScalar(%q, %d) gave invalid_utf8 for a string decoding could read", raw, ft)
+			}
 		case "must_be_string", "must_be_integer", "must_be_string_or_integer":
 			if text != "" {
 				t.Fatalf("jsonScalar(%q, %d) gave reason %q and text %q", raw, ft, reason, text)
