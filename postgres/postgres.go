@@ -2,6 +2,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -218,9 +220,7 @@ func translate(err error) error {
 			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
 		case pgErr.Code == "23505": // unique_violation
 			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
-		case pgErr.Code[:2] == "08", // connection_exception
-			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, cannot connect now
-			pgErr.Code == "53300": // too_many_connections
+		case refused(pgErr):
 			return &saldo.Error{Code: saldo.EUNAVAILABLE, Err: err}
 		}
 		return &saldo.Error{Code: saldo.EINTERNAL, Err: err}
@@ -230,6 +230,22 @@ func translate(err error) error {
 	}
 	// Encoding or scanning failures are bugs, and a retry would meet them again.
 	return &saldo.Error{Code: saldo.EINTERNAL, Err: err}
+}
+
+// refused reports whether pgErr is the server refusing a connection or ending one: it cannot
+// serve now, and a later request may find it serving again.
+func refused(pgErr *pgconn.PgError) bool {
+	switch pgErr.Code {
+	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+		"53300": // too_many_connections, for the server, the role or the database
+		return true
+	case "55000": // object_not_in_prerequisite_state
+		// A FATAL one ends the session: at connection, "database is not currently accepting
+		// connections" (ALLOW_CONNECTIONS false, as for maintenance). Within a session it is an
+		// ERROR about the statement, a bug a retry would meet again.
+		return cmp.Or(pgErr.SeverityUnlocalized, pgErr.Severity) == "FATAL"
+	}
+	return strings.HasPrefix(pgErr.Code, "08") // connection_exception
 }
 
 // connectionFailed reports whether err means the database could not be reached or the
