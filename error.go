@@ -21,8 +21,19 @@ const (
 	EINSUFFICIENT      Code = "insufficient_credit" // a child credit line would exceed the parent's available credit
 	EBELOWDEBT         Code = "below_debt"          // a child credit line would fall below its debt
 	EINTERNAL          Code = "internal"            // a bug or an unexpected failure
-	EUNAVAILABLE       Code = "unavailable"         // the database cannot be reached
+	EUNAVAILABLE       Code = "unavailable"         // the database cannot be reached, or its writers kept colliding (HintContention)
 )
+
+// HintContention marks an EUNAVAILABLE whose transaction kept losing races with concurrent
+// ones on the same rows (serialization failures, deadlocks, a locked database) until its
+// retries ran out: the database is up, and a retry soon is likely to succeed. An EUNAVAILABLE
+// without it is the database not serving: unreachable, or refusing or ending connections.
+const HintContention = "database:contention"
+
+// Contended returns the EUNAVAILABLE of a transaction whose retries ran out; err says why.
+func Contended(err error) *Error {
+	return &Error{Code: EUNAVAILABLE, Hints: []string{HintContention}, Err: err}
+}
 
 // Error is the one error type that crosses package boundaries. Hints are machine tokens
 // "field:reason"; they never hold internal details or secrets, because they reach the caller.

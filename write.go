@@ -29,6 +29,11 @@ const writeAttempts = 3
 // request returns *Replayed with the stored answer, for another request EIDEMPOTENCYREUSED,
 // and the first use stores the rendered answer in fn's transaction.
 //
+// The first run inserts the key with its answer without looking for it: the keys' unique
+// index refuses a key used already (ErrDuplicate), and only a run after a refusal reads the
+// key first. At SERIALIZABLE, reading it first would take predicate locks on the index pages
+// that concurrent writes with other keys insert into, and they would abort one another.
+//
 // fn may return a *failAfterCommit to commit what it did and still fail.
 func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
 	var zero T
@@ -47,7 +52,7 @@ func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency
 			continue
 		}
 		if err != nil {
-			return zero, settle(ctx, s, e, idem, err)
+			return zero, settle(ctx, s, e, idem, refused, err)
 		}
 		return result, nil
 	}
@@ -67,14 +72,14 @@ func writeOnce[T any](ctx context.Context, s *Service, e *Partner, idem *Idempot
 		if err := checkCachedToken(ctx, tx, e); err != nil {
 			return err
 		}
-		if idem != nil {
+		if idem != nil && w.refused {
 			if err := s.replay(ctx, tx, e, idem.IdempotencyKey); err != nil {
 				return err
 			}
 		}
 		r, err := fn(w)
 		if errors.As(err, &committed) {
-			return keepRefusal(ctx, s, tx, e, idem, w.now, committed.err)
+			return keepRefusal(ctx, s, tx, e, idem, w, committed.err)
 		}
 		if err != nil {
 			return err
@@ -101,13 +106,20 @@ func checkCachedToken(ctx context.Context, tx Tx, e *Partner) error {
 }
 
 // keepRefusal stores, inside the transaction that commits it, the answer to a refusal that
-// committed what it did, when it is one that is kept for replay.
-func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem *Idempotency[T], now time.Time, refusal error) error {
-	if idem == nil || !storedErrors[ErrorCode(refusal)] {
+// committed what it did, when it is one that is kept for replay: a key used already refuses
+// it, and nothing is committed. A refusal not kept commits only when the key is not stored.
+func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem *Idempotency[T], w writeTx, refusal error) error {
+	switch {
+	case idem == nil:
 		return nil
+	case !storedErrors[ErrorCode(refusal)]:
+		if w.refused { // looked already
+			return nil
+		}
+		return s.replay(ctx, tx, e, idem.IdempotencyKey)
 	}
 	var zero T
-	return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, now, idem.Render(zero, refusal))
+	return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, w.now, idem.Render(zero, refusal))
 }
 
 // storedErrors are the outcomes kept for replay besides successes: what the request itself
@@ -116,8 +128,9 @@ func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem
 var storedErrors = map[Code]bool{ECONFLICT: true, ENOTFOUND: true, EINSUFFICIENT: true, EBELOWDEBT: true, EUNAUTHORIZED: true}
 
 // settle turns a write's failure into what its caller is told, and keeps a refusal that
-// rolled back for replay.
-func settle[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], err error) error {
+// rolled back for replay. A write that failed without looking for its key (looked false)
+// answers from the key when it is stored: the request was done already.
+func settle[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], looked bool, err error) error {
 	var committed *failAfterCommit
 	switch {
 	case errors.As(err, &committed):
@@ -131,30 +144,50 @@ func settle[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotenc
 		// Still losing races after every attempt says nothing about the request: not kept.
 		return &Error{Code: ECONFLICT, Err: err}
 	}
+	if idem == nil {
+		return err
+	}
 	// A replay, a reused key or an in-flight one never has a stored code; an unreadable
 	// stored answer is one already.
-	if idem != nil && storedErrors[ErrorCode(err)] && !errors.Is(err, errUnreadableAnswer) {
+	if storedErrors[ErrorCode(err)] && !errors.Is(err, errUnreadableAnswer) {
 		return storeRefusal(ctx, s, e, idem, err)
+	}
+	// Not when the database is failing: looking would meet the same failure, and add to it.
+	if !looked && ErrorCode(err) != EUNAVAILABLE && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		if stored := storedAnswer(ctx, s, e, idem); stored != nil {
+			return stored
+		}
 	}
 	return err
 }
 
 // storeRefusal keeps a write's refusal for replay, in a transaction of its own: the write
-// left no rows to keep it with. It returns err, or what a concurrent first use stored.
+// left no rows to keep it with. Like the write, it inserts the key without looking first. It
+// returns err, or what the key's first use stored.
 func storeRefusal[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], err error) error {
-	stored := s.store.Update(ctx, func(tx Tx) error {
-		if err := s.replay(ctx, tx, e, idem.IdempotencyKey); err != nil {
-			return err
-		}
+	kept := s.store.Update(ctx, func(tx Tx) error {
 		var zero T
 		return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, s.clock.Now(), idem.Render(zero, err))
 	})
-	var replayed *Replayed
-	if errors.As(stored, &replayed) || ErrorCode(stored) == EIDEMPOTENCYREUSED {
-		return stored
+	if errors.Is(kept, ErrDuplicate) {
+		if stored := storedAnswer(ctx, s, e, idem); stored != nil {
+			return stored
+		}
 	}
 	// Failing to keep the refusal only means a retry is answered afresh.
 	return err
+}
+
+// storedAnswer returns what idem's key answers when it is stored: *Replayed,
+// EIDEMPOTENCYREUSED, or ECONFLICT for an answer this process cannot open. It returns nil
+// when the key is not stored, or cannot be read now.
+func storedAnswer[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T]) error {
+	err := s.store.View(ctx, func(tx Tx) error { return s.replay(ctx, tx, e, idem.IdempotencyKey) })
+	var replayed *Replayed
+	if errors.As(err, &replayed) || ErrorCode(err) == EIDEMPOTENCYREUSED || errors.Is(err, errUnreadableAnswer) {
+		return err
+	}
+	return nil
 }
 
 // failAfterCommit is what a write returns to commit what it did and still fail: a detected

@@ -149,7 +149,7 @@ func (s *Store) Update(ctx context.Context, fn func(saldo.Tx) error) error {
 			return err
 		}
 		if attempt == maxAttempts {
-			return saldo.WrapError(saldo.EUNAVAILABLE, err, "sqlite: gave up after %d attempts", attempt)
+			return saldo.Contended(fmt.Errorf("sqlite: gave up after %d attempts: %w", attempt, err))
 		}
 	}
 }

@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/saldo-mx/saldo"
@@ -46,5 +49,19 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 		if perm := info.Mode().Perm(); perm != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), perm)
 		}
+	}
+}
+
+// A transaction that keeps meeting a locked database (SQLITE_BUSY past the busy timeout, which
+// the store turns into saldo.ErrRetry) gives up as contention: 503, hint database:contention.
+func TestLockedDatabaseThatOutlastsTheRetriesSaysContention(t *testing.T) {
+	s := testdb.OpenSQLite(t)
+	attempts := 0
+	err := s.Update(context.Background(), func(saldo.Tx) error {
+		attempts++
+		return fmt.Errorf("%w: database is locked (SQLITE_BUSY)", saldo.ErrRetry)
+	})
+	if saldo.ErrorCode(err) != saldo.EUNAVAILABLE || !slices.Contains(saldo.ErrorHints(err), saldo.HintContention) || !errors.Is(err, saldo.ErrRetry) {
+		t.Errorf("after %d attempts: %v, want %s with the hint %s", attempts, err, saldo.EUNAVAILABLE, saldo.HintContention)
 	}
 }

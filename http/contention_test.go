@@ -1,0 +1,53 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
+)
+
+// contendedStore is a store whose writes always lose their races until the retries run out, as
+// the engines report it.
+type contendedStore struct{ saldo.Store }
+
+func (contendedStore) Update(context.Context, func(saldo.Tx) error) error {
+	return saldo.Contended(fmt.Errorf("gave up after 30 attempts: %w: 40001", saldo.ErrRetry))
+}
+
+// A write that lost its races until the retries ran out is answered 503 with code 7003 and
+// Retry-After, sentence only as the contract has every 5xx; the request's log line says
+// database:contention, which tells it from a database that cannot be reached.
+func TestContentionIs503AndLoggedAsContention(t *testing.T) {
+	for _, eng := range testdb.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			store := eng.Open(t)
+			_, token, err := saldo.NewService(store, nil).CreatePartner(context.Background(), saldo.NewPartner{Name: "tienda", CompositeBalances: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			svc := saldo.NewService(contendedStore{store}, nil)
+			srv := httptest.NewServer(checkAnswers(t, saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(&logs, nil)))))
+			t.Cleanup(srv.Close)
+			h := &harness{t: t, srv: srv, store: store, answersChecked: true}
+			a := h.do(request{path: "/user/v1/account/create", token: token, contentType: "application/json", body: jsonBody(createJSON(1))})
+			code, hints := errorOf(t, a)
+			if a.status != http.StatusServiceUnavailable || code != 7003 || a.header.Get("Retry-After") == "" || len(hints) != 1 {
+				t.Errorf("create answered %d, code %v, Retry-After %q, hints %q; want 503, 7003, Retry-After and the sentence alone",
+					a.status, code, a.header.Get("Retry-After"), hints)
+			}
+			if !strings.Contains(logs.String(), saldo.HintContention) {
+				t.Errorf("the request's log line does not say %s: %s", saldo.HintContention, logs.String())
+			}
+		})
+	}
+}
