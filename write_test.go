@@ -30,7 +30,7 @@ func TestFailedFirstRunIsAnsweredFromTheKey(t *testing.T) {
 			}
 			keyed := func(key, request string) *saldo.Idempotency[*saldo.CreatedCustomer] {
 				return &saldo.Idempotency[*saldo.CreatedCustomer]{
-					IdempotencyKey: saldo.IdempotencyKey{Key: key, Fingerprint: sha256.Sum256([]byte(request))},
+					IdempotencyKey: saldo.IdempotencyKey{Key: key, Digest: sha256.Sum256([]byte(request))},
 					Render: func(out *saldo.CreatedCustomer, err error) saldo.Answer {
 						return saldo.Answer{Status: 200, Body: []byte(out.Customer.Email)}
 					},

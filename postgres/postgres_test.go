@@ -199,7 +199,7 @@ func TestKeyedCreatesNeverConflictAtSerializable(t *testing.T) {
 			req.CompositeCreditLine = "100000"
 			key := fmt.Sprintf("create-%d", i)
 			idem := &saldo.Idempotency[*saldo.CreatedCustomer]{
-				IdempotencyKey: saldo.IdempotencyKey{Key: key, Fingerprint: sha256.Sum256([]byte(key))},
+				IdempotencyKey: saldo.IdempotencyKey{Key: key, Digest: sha256.Sum256([]byte(key))},
 				Render:         func(*saldo.CreatedCustomer, error) saldo.Answer { return saldo.Answer{Status: 200, Body: []byte("{}")} },
 			}
 			<-start
