@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -44,6 +45,10 @@ type apiDocument struct {
 	answers, requests atomic.Int64 // how many were checked
 	mu                sync.Mutex
 	seen              map[string]bool // "METHOD path status" of documented answers checked
+	// typed holds each distinct JSON body that matched the document, of an answer or of a
+	// request, with its TypeScript type, and the wrong bodies that type must reject: TestMain
+	// type-checks them all.
+	typed map[string]typedBody
 }
 
 var loadAPIDocument = sync.OnceValues(func() (*apiDocument, error) {
@@ -59,7 +64,7 @@ var loadAPIDocument = sync.OnceValues(func() (*apiDocument, error) {
 	if err := spec.Validate(loader.Context); err != nil {
 		return nil, fmt.Errorf("%s is not a valid OpenAPI document: %w", openAPIFile, err)
 	}
-	d := &apiDocument{raw: raw, spec: spec, mux: http.NewServeMux(), seen: map[string]bool{}}
+	d := &apiDocument{raw: raw, spec: spec, mux: http.NewServeMux(), seen: map[string]bool{}, typed: map[string]typedBody{}}
 	for path, item := range spec.Paths.Map() {
 		names := pathWildcard.FindAllStringSubmatch(path, -1)
 		d.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +187,9 @@ func (d *apiDocument) checkAnswer(r *http.Request, status int, header http.Heade
 		d.seen[fmt.Sprintf("%s %s %d", r.Method, rt.path, status)] = true
 		d.mu.Unlock()
 	}
+	if mt, _, _ := mime.ParseMediaType(header.Get("Content-Type")); mt == "application/json" {
+		d.recordTyped(answerLabel(r, status), d.answerType(r, rt, status), body, "")
+	}
 	return nil
 }
 
@@ -199,7 +207,7 @@ func (d *apiDocument) checkRequest(r *http.Request, body []byte) error {
 	if req.Header.Get("Content-Type") == "" && len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+	err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 		Request: req, PathParams: rt.params,
 		Route: &routers.Route{Spec: d.spec, Path: rt.path, PathItem: rt.item, Method: r.Method, Operation: rt.op},
 		Options: &openapi3filter.Options{MultiError: true, SkipSettingDefaults: true,
@@ -211,6 +219,10 @@ func (d *apiDocument) checkRequest(r *http.Request, body []byte) error {
 				return nil
 			}},
 	})
+	if err == nil {
+		d.recordTyped(requestLabel(r), requestType(req, rt), body, "")
+	}
+	return err
 }
 
 // formOfRequestAccepted is whether the server judged a request well formed: it answered it, or
@@ -290,10 +302,17 @@ func checkExchange(t testing.TB, answerToo bool, req *http.Request, sent []byte,
 	}
 }
 
-// TestMain reports, with -v, how much of the suite the document checked.
+// TestMain reports, with -v, how much of the suite the document checked. Once the suite has
+// passed, it type-checks every JSON answer the tests got, and every JSON request the server
+// took, against the TypeScript types openapi-typescript generates from the document
+// (openapi_tools_test.go).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if d, err := loadAPIDocument(); err == nil && testing.Verbose() && d.answers.Load() > 0 {
+	d, err := loadAPIDocument()
+	if err != nil || d.answers.Load() == 0 {
+		os.Exit(code)
+	}
+	if testing.Verbose() {
 		fmt.Printf("%s: checked %d answers and %d requests\n", openAPIFile, d.answers.Load(), d.requests.Load())
 		var unseen []string
 		for path, item := range d.spec.Paths.Map() {
@@ -307,6 +326,15 @@ func TestMain(m *testing.M) {
 		}
 		slices.Sort(unseen)
 		fmt.Printf("%s: %d documented answers the suite never gave:\n  %s\n", openAPIFile, len(unseen), strings.Join(unseen, "\n  "))
+	}
+	if code == 0 {
+		report, ok := d.typeCheckBodies()
+		if !ok {
+			code = 1
+		}
+		if !ok || testing.Verbose() {
+			fmt.Println(report)
+		}
 	}
 	os.Exit(code)
 }
@@ -594,6 +622,21 @@ func TestOpenAPICheckRejectsWrongAnswers(t *testing.T) {
 		{"a body over 1 MiB to an unknown route, as it is", "POST", "/user/v1/nope", tooLarge, true},
 		{"a body over 1 MiB to an unknown route, answered 404", "POST", "/user/v1/nope", withStatus(tooLarge, 404), false},
 	}
+	// The wrong bodies a type can tell from the right ones (a pattern, a header or a status it
+	// cannot): the TypeScript types of the document must reject them too (TestMain).
+	typeErrors := []string{
+		"a number where a string belongs (mobile_country_code 52)",
+		"a string where a number belongs (mobile)",
+		"a field the document does not list",
+		"a field renamed",
+		"a value outside its enum (gender 4)",
+		"a style A envelope on a wallet route",
+		"an inactive token with more than active",
+		"a 429 with another code",
+		"a 429 with the text of another code",
+		"a 405 in style A on an oauth route",
+		"a body over 1 MiB to an unknown route, answered 404",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, tt.path, nil)
@@ -606,6 +649,9 @@ func TestOpenAPICheckRejectsWrongAnswers(t *testing.T) {
 			}
 			if err != nil {
 				t.Logf("rejected: %s", describe(err))
+			}
+			if slices.Contains(typeErrors, tt.name) && !d.expectTypeError(r, tt.answer.status, tt.answer.raw, tt.name) {
+				t.Errorf("the document gives no TypeScript type to a %d answer to %s %s", tt.answer.status, tt.method, tt.path)
 			}
 		})
 	}
@@ -658,6 +704,15 @@ func TestOpenAPICheckRejectsWrongRequests(t *testing.T) {
 		{"a path no operation has", "POST", "/user/v1/account/create/", "application/json", mustJSON(created), nil, false},
 		{"a path that is no route", "GET", "/user/v1/nope", "", "", nil, false},
 	}
+	// The wrong JSON bodies a type can tell from the right ones: the TypeScript types of the
+	// document must reject them too (TestMain).
+	typeErrors := []string{
+		"gender as a string in JSON",
+		"gender outside its enum",
+		"no email",
+		"a credit line as a string in JSON",
+		"a connection without a device",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
@@ -675,6 +730,9 @@ func TestOpenAPICheckRejectsWrongRequests(t *testing.T) {
 			err := d.checkRequest(r, []byte(tt.body))
 			if tt.ok && err != nil {
 				t.Errorf("a valid request is rejected: %s", describe(err))
+			}
+			if slices.Contains(typeErrors, tt.name) && !d.expectRequestTypeError(r, []byte(tt.body), tt.name) {
+				t.Errorf("the document gives no TypeScript type to a %s body of %s %s", tt.contentType, tt.method, tt.path)
 			}
 			if !tt.ok && err == nil {
 				t.Error("accepted")
