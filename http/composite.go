@@ -107,6 +107,8 @@ func decodeNewChild(r *http.Request) (saldo.NewChild, error) {
 
 // parseInt reads a decimal integer field, recording why it is unusable.
 func parseInt(h *saldo.Hints, field, text string, required bool) int64 {
+	// Trimmed, as every text field is: " 500 " in a form is 500.
+	text = strings.TrimSpace(text)
 	if text == "" {
 		if required {
 			h.Add(field, "required")

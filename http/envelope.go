@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,8 +200,13 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
 		status = se.status
 	}
 	hints := []string{ce.sentence}
-	if code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE {
+	switch {
+	case code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE:
 		hints = append(hints, saldo.ErrorHints(err)...)
+	case code == saldo.EUNAVAILABLE && slices.Contains(saldo.ErrorHints(err), saldo.HintContention):
+		// Losing to concurrent writes is worth telling apart from an unreachable database: a
+		// partner sees its own hot spot. It names nothing internal.
+		hints = append(hints, saldo.HintContention)
 	}
 	return status, encodeJSON(env.wrap(r, s.svc.Now(), nil, &errorBody{Code: ce.code, Text: ce.text, Hints: hints}))
 }
