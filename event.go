@@ -28,7 +28,8 @@ const (
 )
 
 // EventPayload is the data of one event type. Its JSON is the event's stored payload, and
-// what a partner reads in the feed and in webhooks, so its field names are part of the API.
+// what a partner reads in the event feed and in webhooks: the payload types below are
+// exported as that public schema, for the adapters that serve them and for partners' Go code.
 type EventPayload interface {
 	// EventType is the type of the events that carry this payload.
 	EventType() string

@@ -92,9 +92,9 @@ func curpState(code string) bool {
 // 20YY, and the returned date is in 19YY when YY is greater than the last two digits of
 // now's year, else in 20YY.
 //
-// The generic RFCs (see IsGenericRFC) are accepted even in strict mode: SAT publishes them
+// The generic RFCs (see isGenericRFC) are accepted even in strict mode: SAT publishes them
 // as fixed values, and XAXX010101000 does not satisfy the check-digit formula. Callers
-// that must not accept them check IsGenericRFC themselves.
+// that must not accept them check isGenericRFC themselves.
 func ParseRFC(rfc string, business, strict bool, now time.Time) (date time.Time, reason string) {
 	total := 13 // characters (runes), not bytes: Ñ takes two bytes in UTF-8
 	if business {

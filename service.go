@@ -162,7 +162,7 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 	v, err := r.validate(e, now)
 	if err != nil {
 		// A rotated token hears 401 first, not what its request lacked.
-		return nil, cmp.Or(s.recheckCachedToken(ctx, e), err)
+		return nil, cmp.Or(s.RecheckPartner(ctx, e), err)
 	}
 	if v.password != "" {
 		// Hashing is slow by design: do it before the transaction holds any lock.
@@ -184,10 +184,13 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 	})
 }
 
-// recheckCachedToken checks, for a partner taken from the cache, that its token is still its
-// own, before a refusal decided outside the write's transaction is answered: the write path
-// checks it only inside the transaction. Only refusals pay for the round trip.
-func (s *Service) recheckCachedToken(ctx context.Context, e *Partner) error {
+// RecheckPartner checks, for a partner that AuthenticatePartnerForWrite took from its cache,
+// that its token is still the partner's, and returns the EUNAUTHORIZED of a rotated one; for
+// any other partner it returns nil. A refusal decided before the write's transaction (a body
+// that does not decode, a field rule, a key in flight) calls it first, so that a rotated
+// token hears 401 rather than what its request lacked; only refusals pay for the round trip.
+// The check goes in a write transaction: an engine may send it with the commit.
+func (s *Service) RecheckPartner(ctx context.Context, e *Partner) error {
 	if e.verifyToken == nil {
 		return nil
 	}

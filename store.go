@@ -72,7 +72,7 @@ type Tx interface {
 
 // ErrPartnerTokenChanged marks the EUNAUTHORIZED of Tx.CheckPartnerToken: the token
 // presented is no longer the partner's.
-var ErrPartnerTokenChanged = errors.New("ecommerce token changed")
+var ErrPartnerTokenChanged = errors.New("partner token changed")
 
 // ErrDuplicate marks a write refused by a unique index: a concurrent transaction committed
 // the same identifier after this one checked for it.

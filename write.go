@@ -1,6 +1,7 @@
 package saldo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency
 	if idem != nil {
 		release, ok := s.inFlight.claim(e.ID, idem.Key)
 		if !ok {
-			return zero, Errorf(ECONFLICT, "idempotency_key:in_flight")
+			return zero, cmp.Or(s.RecheckPartner(ctx, e), error(Errorf(ECONFLICT, "idempotency_key:in_flight")))
 		}
 		defer release()
 	}
@@ -173,6 +174,9 @@ func storeRefusal[T any](ctx context.Context, s *Service, e *Partner, idem *Idem
 		if stored := storedAnswer(ctx, s, e, idem); stored != nil {
 			return stored
 		}
+		// The key holds an answer that could not be read just now: answering with this
+		// refusal could contradict it, so the caller is told to retry and gets it then.
+		return &Error{Code: EUNAVAILABLE, Err: fmt.Errorf("idempotency key stored but not readable: %w", kept)}
 	}
 	// Failing to keep the refusal only means a retry is answered afresh.
 	return err

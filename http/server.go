@@ -223,8 +223,9 @@ const partnerHeader = "Authorization-ecommerce"
 
 // partnerToken is the partner token r presents: its Authorization-ecommerce header or, on the
 // /oauth/v1 POST routes, where real UnDosTres clients send it in the body, an ecommerce_token
-// field when the header is absent. When both are sent they must be the same token. A body
-// that cannot be read here is left for the route's decoder to refuse.
+// field when the header is absent. When both are sent they must be the same token. Without
+// the header, a body that cannot be read is refused as the decoder would refuse it (400, 413,
+// 415): a token in it cannot be found. With the header, the decoder refuses it later.
 func partnerToken(r *http.Request) (string, error) {
 	header := r.Header.Get(partnerHeader)
 	if r.Method != http.MethodPost || envelopeFor(r) != oauthEnvelope {
@@ -233,7 +234,10 @@ func partnerToken(r *http.Request) (string, error) {
 		}
 		return header, nil
 	}
-	fields, _ := peekFields(r, partnerTokenFields)
+	fields, err := peekFields(r, partnerTokenFields)
+	if err != nil && header == "" {
+		return "", err
+	}
 	inBody := fields["ecommerce_token"]
 	switch {
 	case header == "" && inBody == "":

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -43,20 +44,35 @@ func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.Handler
 		answer := &renderedAnswer[Out]{s: s, r: r, render: route.render}
 		idem, err := answer.idempotency()
 		if err != nil {
-			s.fail(w, r, err)
+			s.fail(w, r, s.refusedBeforeTheWrite(r, e, err))
 			return
 		}
 		in, err := route.decode(r)
 		if err != nil {
-			s.fail(w, r, err)
+			s.fail(w, r, s.refusedBeforeTheWrite(r, e, err))
 			return
 		}
 		out, err := route.call(r.Context(), e, in, idem)
 		if route.credentials {
 			noStore(w)
 		}
-		answer.send(w, out, err)
+		answer.send(w, out, tokenRotated(err))
 	}
+}
+
+// refusedBeforeTheWrite is what a refusal decided before the write's transaction answers: a
+// partner token rotated since the cache took it hears 401 first.
+func (s *Server) refusedBeforeTheWrite(r *http.Request, e *saldo.Partner, err error) error {
+	return cmp.Or(tokenRotated(s.svc.RecheckPartner(r.Context(), e)), err)
+}
+
+// tokenRotated names the header of a partner token found rotated inside a write, so that it
+// is answered exactly as an unknown token is.
+func tokenRotated(err error) error {
+	if errors.Is(err, saldo.ErrPartnerTokenChanged) {
+		return namedCredential(err, partnerHeader)
+	}
+	return err
 }
 
 func (s *Server) authenticateWrite(r *http.Request, cached bool) (*saldo.Partner, error) {

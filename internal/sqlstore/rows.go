@@ -92,7 +92,7 @@ type partnerRow struct {
 }
 
 // ecommerce returns the partner a read filled.
-func (r *partnerRow) ecommerce() *saldo.Partner {
+func (r *partnerRow) partner() *saldo.Partner {
 	r.e.OAuthTokenTTL = time.Duration(r.oauthTTL) * time.Second
 	r.e.RefreshTokenTTL = time.Duration(r.refreshTTL) * time.Second
 	return r.e

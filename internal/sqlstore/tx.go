@@ -144,7 +144,7 @@ func (t *tx) partnerWhere(ctx context.Context, query string, arg any) (*saldo.Pa
 	if err != nil {
 		return nil, t.notFound(err, "ecommerce")
 	}
-	return r.ecommerce(), nil
+	return r.partner(), nil
 }
 
 func (t *tx) Partner(ctx context.Context, id int64) (*saldo.Partner, error) {
@@ -179,7 +179,7 @@ func (t *tx) Partners(ctx context.Context) ([]*saldo.Partner, error) {
 		if err := rows.Scan(partnerColumns.dests(&r, t.d.Times)...); err != nil {
 			return nil, t.d.Translate(err)
 		}
-		list = append(list, r.ecommerce())
+		list = append(list, r.partner())
 	}
 	return list, t.d.Translate(rows.Err())
 }
