@@ -41,20 +41,9 @@ func (o *hotParentOutcome) record(took time.Duration, err error) {
 // raising their credit lines, all succeed within the store's retries, and the parent's
 // allocation is the sum of its children's credit lines.
 func TestHotParentWritersAtSerializable(t *testing.T) {
-	serializable := postgres.Options{MaxConns: 24, RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
-	s := testdb.OpenPostgres(t, serializable)
-	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
-	ctx := context.Background()
-	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := gen.Customer("", 1)
-	req.CompositeCreditLine = "100000000"
-	owner, err := svc.CreateCustomer(ctx, e, req, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serializableFixture(t, 24)
+	s, svc, e, ctx := f.store, f.svc, f.partner, context.Background()
+	owner := f.owner(t, "100000000")
 	const writers, rounds = 24, 40
 	out := &hotParentOutcome{byError: map[string]int{}}
 	var wg sync.WaitGroup
@@ -97,26 +86,15 @@ func TestHotParentWritersAtSerializable(t *testing.T) {
 // attempt here reads the parent, sees it changed by another connection, and updates it: a real
 // serialization failure (40001) every time.
 func TestContentionThatOutlastsTheRetriesSaysSo(t *testing.T) {
-	serializable := postgres.Options{RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
-	s := testdb.OpenPostgres(t, serializable)
-	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
-	ctx := context.Background()
-	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := gen.Customer("", 1)
-	req.CompositeCreditLine = "100000"
-	owner, err := svc.CreateCustomer(ctx, e, req, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serializableFixture(t, 0)
+	s, e, ctx := f.store, f.partner, context.Background()
+	owner := f.owner(t, "100000")
 	const deadline = 300 * time.Millisecond
 	rctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	attempts := 0
 	began := time.Now()
-	err = s.Update(rctx, func(tx saldo.Tx) error {
+	err := s.Update(rctx, func(tx saldo.Tx) error {
 		attempts++
 		if _, err := tx.CompositeParent(rctx, e.ID, owner.Parent.ID); err != nil {
 			return err
@@ -154,4 +132,37 @@ func checkParentAllocation(t *testing.T, s *postgres.Store, id string) {
 	if allocated != sum || allocated > line {
 		t.Errorf("parent: credit line %d, allocated %d, Σ children %d", line, allocated, sum)
 	}
+}
+
+// serializable is a store whose every transaction runs at SERIALIZABLE, with a service and a
+// partner that has composite balances.
+type serializable struct {
+	store   *postgres.Store
+	svc     *saldo.Service
+	partner *saldo.Partner
+}
+
+// serializableFixture opens it with up to maxConns connections (0: the default).
+func serializableFixture(tb testing.TB, maxConns int32) serializable {
+	tb.Helper()
+	opts := postgres.Options{MaxConns: maxConns, RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
+	s := testdb.OpenPostgres(tb, opts)
+	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
+	e, _, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "tienda", CompositeBalances: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return serializable{store: s, svc: svc, partner: e}
+}
+
+// owner creates a customer with a parent of creditLine cents.
+func (f serializable) owner(tb testing.TB, creditLine string) *saldo.CreatedCustomer {
+	tb.Helper()
+	req := gen.Customer("", 1)
+	req.CompositeCreditLine = creditLine
+	owner, err := f.svc.CreateCustomer(context.Background(), f.partner, req, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return owner
 }

@@ -39,14 +39,8 @@ func TestConformanceSerializable(t *testing.T) {
 // Creates of different customers read nothing that concurrent creates write, so even at
 // SERIALIZABLE none of them is aborted and run again.
 func TestDistinctCreatesNeverConflictAtSerializable(t *testing.T) {
-	serializable := postgres.Options{RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
-	s := testdb.OpenPostgres(t, serializable)
-	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
-	ctx := context.Background()
-	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serializableFixture(t, 0)
+	s, svc, e, ctx := f.store, f.svc, f.partner, context.Background()
 	const workers, each = 8, 50
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -179,14 +173,8 @@ func TestConcurrentMigrationsTakeTurns(t *testing.T) {
 // run inserts its key without looking for it, so no create reads the pages of the keys index
 // that the others insert into.
 func TestKeyedCreatesNeverConflictAtSerializable(t *testing.T) {
-	serializable := postgres.Options{RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
-	s := testdb.OpenPostgres(t, serializable)
-	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
-	ctx := context.Background()
-	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := serializableFixture(t, 0)
+	s, svc, e, ctx := f.store, f.svc, f.partner, context.Background()
 	const creates = 200
 	var (
 		wg     sync.WaitGroup
