@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -56,7 +57,7 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration, err e
 	m.requests.WithLabelValues(route, method, statusLabel(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
 	if err != nil {
-		m.errors.WithLabelValues(errorLabel(err)).Inc()
+		m.errors.WithLabelValues(errorLabel(r.Context(), err)).Inc()
 	}
 }
 
@@ -93,8 +94,12 @@ func statusLabel(status int) string {
 	return strconv.Itoa(status)
 }
 
-// errorLabel is the code label of an error answer: its contract code.
-func errorLabel(err error) string {
+// errorLabel is the code label of an error answer: the contract code, or "canceled" when the
+// client went away and "deadline" when the request ran out of its time (see aborted).
+func errorLabel(ctx context.Context, err error) string {
+	if reason := aborted(ctx, err); reason != "" {
+		return reason
+	}
 	ce, ok := errorTable[saldo.ErrorCode(err)]
 	if !ok {
 		ce = errorTable[saldo.EINTERNAL]

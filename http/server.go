@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,8 @@ type Server struct {
 	limiter *rateLimiter // nil: no limit
 	metrics *metrics     // nil: no metrics
 	handler http.Handler
+	// requestTimeout bounds each request's work: RequestTimeout unless WithRequestTimeout.
+	requestTimeout time.Duration
 	// operations are "METHOD /pattern" of every route, for Routes.
 	operations []string
 }
@@ -47,9 +50,19 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	}
 }
 
+// WithRequestTimeout bounds how long one request may work, database waits included, instead of
+// RequestTimeout; past it the answer is 503 (code 7003).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.requestTimeout = d
+		}
+	}
+}
+
 // NewServer returns the handler for svc, logging one line per request to log.
 func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{svc: svc, log: log}
+	s := &Server{svc: svc, log: log, requestTimeout: RequestTimeout}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -132,7 +145,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
 		// A deadline bounds the database waits of a request (a row lock, a free connection)
 		// well inside the server's write timeout; past it the answer is 503.
-		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
 		defer cancel()
 		// The same request goes on that the deferred log line reads: the mux records the
 		// matched route pattern on it.
@@ -160,6 +173,16 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took
 	}
 	if status >= 500 {
 		level = slog.LevelError
+		// A client that went away is no fault of the server, and a deadline is a 503 like
+		// any other: neither is logged as an error.
+		switch reason := aborted(r.Context(), info.err); reason {
+		case "canceled":
+			level = slog.LevelInfo
+			attrs = append(attrs, slog.String("aborted", reason))
+		case "deadline":
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.String("aborted", reason))
+		}
 		if info.err != nil {
 			// Domain errors carry no personal data or secrets: drivers' messages name
 			// constraints and SQLSTATEs, not values.
@@ -167,6 +190,27 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took
 		}
 	}
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// aborted tells why a request's work stopped short, if it did: "deadline" when it ran out of
+// its time (its context's deadline, or a shorter one of its own such as /readyz's), and
+// "canceled" when the client went away and net/http canceled its context. Only server-side
+// errors (7000, 7003) and context errors count: a refusal stays a refusal.
+func aborted(ctx context.Context, err error) string {
+	if err == nil {
+		return ""
+	}
+	ctxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if code := saldo.ErrorCode(err); !ctxErr && code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE {
+		return ""
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case ctx.Err() != nil, errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return ""
 }
 
 // requestID echoes the caller's id when it is safe to echo (1–128 visible ASCII characters),
