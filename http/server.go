@@ -234,7 +234,7 @@ func requestID(given string) string {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.ok(w, r, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +244,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, saldo.WrapError(saldo.EUNAVAILABLE, err, "readyz"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	s.ok(w, r, map[string]string{"status": "ready"})
 }
 
 // parseID reads a resource id in a path: a positive decimal integer in its one canonical

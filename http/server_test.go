@@ -609,11 +609,13 @@ func TestRequestIDIsEchoedWhenSafe(t *testing.T) {
 	}
 }
 
+// /healthz and /readyz answer in style A, as every path outside /wallet/ and /oauth/ does,
+// whether they succeed or fail.
 func TestHealthAndReadiness(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, h *harness) {
-		for _, path := range []string{"/healthz", "/readyz"} {
-			if a := h.do(request{method: "GET", path: path}); a.status != 200 {
-				t.Errorf("%s: status %d", path, a.status)
+		for path, want := range map[string]string{"/healthz": `{"rs":{"status":"ok"},"err":null}`, "/readyz": `{"rs":{"status":"ready"},"err":null}`} {
+			if a := h.do(request{method: "GET", path: path}); a.status != 200 || strings.TrimSpace(string(a.raw)) != want {
+				t.Errorf("%s: status %d %s, want 200 %s", path, a.status, a.raw, want)
 			}
 		}
 	})
