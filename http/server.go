@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -20,6 +22,11 @@ import (
 
 // MaxBodyBytes is the largest request body read; larger ones are refused with 413.
 const MaxBodyBytes = 1 << 20
+
+// MaxHeaderBytes is the largest request line and headers taken; larger ones are refused with
+// 431 (code 4400, headers:too_large) in the envelope of the path. See ConfigureServer for
+// headers too large for net/http to read at all.
+const MaxHeaderBytes = 64 << 10
 
 // RequestTimeout bounds how long one request may work, database waits included.
 const RequestTimeout = 20 * time.Second
@@ -115,14 +122,21 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// middleware gives every request an id, refuses oversized bodies, turns panics into 7000
-// answers, and logs one line per request. Errors are logged here and only here.
+// middleware gives every request an id and a deadline, refuses what is refused before
+// routing, turns panics into 7000 answers, and logs one line per request. Errors are logged
+// here and only here.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id")), envelope: envelopeOf(r.URL.Path)}
 		w.Header().Set("X-Request-Id", info.id)
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		// A deadline bounds the database waits of a request (a row lock, a free connection)
+		// well inside the server's write timeout; past it the answer is 503.
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestInfoKey{}, info), s.requestTimeout)
+		defer cancel()
+		// The same request goes on that the deferred log line reads: the mux records the
+		// matched route pattern on it.
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 
 		defer func() {
@@ -137,21 +151,58 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.metrics.observe(r, rec.status, took, info.err)
 		}()
 
-		// A body announced as too large is refused before any of it is read.
-		if r.ContentLength > MaxBodyBytes {
-			s.fail(rec, r, withStatus(http.StatusRequestEntityTooLarge, saldo.Errorf(saldo.EBADREQUEST, "body:too_large")))
+		if r.Method == http.MethodOptions && r.RequestURI == "*" {
+			// The server as a whole (ConfigureServer passes it here): nothing to tell.
+			s.ok(rec, r, emptyObject)
+			return
+		}
+		if err := refusedBeforeRouting(r); err != nil {
+			s.fail(rec, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-		// A deadline bounds the database waits of a request (a row lock, a free connection)
-		// well inside the server's write timeout; past it the answer is 503.
-		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
-		defer cancel()
-		// The same request goes on that the deferred log line reads: the mux records the
-		// matched route pattern on it.
-		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// refusedBeforeRouting is why r is refused whatever its route, or nil: headers over
+// MaxHeaderBytes (431), a body announced as over MaxBodyBytes (413, before any of it is
+// read), or a path that is not in canonical form (404: ServeMux would redirect it, before
+// any credential is checked).
+func refusedBeforeRouting(r *http.Request) error {
+	switch {
+	case headerBytes(r) > MaxHeaderBytes:
+		return withStatus(http.StatusRequestHeaderFieldsTooLarge, saldo.Errorf(saldo.EBADREQUEST, "headers:too_large"))
+	case r.ContentLength > MaxBodyBytes:
+		return withStatus(http.StatusRequestEntityTooLarge, saldo.Errorf(saldo.EBADREQUEST, "body:too_large"))
+	case !canonicalPath(r.URL.EscapedPath()):
+		return saldo.Errorf(saldo.ENOTFOUND, "route:not_found")
+	}
+	return nil
+}
+
+// headerBytes is about how many bytes r's request line and headers took on the wire.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: \r\n") + len(r.Host)
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + len(": \r\n") + len(v)
+		}
+	}
+	return n
+}
+
+// canonicalPath tells whether p is its own canonical form, as ServeMux cleans paths: rooted,
+// without empty, "." or ".." segments; a final slash is kept.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took time.Duration) {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -471,5 +473,42 @@ func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
 	got, replayed, err = retry(t, env)
 	if err != nil || !replayed || got.ID != first.ID {
 		t.Errorf("the retry with the old key second in the retired keys file: %+v, %v (replayed %v); want the first answer", got, err, replayed)
+	}
+}
+
+// What saldo serve answers before any route (a path that is not canonical, OPTIONS *,
+// headers over the limits, a malformed request) is in the envelope with an X-Request-Id.
+func TestServeAnswersRefusalsInTheEnvelope(t *testing.T) {
+	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)})
+	for _, tt := range []struct {
+		name, req, want string
+		status          int
+	}{
+		{"a path that is not canonical", "GET //user/v1/account/1 HTTP/1.1\r\nHost: x\r\n\r\n", `"route:not_found"`, 404},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", `{"rs":{},"err":null}`, 200},
+		{"HEAD where GET works", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "", 200},
+		{"headers over 64 KiB", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 70<<10) + "\r\n\r\n", `"headers:too_large"`, 431},
+		{"headers over 1 MiB", "GET /wallet/v1/x HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 1<<20) + "\r\n\r\n", `"endpoint":"/wallet/v1/x"`, 431},
+		{"a malformed request line", "GET /oauth/v1/revoke\r\n\r\n", `{"response":null,"err":{"code":4400`, 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", r.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			go io.WriteString(conn, tt.req)
+			method, _, _ := strings.Cut(tt.req, " ")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("Content-Type") != "application/json" ||
+				!strings.Contains(string(body), tt.want) {
+				t.Errorf("%d %v %s; want %d, application/json with X-Request-Id, and %s", resp.StatusCode, resp.Header, body, tt.status, tt.want)
+			}
+		})
 	}
 }

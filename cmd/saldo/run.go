@@ -132,23 +132,16 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
-			saldohttp.WithMetrics(reg, reg)),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	api := saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst), saldohttp.WithMetrics(reg, reg))
+	srv := &http.Server{Handler: api, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	saldohttp.ConfigureServer(srv)
 	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
 	if env.Listening != nil {
 		env.Listening(ln.Addr().String())
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	select {
 	case err := <-served:
 		return err
