@@ -21,6 +21,7 @@ import (
 	"github.com/saldo-mx/saldo/client"
 	"github.com/saldo-mx/saldo/internal/gen"
 	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // syncBuffer is an io.Writer safe to read while the server writes to it.
@@ -266,6 +267,8 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}, "SALDO_RATE_LIMIT"},
 		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}, "SALDO_LOG_LEVEL"},
 		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}, "retired secret key 2"},
+		{"a shutdown timeout that is not positive", []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "0s"}, nil, "shutdown timeout 0s: want a positive duration"},
+		{"a shutdown timeout in the environment that is not a duration", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SHUTDOWN_TIMEOUT": "soon"}, "SALDO_SHUTDOWN_TIMEOUT"},
 		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}, "not both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,6 +476,71 @@ func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
 	got, replayed, err = retry(t, env)
 	if err != nil || !replayed || got.ID != first.ID {
 		t.Errorf("the retry with the old key second in the retired keys file: %+v, %v (replayed %v); want the first answer", got, err, replayed)
+	}
+}
+
+// On SIGTERM, a client that keeps its request open holds the shutdown no longer than
+// --shutdown-timeout: its connection is then closed, nothing of its request is written, and
+// serve exits 0.
+func TestShutdownTimeoutClosesWhatIsLeft(t *testing.T) {
+	path := testdb.SQLitePath(t)
+	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}, "--shutdown-timeout", "500ms")
+	token := tokenRE.FindString(r.stdout.String())
+
+	body := customerJSON(1, true)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+r.addr+"/user/v1/account/create", pr)
+		req.Header.Set("Authorization-ecommerce", token)
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = int64(len(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("an answer: %d", resp.StatusCode)
+		}
+		done <- err
+	}()
+	// Half the body, and then nothing: the request stays in flight.
+	if _, err := pw.Write([]byte(body[:len(body)/2])); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	began := time.Now()
+	r.stop()
+	select {
+	case code := <-r.exit:
+		r.exit <- code
+		if code != 0 {
+			t.Errorf("exit code %d: %s", code, r.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve still running 10s after SIGTERM with --shutdown-timeout 500ms: %s", r.stderr)
+	}
+	if took := time.Since(began); took < 500*time.Millisecond || took > 3*time.Second {
+		t.Errorf("shutdown took %v, want about 500ms", took)
+	}
+	// The client's transport waits for its body writer: let it end.
+	pw.CloseWithError(errors.New("the test is done"))
+	if err := <-done; err == nil || strings.Contains(err.Error(), "an answer") {
+		t.Errorf("the slow client: %v, want its connection closed", err)
+	}
+	if !strings.Contains(r.stderr.String(), "shutdown timeout") {
+		t.Errorf("no shutdown timeout logged: %s", r.stderr)
+	}
+	out, code := cli(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}, "ecommerce", "list")
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("ecommerce list after the shutdown: %d %q", code, out)
+	}
+	store, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n := len(testdb.Rows(t, store, "customers")); n != 0 {
+		t.Errorf("%d customers written by the request cut short", n)
 	}
 }
 
