@@ -544,6 +544,39 @@ func TestShutdownTimeoutClosesWhatIsLeft(t *testing.T) {
 	}
 }
 
+// A second serve on the SQLite file a serve is running on is refused with one saldo: line;
+// once the first stops, serve starts again. On PostgreSQL, replicas share a database.
+func TestSecondServeOnOneSQLiteFileIsRefused(t *testing.T) {
+	path := testdb.SQLitePath(t)
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}
+	first := start(t, env)
+	var stderr syncBuffer
+	// Were it not refused, the second serve would serve until this context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	code := Main(ctx, Env{Args: []string{"serve", "--addr", "127.0.0.1:0"},
+		Getenv: func(k string) string { return env[k] }, Stdout: io.Discard, Stderr: &stderr})
+	if code != 1 || !strings.HasPrefix(stderr.String(), "saldo: another saldo serve is running on "+path) || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("second serve: exit %d, stderr %q; want exit 1 and one saldo: line naming the file", code, stderr.String())
+	}
+	if resp, err := http.Get("http://" + first.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("the first serve after the second was refused: %v %v", resp, err)
+	}
+	first.shutdown(t)
+	again := start(t, env)
+	if resp, err := http.Get("http://" + again.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("serve after the first stopped: %v %v", resp, err)
+	}
+
+	pg := map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("ef", 32)}
+	a, b := start(t, pg), start(t, pg)
+	for _, r := range []*running{a, b} {
+		if resp, err := http.Get("http://" + r.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+			t.Errorf("two serves on one PostgreSQL database: %v %v", resp, err)
+		}
+	}
+}
+
 // What saldo serve answers before any route (a path that is not canonical, OPTIONS *,
 // headers over the limits, a malformed request) is in the envelope with an X-Request-Id.
 func TestServeAnswersRefusalsInTheEnvelope(t *testing.T) {

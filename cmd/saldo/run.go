@@ -109,6 +109,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.engine() == "sqlite" {
+		// One serve per SQLite file: a second one is refused before it opens the file.
+		unlock, err := lockDatabase(cfg.sqlitePath())
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
