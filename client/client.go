@@ -160,10 +160,10 @@ func (r *request) op() string {
 type style int
 
 const (
-	styleA    style = iota // /user/v1: {"rs": …, "err": …}
-	styleB                 // /wallet/v1: {"text", "timestamp", "endpoint", "error", "payload"}
-	styleC                 // /oauth/v1: {"response": …, "err": …}
-	styleBare              // /healthz, /readyz: the object itself
+	styleA      style = iota // /user/v1: {"rs": …, "err": …}
+	styleB                   // /wallet/v1: {"text", "timestamp", "endpoint", "error", "payload"}
+	styleC                   // /oauth/v1: {"response": …, "err": …}
+	styleHealth              // /healthz, /readyz: style A, or the object itself as servers before it answered
 )
 
 // envelope is the three envelope styles in one, so that a success decodes in one pass,
@@ -302,7 +302,10 @@ var jsonContentType = []string{"application/json"}
 
 // decodeSuccess decodes a 2xx answer of the given style into a new T.
 func decodeSuccess[T any](body []byte, s style) (*T, error) {
-	if s == styleBare {
+	if s == styleHealth {
+		if out, err := decodeSuccess[T](body, styleA); err == nil {
+			return out, nil
+		}
 		out := new(T)
 		if err := json.Unmarshal(body, out); err != nil {
 			return nil, unexpected(err)

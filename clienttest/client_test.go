@@ -684,6 +684,22 @@ func TestCompositeBalances(t *testing.T) {
 	}
 }
 
+// Healthz and Readyz read the style A answer of this server and the bare object that servers
+// before it answered.
+func TestHealthReadsBothAnswerForms(t *testing.T) {
+	for _, body := range []string{`{"rs":{"status":"ok"},"err":null}`, `{"status":"ok"}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		h, err := client.New(srv.URL, "").Healthz(context.Background())
+		srv.Close()
+		if err != nil || h.Status != "ok" {
+			t.Errorf("healthz answered %s: %+v, %v; want status ok", body, h, err)
+		}
+	}
+}
+
 func TestHealthAndReadiness(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

@@ -98,7 +98,7 @@ func TestResultTypesMatchTheServersAnswers(t *testing.T) {
 
 	_, err = c.Healthz(ctx)
 	must(err)
-	checkWire[client.Health](t, rec, "")
+	checkWire[client.Health](t, rec, "rs")
 }
 
 // checkWire fails unless the member of the last answer's envelope ("" for an answer without

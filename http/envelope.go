@@ -162,11 +162,6 @@ func encodeJSON(v any) []byte {
 	return buf.Bytes()
 }
 
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	writeBody(w, status, encodeJSON(v))
-}
-
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -46,20 +47,64 @@ func WithMetrics(reg prometheus.Registerer, gatherer prometheus.Gatherer) Option
 	}
 }
 
-// observe records one finished request.
+// observe records one finished request. Every label value comes from a fixed set (see
+// routeLabel, methodLabel, statusLabel and errorLabel), so no request can add series of its own.
 func (m *metrics) observe(r *http.Request, status int, took time.Duration, err error) {
 	if m == nil {
 		return
 	}
-	route := r.Pattern
-	if route == "" {
-		route = "unmatched"
-	}
-	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, r.Method).Observe(took.Seconds())
+	route, method := routeLabel(r.Pattern), methodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, statusLabel(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
 	if err != nil {
-		m.errors.WithLabelValues(strconv.Itoa(errorTable[saldo.ErrorCode(err)].code)).Inc()
+		m.errors.WithLabelValues(errorLabel(r.Context(), err)).Inc()
 	}
+}
+
+// routeLabel is the route pattern that answered, from the route table, or "unmatched" for a
+// request no route matched (the catch-all "/", or one refused before routing).
+func routeLabel(pattern string) string {
+	if pattern == "" || pattern == "/" {
+		return "unmatched"
+	}
+	return pattern
+}
+
+// standardMethods are the methods of RFC 9110 and PATCH: the only method label values besides
+// "other".
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true, http.MethodTrace: true,
+}
+
+// methodLabel is method when it is a standard one, and otherwise "other": a client may send
+// any token as a method.
+func methodLabel(method string) string {
+	if standardMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+// statusLabel is the status as three digits when it is one net/http knows, else "other".
+func statusLabel(status int) string {
+	if http.StatusText(status) == "" {
+		return "other"
+	}
+	return strconv.Itoa(status)
+}
+
+// errorLabel is the code label of an error answer: the contract code, or "canceled" when the
+// client went away and "deadline" when the request ran out of its time (see aborted).
+func errorLabel(ctx context.Context, err error) string {
+	if reason := aborted(ctx, err); reason != "" {
+		return reason
+	}
+	ce, ok := errorTable[saldo.ErrorCode(err)]
+	if !ok {
+		ce = errorTable[saldo.EINTERNAL]
+	}
+	return strconv.Itoa(ce.code)
 }
 
 func (m *metrics) customerCreated() {

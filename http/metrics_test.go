@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -71,4 +72,88 @@ func grepSaldo(text string) string {
 		}
 	}
 	return b.String()
+}
+
+// randomToken is n random letters: a valid HTTP method or header name that no route knows.
+func randomToken(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('A' + rng.IntN(26))
+	}
+	return string(b)
+}
+
+// scrape returns the /metrics text of srv.
+func scrape(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
+}
+
+// saldoSeries is the series lines of text whose metric name starts with saldo_.
+func saldoSeries(text string) []string {
+	var series []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "saldo_") {
+			series = append(series, line)
+		}
+	}
+	return series
+}
+
+// Labels take their values from fixed sets, whatever the requests: unknown methods, paths and
+// headers cannot grow /metrics.
+func TestMetricsCardinalityStaysBoundedUnderHostileRequests(t *testing.T) {
+	svc := saldo.NewService(testdb.OpenSQLite(t), nil)
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.DiscardHandler), saldohttp.WithMetrics(reg, reg)))
+	defer srv.Close()
+	baseline := len(saldoSeries(scrape(t, srv)))
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	paths := []string{"/user/v1/account/1", "/wallet/v1/composite-balance/parent/x", "/oauth/v1/revoke", "/healthz", "/metrics"}
+	for i := range 300 {
+		method := randomToken(rng, 1+rng.IntN(2000))
+		path := "/" + randomToken(rng, 1+rng.IntN(200))
+		if i%3 == 0 {
+			path = paths[rng.IntN(len(paths))]
+		}
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(randomToken(rng, rng.IntN(100))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range rng.IntN(5) {
+			req.Header.Set("X-"+randomToken(rng, 1+rng.IntN(40)), randomToken(rng, rng.IntN(200)))
+		}
+		req.Header.Set("Content-Type", randomToken(rng, 10)+"/"+randomToken(rng, 10))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	text := scrape(t, srv)
+	series := saldoSeries(text)
+	t.Logf("/metrics after 300 hostile requests: %d bytes, %d saldo series (%d before)", len(text), len(series), baseline)
+	// Each route × method × status hit adds one counter and a histogram of 16 lines: the
+	// hostile requests may add a few such combinations, never one per request.
+	if len(series) > baseline+120 || len(text) > 64<<10 {
+		t.Errorf("/metrics grew to %d bytes and %d saldo series (from %d) after 300 hostile requests", len(text), len(series), baseline)
+	}
+	for _, line := range series {
+		if len(line) > 200 {
+			t.Errorf("a series line of %d bytes: %.200s…", len(line), line)
+			break
+		}
+	}
 }

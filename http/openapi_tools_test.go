@@ -210,8 +210,8 @@ func (d *apiDocument) answerType(r *http.Request, rt *apiRoute, status int) stri
 	// What no operation answers is a component response of the path's style (fallbackOperation).
 	var name string
 	switch style := envelopeStyle(r.URL.Path); {
-	case rt.redirect != nil:
-		return ""
+	case status == http.StatusRequestHeaderFieldsTooLarge:
+		name = "HeadersTooLarge" + style
 	case status == http.StatusRequestEntityTooLarge:
 		name = style + "413"
 	case rt.item == nil && status == http.StatusNotFound:

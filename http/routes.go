@@ -46,8 +46,9 @@ func (s *Server) routes() []route {
 	return routes
 }
 
-// register adds routes to mux by pattern: each answers in its route's envelope, and a method
-// a pattern has no route for gets 405 with Allow.
+// register adds routes to mux by pattern: each answers in its route's envelope, HEAD is
+// answered as GET wherever GET is (net/http sends no body), and a method a pattern has no
+// route for gets 405 with Allow.
 func (s *Server) register(mux *http.ServeMux, routes []route) {
 	var patterns []string
 	byPattern := map[string]map[string]route{}
@@ -61,6 +62,9 @@ func (s *Server) register(mux *http.ServeMux, routes []route) {
 	}
 	for _, pattern := range patterns {
 		methods := byPattern[pattern]
+		if get, ok := methods[http.MethodGet]; ok && methods[http.MethodHead].handler == nil {
+			methods[http.MethodHead] = get
+		}
 		allowed := strings.Join(slices.Sorted(maps.Keys(methods)), ", ")
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			rt, ok := methods[r.Method]

@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -19,6 +22,11 @@ import (
 
 // MaxBodyBytes is the largest request body read; larger ones are refused with 413.
 const MaxBodyBytes = 1 << 20
+
+// MaxHeaderBytes is the largest request line and headers taken; larger ones are refused with
+// 431 (code 4400, headers:too_large) in the envelope of the path. See ConfigureServer for
+// headers too large for net/http to read at all.
+const MaxHeaderBytes = 64 << 10
 
 // RequestTimeout bounds how long one request may work, database waits included.
 const RequestTimeout = 20 * time.Second
@@ -30,6 +38,8 @@ type Server struct {
 	limiter *rateLimiter // nil: no limit
 	metrics *metrics     // nil: no metrics
 	handler http.Handler
+	// requestTimeout bounds each request's work: RequestTimeout unless WithRequestTimeout.
+	requestTimeout time.Duration
 	// operations are "METHOD /pattern" of every route, for Routes.
 	operations []string
 }
@@ -47,9 +57,19 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	}
 }
 
+// WithRequestTimeout bounds how long one request may work, database waits included, instead of
+// RequestTimeout; past it the answer is 503 (code 7003).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.requestTimeout = d
+		}
+	}
+}
+
 // NewServer returns the handler for svc, logging one line per request to log.
 func NewServer(svc *saldo.Service, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{svc: svc, log: log}
+	s := &Server{svc: svc, log: log, requestTimeout: RequestTimeout}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -102,14 +122,21 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// middleware gives every request an id, refuses oversized bodies, turns panics into 7000
-// answers, and logs one line per request. Errors are logged here and only here.
+// middleware gives every request an id and a deadline, refuses what is refused before
+// routing, turns panics into 7000 answers, and logs one line per request. Errors are logged
+// here and only here.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id")), envelope: envelopeOf(r.URL.Path)}
 		w.Header().Set("X-Request-Id", info.id)
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		// A deadline bounds the database waits of a request (a row lock, a free connection)
+		// well inside the server's write timeout; past it the answer is 503.
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestInfoKey{}, info), s.requestTimeout)
+		defer cancel()
+		// The same request goes on that the deferred log line reads: the mux records the
+		// matched route pattern on it.
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 
 		defer func() {
@@ -124,21 +151,58 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.metrics.observe(r, rec.status, took, info.err)
 		}()
 
-		// A body announced as too large is refused before any of it is read.
-		if r.ContentLength > MaxBodyBytes {
-			s.fail(rec, r, withStatus(http.StatusRequestEntityTooLarge, saldo.Errorf(saldo.EBADREQUEST, "body:too_large")))
+		if r.Method == http.MethodOptions && r.RequestURI == "*" {
+			// The server as a whole (ConfigureServer passes it here): nothing to tell.
+			s.ok(rec, r, emptyObject)
+			return
+		}
+		if err := refusedBeforeRouting(r); err != nil {
+			s.fail(rec, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-		// A deadline bounds the database waits of a request (a row lock, a free connection)
-		// well inside the server's write timeout; past it the answer is 503.
-		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
-		defer cancel()
-		// The same request goes on that the deferred log line reads: the mux records the
-		// matched route pattern on it.
-		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// refusedBeforeRouting is why r is refused whatever its route, or nil: headers over
+// MaxHeaderBytes (431), a body announced as over MaxBodyBytes (413, before any of it is
+// read), or a path that is not in canonical form (404: ServeMux would redirect it, before
+// any credential is checked).
+func refusedBeforeRouting(r *http.Request) error {
+	switch {
+	case headerBytes(r) > MaxHeaderBytes:
+		return withStatus(http.StatusRequestHeaderFieldsTooLarge, saldo.Errorf(saldo.EBADREQUEST, "headers:too_large"))
+	case r.ContentLength > MaxBodyBytes:
+		return withStatus(http.StatusRequestEntityTooLarge, saldo.Errorf(saldo.EBADREQUEST, "body:too_large"))
+	case !canonicalPath(r.URL.EscapedPath()):
+		return saldo.Errorf(saldo.ENOTFOUND, "route:not_found")
+	}
+	return nil
+}
+
+// headerBytes is about how many bytes r's request line and headers took on the wire.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: \r\n") + len(r.Host)
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + len(": \r\n") + len(v)
+		}
+	}
+	return n
+}
+
+// canonicalPath tells whether p is its own canonical form, as ServeMux cleans paths: rooted,
+// without empty, "." or ".." segments; a final slash is kept.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took time.Duration) {
@@ -160,6 +224,16 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took
 	}
 	if status >= 500 {
 		level = slog.LevelError
+		// A client that went away is no fault of the server, and a deadline is a 503 like
+		// any other: neither is logged as an error.
+		switch reason := aborted(r.Context(), info.err); reason {
+		case "canceled":
+			level = slog.LevelInfo
+			attrs = append(attrs, slog.String("aborted", reason))
+		case "deadline":
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.String("aborted", reason))
+		}
 		if info.err != nil {
 			// Domain errors carry no personal data or secrets: drivers' messages name
 			// constraints and SQLSTATEs, not values.
@@ -167,6 +241,27 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, took
 		}
 	}
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// aborted tells why a request's work stopped short, if it did: "deadline" when it ran out of
+// its time (its context's deadline, or a shorter one of its own such as /readyz's), and
+// "canceled" when the client went away and net/http canceled its context. Only server-side
+// errors (7000, 7003) and context errors count: a refusal stays a refusal.
+func aborted(ctx context.Context, err error) string {
+	if err == nil {
+		return ""
+	}
+	ctxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if code := saldo.ErrorCode(err); !ctxErr && code != saldo.EINTERNAL && code != saldo.EUNAVAILABLE {
+		return ""
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case ctx.Err() != nil, errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return ""
 }
 
 // requestID echoes the caller's id when it is safe to echo (1–128 visible ASCII characters),
@@ -190,7 +285,7 @@ func requestID(given string) string {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.ok(w, r, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +295,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, saldo.WrapError(saldo.EUNAVAILABLE, err, "readyz"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	s.ok(w, r, map[string]string{"status": "ready"})
 }
 
 // parseID reads a resource id in a path: a positive decimal integer in its one canonical

@@ -53,9 +53,23 @@ func newHarness(t testing.TB, eng testdb.Engine) *harness {
 	}
 	// Every answer is checked against the OpenAPI document, also those to requests that do not
 	// go through do (the hostile corpus, raw connections).
-	srv := httptest.NewServer(checkAnswers(t, saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)))))
-	t.Cleanup(srv.Close)
+	srv := serveLikeSaldo(t, saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil))), checkAnswers)
 	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID, answersChecked: true}
+}
+
+// serveLikeSaldo serves api as saldo serve does, with its http.Server settings and on its
+// listener, over a real TCP connection; wrap, when given, wraps the handler.
+func serveLikeSaldo(t testing.TB, api *saldohttp.Server, wrap func(testing.TB, http.Handler) http.Handler) *httptest.Server {
+	var h http.Handler = api
+	if wrap != nil {
+		h = wrap(t, api)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	saldohttp.ConfigureServer(srv.Config)
+	srv.Listener = api.Listener(srv.Listener)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // forEachEngine runs test on SQLite and on PostgreSQL.
@@ -609,11 +623,13 @@ func TestRequestIDIsEchoedWhenSafe(t *testing.T) {
 	}
 }
 
+// /healthz and /readyz answer in style A, as every path outside /wallet/ and /oauth/ does,
+// whether they succeed or fail.
 func TestHealthAndReadiness(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, h *harness) {
-		for _, path := range []string{"/healthz", "/readyz"} {
-			if a := h.do(request{method: "GET", path: path}); a.status != 200 {
-				t.Errorf("%s: status %d", path, a.status)
+		for path, want := range map[string]string{"/healthz": `{"rs":{"status":"ok"},"err":null}`, "/readyz": `{"rs":{"status":"ready"},"err":null}`} {
+			if a := h.do(request{method: "GET", path: path}); a.status != 200 || strings.TrimSpace(string(a.raw)) != want {
+				t.Errorf("%s: status %d %s, want 200 %s", path, a.status, a.raw, want)
 			}
 		}
 	})

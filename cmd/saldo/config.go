@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/saldo-mx/saldo"
@@ -25,6 +26,9 @@ import (
 
 // DefaultDatabaseURL is the embedded default: an SQLite file in the working directory.
 const DefaultDatabaseURL = "sqlite:saldo.db"
+
+// DefaultShutdownTimeout is how long serve waits on SIGTERM for in-flight requests.
+const DefaultShutdownTimeout = 15 * time.Second
 
 // Config is everything the commands read from flags and the environment, validated once.
 type Config struct {
@@ -38,9 +42,13 @@ type Config struct {
 	LogLevel              slog.Level
 	RateLimit             float64 // requests a second per partner; 0: no limit
 	RateBurst             int     // requests a partner may make at once; 0: twice the rate
+	// ShutdownTimeout bounds how long serve waits on SIGTERM for in-flight requests; then it
+	// closes the connections left.
+	ShutdownTimeout time.Duration
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
 	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
+	serve        bool   // the serve settings were registered
 	envErrs      []error
 }
 
@@ -66,6 +74,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 		"database: sqlite:PATH or postgres://… (env SALDO_DATABASE_URL)")
 	c.secretKeyHex = getenv("SALDO_SECRET_KEY")
 	c.retiredHex = getenv("SALDO_RETIRED_SECRET_KEYS")
+	c.serve = serve
 	if serve {
 		fs.StringVar(&c.Addr, "addr", env("SALDO_ADDR", "127.0.0.1:8080"), "listen address (env SALDO_ADDR)")
 		fs.StringVar(&c.SecretKeyFile, "secret-key-file", getenv("SALDO_SECRET_KEY_FILE"),
@@ -87,6 +96,12 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_RATE_BURST: %w", err))
 		}
+		timeout, err := time.ParseDuration(env("SALDO_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_SHUTDOWN_TIMEOUT: %w", err))
+		}
+		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout,
+			"on SIGTERM, how long in-flight requests may take to finish before their connections are closed (env SALDO_SHUTDOWN_TIMEOUT)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
 		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
 	}
@@ -110,6 +125,8 @@ func (c *Config) validate() error {
 		return errors.New("set SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, not both")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) || c.RateBurst < 0:
 		return errors.New("rate limit and burst must be zero or positive numbers")
+	case c.serve && c.ShutdownTimeout <= 0:
+		return fmt.Errorf("shutdown timeout %v: want a positive duration such as 15s", c.ShutdownTimeout)
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = max(1, int(math.Ceil(2*c.RateLimit)))

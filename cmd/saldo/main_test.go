@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/saldo-mx/saldo/client"
 	"github.com/saldo-mx/saldo/internal/gen"
 	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // syncBuffer is an io.Writer safe to read while the server writes to it.
@@ -264,6 +267,8 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"a rate limit in the environment that is not a number", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RATE_LIMIT": "ten"}, "SALDO_RATE_LIMIT"},
 		{"an unknown log level in the environment", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_LOG_LEVEL": "loud"}, "SALDO_LOG_LEVEL"},
 		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}, "retired secret key 2"},
+		{"a shutdown timeout that is not positive", []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "0s"}, nil, "shutdown timeout 0s: want a positive duration"},
+		{"a shutdown timeout in the environment that is not a duration", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SHUTDOWN_TIMEOUT": "soon"}, "SALDO_SHUTDOWN_TIMEOUT"},
 		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}, "not both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -471,5 +476,140 @@ func TestRotatedSecretKeyReplaysWhileRetired(t *testing.T) {
 	got, replayed, err = retry(t, env)
 	if err != nil || !replayed || got.ID != first.ID {
 		t.Errorf("the retry with the old key second in the retired keys file: %+v, %v (replayed %v); want the first answer", got, err, replayed)
+	}
+}
+
+// On SIGTERM, a client that keeps its request open holds the shutdown no longer than
+// --shutdown-timeout: its connection is then closed, nothing of its request is written, and
+// serve exits 0.
+func TestShutdownTimeoutClosesWhatIsLeft(t *testing.T) {
+	path := testdb.SQLitePath(t)
+	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}, "--shutdown-timeout", "500ms")
+	token := tokenRE.FindString(r.stdout.String())
+
+	body := customerJSON(1, true)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+r.addr+"/user/v1/account/create", pr)
+		req.Header.Set("Authorization-ecommerce", token)
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = int64(len(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("an answer: %d", resp.StatusCode)
+		}
+		done <- err
+	}()
+	// Half the body, and then nothing: the request stays in flight.
+	if _, err := pw.Write([]byte(body[:len(body)/2])); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	began := time.Now()
+	r.stop()
+	select {
+	case code := <-r.exit:
+		r.exit <- code
+		if code != 0 {
+			t.Errorf("exit code %d: %s", code, r.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve still running 10s after SIGTERM with --shutdown-timeout 500ms: %s", r.stderr)
+	}
+	if took := time.Since(began); took < 500*time.Millisecond || took > 3*time.Second {
+		t.Errorf("shutdown took %v, want about 500ms", took)
+	}
+	// The client's transport waits for its body writer: let it end.
+	pw.CloseWithError(errors.New("the test is done"))
+	if err := <-done; err == nil || strings.Contains(err.Error(), "an answer") {
+		t.Errorf("the slow client: %v, want its connection closed", err)
+	}
+	if !strings.Contains(r.stderr.String(), "shutdown timeout") {
+		t.Errorf("no shutdown timeout logged: %s", r.stderr)
+	}
+	out, code := cli(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}, "ecommerce", "list")
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("ecommerce list after the shutdown: %d %q", code, out)
+	}
+	store, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n := len(testdb.Rows(t, store, "customers")); n != 0 {
+		t.Errorf("%d customers written by the request cut short", n)
+	}
+}
+
+// A second serve on the SQLite file a serve is running on is refused with one saldo: line;
+// once the first stops, serve starts again. On PostgreSQL, replicas share a database.
+func TestSecondServeOnOneSQLiteFileIsRefused(t *testing.T) {
+	path := testdb.SQLitePath(t)
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}
+	first := start(t, env)
+	var stderr syncBuffer
+	// Were it not refused, the second serve would serve until this context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	code := Main(ctx, Env{Args: []string{"serve", "--addr", "127.0.0.1:0"},
+		Getenv: func(k string) string { return env[k] }, Stdout: io.Discard, Stderr: &stderr})
+	if code != 1 || !strings.HasPrefix(stderr.String(), "saldo: another saldo serve is running on "+path) || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("second serve: exit %d, stderr %q; want exit 1 and one saldo: line naming the file", code, stderr.String())
+	}
+	if resp, err := http.Get("http://" + first.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("the first serve after the second was refused: %v %v", resp, err)
+	}
+	first.shutdown(t)
+	again := start(t, env)
+	if resp, err := http.Get("http://" + again.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("serve after the first stopped: %v %v", resp, err)
+	}
+
+	pg := map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("ef", 32)}
+	a, b := start(t, pg), start(t, pg)
+	for _, r := range []*running{a, b} {
+		if resp, err := http.Get("http://" + r.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+			t.Errorf("two serves on one PostgreSQL database: %v %v", resp, err)
+		}
+	}
+}
+
+// What saldo serve answers before any route (a path that is not canonical, OPTIONS *,
+// headers over the limits, a malformed request) is in the envelope with an X-Request-Id.
+func TestServeAnswersRefusalsInTheEnvelope(t *testing.T) {
+	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)})
+	for _, tt := range []struct {
+		name, req, want string
+		status          int
+	}{
+		{"a path that is not canonical", "GET //user/v1/account/1 HTTP/1.1\r\nHost: x\r\n\r\n", `"route:not_found"`, 404},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", `{"rs":{},"err":null}`, 200},
+		{"HEAD where GET works", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "", 200},
+		{"headers over 64 KiB", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 70<<10) + "\r\n\r\n", `"headers:too_large"`, 431},
+		{"headers over 1 MiB", "GET /wallet/v1/x HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 1<<20) + "\r\n\r\n", `"endpoint":"/wallet/v1/x"`, 431},
+		{"a malformed request line", "GET /oauth/v1/revoke\r\n\r\n", `{"response":null,"err":{"code":4400`, 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", r.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			go io.WriteString(conn, tt.req)
+			method, _, _ := strings.Cut(tt.req, " ")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("Content-Type") != "application/json" ||
+				!strings.Contains(string(body), tt.want) {
+				t.Errorf("%d %v %s; want %d, application/json with X-Request-Id, and %s", resp.StatusCode, resp.Header, body, tt.status, tt.want)
+			}
+		})
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/saldo-mx/saldo"
 	saldohttp "github.com/saldo-mx/saldo/http"
 )
@@ -107,6 +109,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.engine() == "sqlite" {
+		// One serve per SQLite file: a second one is refused before it opens the file.
+		unlock, err := lockDatabase(cfg.sqlitePath())
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
@@ -126,39 +136,47 @@ func serve(ctx context.Context, env Env, args []string) error {
 				"Its token is shown only this once; send it as the Authorization-ecommerce header:\n\n  %s\n\n", e.ID, token)
 		}
 	}
+	return listenAndServe(ctx, env, cfg, svc, newRegistry(store), handler)
+}
 
-	reg := newRegistry(store)
+// listenAndServe serves the API of svc on cfg.Addr until ctx ends, then shuts down.
+func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Service, reg *prometheus.Registry, handler slog.Handler) error {
+	log := slog.New(handler)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
-			saldohttp.WithMetrics(reg, reg)),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	api := saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst), saldohttp.WithMetrics(reg, reg))
+	srv := &http.Server{Handler: api, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	saldohttp.ConfigureServer(srv)
 	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
 	if env.Listening != nil {
 		env.Listening(ln.Addr().String())
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
-	// In-flight requests finish; each runs in its own transaction, so nothing is half-written.
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return shutdown(srv, cfg.ShutdownTimeout, log)
+}
+
+// shutdown stops srv: it stops accepting, lets in-flight requests finish for up to timeout,
+// then closes the connections left. Each request runs in its own transaction, and a closed
+// connection cancels its request's context, so nothing is half-written either way.
+func shutdown(srv *http.Server, timeout time.Duration, log *slog.Logger) error {
+	log.Info("shutting down", "timeout", timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutdown timeout: closing the connections left", "timeout", timeout)
+		err = srv.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
