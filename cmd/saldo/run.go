@@ -53,7 +53,7 @@ func run(ctx context.Context, env Env) error {
 	case cmd == "migrate":
 		return migrateCmd(ctx, env, args)
 	case cmd == "ecommerce":
-		return partnerCmd(ctx, env, args)
+		return ecommerceCmd(ctx, env, args)
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):
@@ -238,7 +238,7 @@ func newPartnerJSON(e *saldo.Partner, token string) partnerJSON {
 		Overlimit: e.Overlimit, OAuthTokenTTL: e.OAuthTokenTTL.String(), RefreshTokenTTL: e.RefreshTokenTTL.String(), Token: token}
 }
 
-func partnerCmd(ctx context.Context, env Env, args []string) error {
+func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, ecommerceUsage)
 		return errors.New("ecommerce: no command given: want create, list or rotate-token")
@@ -253,7 +253,7 @@ func partnerCmd(ctx context.Context, env Env, args []string) error {
 		return ecommerceRotateToken(ctx, env, args)
 	case isHelp(sub) && len(args) > 0 && !isHelp(args[0]):
 		// saldo ecommerce help create
-		return partnerCmd(ctx, env, append(slices.Clip(args), "--help"))
+		return ecommerceCmd(ctx, env, append(slices.Clip(args), "--help"))
 	case isHelp(sub):
 		fmt.Fprint(env.Stdout, ecommerceUsage)
 		return flag.ErrHelp
