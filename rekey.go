@@ -35,8 +35,8 @@ type EmailKeyCollision struct {
 // rule, so that an address stored before the rule changed collides with every spelling of it
 // again. It reads customers in id order in batches of rekeyBatchSize, each in a transaction
 // of its own, so that it may run on a live database, be interrupted and run again; once no
-// key is left to it, a run reads one empty batch and changes nothing. Customers of other
-// processes that run it at the same time are rekeyed once, by one of them.
+// key is left to it, a run reads one empty batch and changes nothing. When processes run it
+// at the same time, each customer is rekeyed, and each collision reported, by one of them.
 func (s *Service) RekeyCustomers(ctx context.Context) (RekeyReport, error) {
 	var report RekeyReport
 	var after int64
@@ -45,8 +45,8 @@ func (s *Service) RekeyCustomers(ctx context.Context) (RekeyReport, error) {
 		report.Rekeyed += done.Rekeyed
 		report.Changed += done.Changed
 		report.Collisions = append(report.Collisions, done.Collisions...)
-		// A batch that read nothing ends the run, even when another process rekeyed the rows
-		// it locked and left it none: that process goes on past them.
+		// A batch that read nothing ends the run, even when it waited for another process
+		// that rekeyed the rows it would have read: that process goes on past them.
 		if err != nil || last == 0 {
 			return report, err
 		}
