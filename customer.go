@@ -80,6 +80,11 @@ func (c *Customer) IsBusiness() bool { return c.Gender == GenderBusiness }
 // EmailKey is the form of the email that uniqueness compares: case-insensitive.
 func (c *Customer) EmailKey() string { return emailKey(c.Email) }
 
+// EmailKeyVersion is the rule emailKey follows, stored with every key it makes
+// (customers.email_key_version): 1 was strings.ToLower; 2 is the rule below. Change it with
+// the rule, so that RekeyCustomers finds the keys an older rule made.
+const EmailKeyVersion = 2
+
 // emailKey folds an email for case-insensitive comparison.
 //
 // Two spellings of one address must collide: the key folds widths (fullwidth letters), puts

@@ -68,6 +68,7 @@ type Tx interface {
 	TokenTx
 	CompositeTx
 	IdempotencyTx
+	RekeyTx
 }
 
 // ErrPartnerTokenChanged marks the EUNAUTHORIZED of Tx.CheckPartnerToken: the token

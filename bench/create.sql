@@ -25,14 +25,14 @@
 
 BEGIN;
 
-INSERT INTO customers (ecommerce_id, email, email_key, mobile_country_code, mobile, first_name, middle_name,
+INSERT INTO customers (ecommerce_id, email, email_key, email_key_version, mobile_country_code, mobile, first_name, middle_name,
     last_name, second_last_name, gender, rfc, curp, date_of_birth, password_hash, account_level,
     account_status, risk_level, telephone, address, correspondence_address, street, exterior, interior,
     colony, city, country_of_birth, zipcode, state_id, nationality_id, occupation_id,
     identification_document_front, identification_document_back, identification_document_type,
     address_document_front, address_document_back, address_document_type, selfie, business_name,
     business_purpose, constitution_date, society_type, campaign_id, created_at)
-VALUES (:ecommerce_id, 'ref' || :n || '@example.com', 'ref' || :n || '@example.com', '52', '5' || lpad(:n::text, 9, '0'), 'Juan', '',
+VALUES (:ecommerce_id, 'ref' || :n || '@example.com', 'ref' || :n || '@example.com', 2, '52', '5' || lpad(:n::text, 9, '0'), 'Juan', '',
     'Pérez', 'Gómez', 2, 'REF' || lpad(:n::text, 9, '0') || 'A', 'RC' || lpad(:n::text, 9, '0') || 'HDFBBB0', '1990-01-15', '', 1,
     1, 0, '', '', '', '', '', '',
     '', '', '', '', 0, 0, 0,

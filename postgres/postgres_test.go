@@ -19,9 +19,10 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
-		Open: func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, postgres.Options{}) },
-		Rows: testdb.Rows,
-		Exec: testdb.Exec,
+		Open:  func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, postgres.Options{}) },
+		Rows:  testdb.Rows,
+		Query: testdb.Query,
+		Exec:  testdb.Exec,
 	})
 }
 
@@ -30,9 +31,10 @@ func TestConformance(t *testing.T) {
 func TestConformanceSerializable(t *testing.T) {
 	serializable := postgres.Options{RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
 	storetest.Run(t, storetest.Harness{
-		Open: func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, serializable) },
-		Rows: testdb.Rows,
-		Exec: testdb.Exec,
+		Open:  func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, serializable) },
+		Rows:  testdb.Rows,
+		Query: testdb.Query,
+		Exec:  testdb.Exec,
 	})
 }
 

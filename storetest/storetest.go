@@ -22,6 +22,8 @@ type Harness struct {
 	Open func(tb testing.TB) saldo.Store
 	// Rows returns every row of table as raw column values, read outside the service.
 	Rows func(tb testing.TB, s saldo.Store, table string) [][]any
+	// Query returns the rows a query finds as raw column values, read outside the service.
+	Query func(tb testing.TB, s saldo.Store, sql string, args ...any) [][]any
 	// Exec runs a statement outside the service, to set up states no route reaches yet.
 	Exec func(tb testing.TB, s saldo.Store, sql string, args ...any)
 }
@@ -46,6 +48,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h) })
 	t.Run("Composite", func(t *testing.T) { testComposite(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
+	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
+	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 }
 
 // Fixture is a service over a fresh store with a clock the test controls.

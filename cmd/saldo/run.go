@@ -123,6 +123,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...))
+	if err := rekeyCustomers(ctx, svc, log); err != nil {
+		return err
+	}
 	go purgeIdempotencyKeys(ctx, svc, log)
 
 	if cfg.engine() == "sqlite" {
@@ -212,6 +215,9 @@ func migrateCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if err := rekeyCustomers(ctx, saldo.NewService(store, saldo.SystemClock{}), slog.New(slog.NewTextHandler(env.Stderr, nil))); err != nil {
+		return err
+	}
 	fmt.Fprintln(env.Stdout, "schema is up to date")
 	return nil
 }

@@ -22,6 +22,7 @@ var (
 		field("ecommerce_id", func(c *saldo.Customer) *int64 { return &c.PartnerID }),
 		field("email", func(c *saldo.Customer) *string { return &c.Email }),
 		derived("email_key", (*saldo.Customer).EmailKey),
+		derived("email_key_version", func(*saldo.Customer) int { return saldo.EmailKeyVersion }),
 		field("mobile_country_code", func(c *saldo.Customer) *string { return &c.MobileCountryCode }),
 		field("mobile", func(c *saldo.Customer) *string { return &c.Mobile }),
 		field("first_name", func(c *saldo.Customer) *string { return &c.FirstName }),

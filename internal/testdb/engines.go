@@ -57,9 +57,15 @@ func OpenSQLite(tb testing.TB) *sqlite.Store {
 // Rows returns every row of table as raw column values, read outside the service.
 func Rows(tb testing.TB, s saldo.Store, table string) [][]any {
 	tb.Helper()
+	return Query(tb, s, "SELECT * FROM "+table)
+}
+
+// Query returns the rows a query finds as raw column values, read outside the service.
+func Query(tb testing.TB, s saldo.Store, sql string, args ...any) [][]any {
+	tb.Helper()
 	switch s := s.(type) {
 	case *postgres.Store:
-		r, err := s.Pool().Query(context.Background(), "SELECT * FROM "+table)
+		r, err := s.Pool().Query(context.Background(), sql, args...)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -77,7 +83,7 @@ func Rows(tb testing.TB, s saldo.Store, table string) [][]any {
 		}
 		return out
 	case *sqlite.Store:
-		r, err := s.DB().Query("SELECT * FROM " + table)
+		r, err := s.DB().Query(sql, args...)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -103,7 +109,7 @@ func Rows(tb testing.TB, s saldo.Store, table string) [][]any {
 		}
 		return out
 	}
-	tb.Fatalf("testdb.Rows: unknown store %T", s)
+	tb.Fatalf("testdb.Query: unknown store %T", s)
 	return nil
 }
 

@@ -1,0 +1,4 @@
+-- Intentionally empty. Its PostgreSQL counterpart is PostgreSQL-only: it drops foreign keys
+-- that, at SERIALIZABLE, made concurrent creates abort one another. SQLite serializes writers
+-- and keeps every foreign key. The file exists so that a migration's number means the same
+-- schema change on both engines.

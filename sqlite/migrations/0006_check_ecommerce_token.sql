@@ -1,0 +1,4 @@
+-- Intentionally empty. Its PostgreSQL counterpart is PostgreSQL-only: it creates the
+-- plpgsql function that checks a cached partner token inside a pipelined transaction. SQLite
+-- checks the token with a plain query (sqlstore.Dialect.CheckPartnerToken unset). The file
+-- exists so that a migration's number means the same schema change on both engines.
