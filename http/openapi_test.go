@@ -384,7 +384,7 @@ func TestOpenAPIDocumentIsValidOpenAPI31(t *testing.T) {
 				if h := resp.Value.Headers["X-Request-Id"]; h == nil || !h.Value.Required {
 					t.Errorf("%s %s: X-Request-Id is not a required header", name, status)
 				}
-				// An error is in the envelope of its path's style (API.md §2), whether a test
+				// An error is in the envelope of its path's style, whether a test
 				// provokes it or not: its component is named after the style.
 				component := strings.TrimPrefix(resp.Ref, "#/components/responses/")
 				if mt := resp.Value.Content.Get("application/json"); resp.Ref == "" && mt != nil && mt.Schema != nil {
