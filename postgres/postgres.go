@@ -259,7 +259,9 @@ func translate(err error) error {
 			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
 		case pgErr.Code == "23505": // unique_violation
 			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
-		case refused(pgErr):
+		case pgErr.Code == "55P03": // lock_not_available: a lock_timeout ran out behind another writer
+			return saldo.Contended(err)
+		case refused(pgErr), pgErr.Code == "57014": // 57014: a statement_timeout, the server too slow now
 			return &saldo.Error{Code: saldo.EUNAVAILABLE, Err: err}
 		}
 		return &saldo.Error{Code: saldo.EINTERNAL, Err: err}
@@ -275,8 +277,7 @@ func translate(err error) error {
 // serve now, and a later request may find it serving again.
 func refused(pgErr *pgconn.PgError) bool {
 	switch pgErr.Code {
-	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
-		"53300": // too_many_connections, for the server, the role or the database
+	case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
 		return true
 	case "55000": // object_not_in_prerequisite_state
 		// A FATAL one ends the session: at connection, "database is not currently accepting
@@ -284,7 +285,9 @@ func refused(pgErr *pgconn.PgError) bool {
 		// ERROR about the statement, a bug a retry would meet again.
 		return cmp.Or(pgErr.SeverityUnlocalized, pgErr.Severity) == "FATAL"
 	}
-	return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+	// connection_exception, and insufficient_resources: disk full, out of memory, too many
+	// connections (for the server, a role or a database), a configuration limit.
+	return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53")
 }
 
 // connectionFailed reports whether err means the database could not be reached or the

@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +30,11 @@ func TestTranslateBySQLState(t *testing.T) {
 		{"FATAL", "53300", saldo.EUNAVAILABLE}, // too_many_connections: the server's, a role's or a database's limit
 		{"FATAL", "55000", saldo.EUNAVAILABLE}, // the database is not currently accepting connections
 		{"ERROR", "55000", saldo.EINTERNAL},    // within a session: about the statement
+		{"ERROR", "53100", saldo.EUNAVAILABLE}, // disk_full
+		{"ERROR", "53200", saldo.EUNAVAILABLE}, // out_of_memory
+		{"ERROR", "53400", saldo.EUNAVAILABLE}, // configuration_limit_exceeded
+		{"ERROR", "57014", saldo.EUNAVAILABLE}, // query_canceled: a statement_timeout
+		{"ERROR", "55P03", saldo.EUNAVAILABLE}, // lock_not_available: a lock_timeout
 		{"ERROR", "42P01", saldo.EINTERNAL},    // undefined_table
 		{"ERROR", "22P02", saldo.EINTERNAL},    // invalid_text_representation
 	} {
@@ -47,5 +53,17 @@ func TestTranslateBySQLState(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A lock that timed out behind another writer is contention, told apart from a server that
+// cannot serve.
+func TestLockTimeoutIsContention(t *testing.T) {
+	got := translate(&pgconn.PgError{Severity: "ERROR", Code: "55P03"})
+	if !slices.Contains(saldo.ErrorHints(got), saldo.HintContention) {
+		t.Errorf("translate(55P03) = %v, want the hint %s", got, saldo.HintContention)
+	}
+	if got := translate(&pgconn.PgError{Severity: "ERROR", Code: "57014"}); slices.Contains(saldo.ErrorHints(got), saldo.HintContention) {
+		t.Errorf("translate(57014) = %v: a statement timeout is no contention", got)
 	}
 }

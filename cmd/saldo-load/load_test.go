@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"maps"
@@ -363,5 +365,25 @@ func TestCreateBody(t *testing.T) {
 	}
 	if plain := appendCreateBody(nil, &r, false, 123); bytes.Contains(plain, []byte("composite")) {
 		t.Errorf("body without --composite has a credit line: %s", plain)
+	}
+}
+
+// --help prints the flags with two dashes on stdout; a flag error is one line that names the
+// flag with two dashes and where to look, and prints nothing else.
+func TestHelpAndFlagErrorsUseTwoDashes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: err = %v, want flag.ErrHelp", err)
+	}
+	if out := stdout.String(); !strings.Contains(out, "  --concurrency") || strings.Contains(out, "\n  -concurrency") || stderr.Len() != 0 {
+		t.Errorf("--help printed %q on stdout and %q on stderr, want the flags with two dashes on stdout alone", out, stderr.String())
+	}
+	stdout.Reset()
+	err := run(context.Background(), []string{"--bogus"}, &stdout, &stderr)
+	if err == nil || err.Error() != "flag provided but not defined: --bogus; run 'saldo-load --help' for its flags" {
+		t.Errorf("--bogus: err = %v", err)
+	}
+	if stdout.Len() != 0 || stderr.Len() != 0 {
+		t.Errorf("--bogus printed %q and %q besides its error", stdout.String(), stderr.String())
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"regexp"
 	"syscall"
 	"time"
+
+	"github.com/saldo-mx/saldo/internal/cliflag"
 )
 
 func main() {
@@ -56,9 +58,10 @@ type config struct {
 // validPrefix keeps the prefix usable in an email's local part and in a JSON string unescaped.
 var validPrefix = regexp.MustCompile(`^[A-Za-z0-9._+-]{0,64}$`)
 
-func parseFlags(args []string, stderr io.Writer, now time.Time) (*config, error) {
+// parseFlags reads args; --help writes the usage to stdout and returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer, now time.Time) (*config, error) {
 	fs := flag.NewFlagSet("saldo-load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cliflag.Quiet(fs)
 	c := &config{}
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL of the saldo server")
 	fs.StringVar(&c.token, "token", "", "partner ek_ token (default: env SALDO_LOAD_TOKEN)")
@@ -74,8 +77,11 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (*config, error)
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.BoolVar(&c.idempotency, "idempotency-key", false, "send a fresh Idempotency-Key header with every create")
 	fs.BoolVar(&c.progress, "progress", true, "show progress on stderr once a second")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: saldo-load [flags]\n\nFlags:\n%s", cliflag.Defaults(fs))
 		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("%s; run 'saldo-load --help' for its flags", cliflag.DoubleDash(err.Error()))
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -115,7 +121,7 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (*config, error)
 
 // run is the whole command; main only wires it to the process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr, time.Now())
+	cfg, err := parseFlags(args, stdout, time.Now())
 	if err != nil {
 		return err
 	}

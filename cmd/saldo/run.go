@@ -18,6 +18,7 @@ import (
 
 	"github.com/saldo-mx/saldo"
 	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/cliflag"
 )
 
 // Env is the outside world of one run of the command, so tests can drive it in-process.
@@ -83,7 +84,7 @@ func parse(env Env, name string, args []string, serveFlags bool, more func(*flag
 		printCommandUsage(env.Stdout, name, fs)
 		return nil, flag.ErrHelp
 	case err != nil:
-		return nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, doubleDash(err.Error()), name)
+		return nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, cliflag.DoubleDash(err.Error()), name)
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}

@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
-	"strings"
+
+	"github.com/saldo-mx/saldo/internal/cliflag"
 )
 
 const usage = `saldo onboards fintech customers for e-commerce partners.
@@ -94,22 +94,5 @@ func printCommandUsage(w io.Writer, name string, fs *flag.FlagSet) {
 	if f := fs.Lookup("database-url"); f != nil {
 		f.DefValue = redactURL(f.DefValue)
 	}
-	var flags strings.Builder
-	fs.SetOutput(&flags)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	fmt.Fprintf(w, "%s\n\nFlags:\n%s", commandUsage[name], flagLine.ReplaceAllString(flags.String(), "  --"))
-}
-
-// flagLine is the start of a flag's line in the flag package's PrintDefaults.
-var flagLine = regexp.MustCompile(`(?m)^  -`)
-
-// flagInMessage is a flag's name in the flag package's errors: "flag provided but not defined:
-// -x", "flag needs an argument: -x", "invalid value … for flag -x", "invalid boolean value …
-// for -x".
-var flagInMessage = regexp.MustCompile(`(: |for flag |for )-([A-Za-z])`)
-
-// doubleDash rewrites a flag package error to name its flag with two dashes.
-func doubleDash(msg string) string {
-	return flagInMessage.ReplaceAllString(msg, "$1--$2")
+	fmt.Fprintf(w, "%s\n\nFlags:\n%s", commandUsage[name], cliflag.Defaults(fs))
 }
