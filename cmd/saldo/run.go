@@ -69,7 +69,7 @@ func run(ctx context.Context, env Env) error {
 func parse(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet)) (*Config, error) {
 	fs := flag.NewFlagSet("saldo "+name, flag.ContinueOnError)
 	// The flag package's own messages name flags with one dash and lack the saldo: prefix.
-	fs.SetOutput(io.Discard)
+	cliflag.Quiet(fs)
 	cfg := &Config{}
 	cfg.registerFlags(fs, env.Getenv, serveFlags)
 	if more != nil {
