@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +31,7 @@ type Env struct {
 
 // Main runs the command line in env and returns the exit code.
 func Main(ctx context.Context, env Env) int {
-	if err := run(ctx, env); err != nil {
+	if err := run(ctx, env, env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -42,12 +41,13 @@ func Main(ctx context.Context, env Env) int {
 	return 0
 }
 
-func run(ctx context.Context, env Env) error {
-	if len(env.Args) == 0 {
+// run runs the command args name.
+func run(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
 		return errors.New("no command given")
 	}
-	cmd, args := env.Args[0], env.Args[1:]
+	cmd, args := args[0], args[1:]
 	switch {
 	case cmd == "serve":
 		return serve(ctx, env, args)
@@ -58,7 +58,7 @@ func run(ctx context.Context, env Env) error {
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):
-		return help(ctx, env, args)
+		return help(ctx, env, args, usage, run)
 	}
 	return fmt.Errorf("unknown command %q; run 'saldo help' for the commands", cmd)
 }
@@ -258,12 +258,8 @@ func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 		return ecommerceList(ctx, env, args)
 	case sub == "rotate-token":
 		return ecommerceRotateToken(ctx, env, args)
-	case isHelp(sub) && len(args) > 0 && !isHelp(args[0]):
-		// saldo ecommerce help create
-		return ecommerceCmd(ctx, env, append(slices.Clip(args), "--help"))
 	case isHelp(sub):
-		fmt.Fprint(env.Stdout, ecommerceUsage)
-		return flag.ErrHelp
+		return help(ctx, env, args, ecommerceUsage, ecommerceCmd)
 	}
 	return fmt.Errorf("ecommerce: unknown command %q: want create, list or rotate-token; run 'saldo ecommerce --help'", sub)
 }

@@ -65,15 +65,14 @@ func isHelp(arg string) bool {
 	return arg == "help" || arg == "-h" || arg == "--help" || arg == "-help"
 }
 
-// help prints the usage, or with a command after it (saldo help ecommerce create) that
-// command's, on stdout.
-func help(ctx context.Context, env Env, args []string) error {
+// help prints a group's usage on stdout, or with a command after it (saldo help ecommerce
+// create, saldo ecommerce help create) runs that command of the group with --help.
+func help(ctx context.Context, env Env, args []string, usage string, group func(context.Context, Env, []string) error) error {
 	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(env.Stdout, usage)
 		return flag.ErrHelp
 	}
-	env.Args = append(slices.Clip(args), "--help")
-	return run(ctx, env)
+	return group(ctx, env, append(slices.Clip(args), "--help"))
 }
 
 func versionCmd(env Env, args []string) error {
