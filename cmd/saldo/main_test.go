@@ -54,12 +54,18 @@ type running struct {
 // start runs "saldo serve" with env on port 0 and waits until it listens.
 func start(t *testing.T, env map[string]string, args ...string) *running {
 	t.Helper()
+	return startServe(t, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+}
+
+// startServe runs saldo with args, a serve command, and env, and waits until it listens.
+func startServe(t *testing.T, env map[string]string, args []string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, exit: make(chan int, 1)}
 	listening := make(chan string, 1)
 	go func() {
 		r.exit <- Main(ctx, Env{
-			Args:      append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+			Args:      args,
 			Getenv:    func(k string) string { return env[k] },
 			Stdout:    r.stdout,
 			Stderr:    r.stderr,
