@@ -3,6 +3,9 @@ package main
 import (
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/saldo-mx/saldo/internal/testdb"
@@ -22,5 +25,18 @@ func TestServeListensOnSALDO_ADDR(t *testing.T) {
 	}
 	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("GET /healthz on SALDO_ADDR: %v %v", resp, err)
+	}
+}
+
+// Without SALDO_DATABASE_URL or --database-url, the database is the SQLite file saldo.db in
+// the working directory.
+func TestDefaultDatabaseIsSaldoDBInTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if out, code := cli(t, nil, "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %d %q", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "saldo.db")); err != nil {
+		t.Errorf("no saldo.db in the working directory after migrate: %v", err)
 	}
 }
