@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saldo-mx/saldo/client"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
@@ -38,5 +40,39 @@ func TestDefaultDatabaseIsSaldoDBInTheWorkingDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "saldo.db")); err != nil {
 		t.Errorf("no saldo.db in the working directory after migrate: %v", err)
+	}
+}
+
+// SALDO_SECRET_KEY_FILE gives serve its secret key: none is generated beside the database,
+// and an answer stored under the file's key replays under the same key given as
+// SALDO_SECRET_KEY.
+func TestServeReadsTheSecretKeyFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := strings.Repeat("5e", 32)
+	keyFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "saldo.db")
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + dbPath, "SALDO_SECRET_KEY_FILE": keyFile}
+	r := start(t, env)
+	token := tokenRE.FindString(r.stdout.String())
+	first, err := partner(r.addr, token).CreateAccount(ctx, customerRequest(1), client.WithIdempotencyKey("with-the-file"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := r.shutdown(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderr)
+	}
+	if _, err := os.Stat(dbPath + ".key"); err == nil {
+		t.Error("serve generated a key beside the database although SALDO_SECRET_KEY_FILE was set")
+	}
+
+	again := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + dbPath, "SALDO_SECRET_KEY": key})
+	var info client.ResponseInfo
+	got, err := partner(again.addr, token).CreateAccount(ctx, customerRequest(1), client.WithIdempotencyKey("with-the-file"), client.WithResponseInfo(&info))
+	if err != nil || !info.Replayed || got.ID != first.ID || got.PrivateKey != first.PrivateKey {
+		t.Errorf("the retry under the file's key given as SALDO_SECRET_KEY: %+v, %v (replayed %v); want the first answer", got, err, info.Replayed)
 	}
 }
