@@ -76,3 +76,15 @@ func TestServeReadsTheSecretKeyFile(t *testing.T) {
 		t.Errorf("the retry under the file's key given as SALDO_SECRET_KEY: %+v, %v (replayed %v); want the first answer", got, err, info.Replayed)
 	}
 }
+
+// On PostgreSQL, serve never creates a sandbox partner, even on an empty database.
+func TestServeOnPostgresCreatesNoSandbox(t *testing.T) {
+	env := map[string]string{"SALDO_DATABASE_URL": testdb.PostgresURL(t), "SALDO_SECRET_KEY": strings.Repeat("7d", 32)}
+	r := start(t, env)
+	if out := r.stdout.String(); strings.Contains(out, "ek_") || strings.Contains(out, "sandbox") {
+		t.Errorf("serve on an empty PostgreSQL database printed %q; want no sandbox", out)
+	}
+	if out, code := cli(t, env, "ecommerce", "list"); code != 0 || out != "" {
+		t.Errorf("ecommerce list after serve on PostgreSQL: exit %d, %q; want 0 and no partners", code, out)
+	}
+}
