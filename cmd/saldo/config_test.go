@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +88,21 @@ func TestServeOnPostgresCreatesNoSandbox(t *testing.T) {
 	}
 	if out, code := cli(t, env, "ecommerce", "list"); code != 0 || out != "" {
 		t.Errorf("ecommerce list after serve on PostgreSQL: exit %d, %q; want 0 and no partners", code, out)
+	}
+}
+
+// The binary links the zone database (time/tzdata), so that the America/Mexico_City
+// timestamps work on a machine without one.
+func TestBinaryEmbedsTheZoneDatabase(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to list the binary's packages")
+	}
+	out, err := exec.Command(gobin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Error("cmd/saldo does not link time/tzdata")
 	}
 }
