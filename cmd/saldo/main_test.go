@@ -320,6 +320,7 @@ func TestHelpPrintsTheUsage(t *testing.T) {
 		{"saldo ecommerce create help", []string{"ecommerce", "create", "help"}, "--name string"},
 		{"saldo ecommerce list --help", []string{"ecommerce", "list", "--help"}, "never migrates"},
 		{"saldo serve --help", []string{"serve", "--help"}, "--addr string"},
+		{"saldo serve --help shows the shutdown wait's default", []string{"serve", "--help"}, "(default 15s)"},
 		{"saldo migrate -h", []string{"migrate", "-h"}, "--database-url string"},
 		{"saldo version --help", []string{"version", "--help"}, "Usage: saldo version"},
 	} {
