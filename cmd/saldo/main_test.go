@@ -218,6 +218,16 @@ func TestPartnerCommands(t *testing.T) {
 			if _, err := partner(r.addr, created.Token).CreateAccount(ctx, customerRequest(1)); err != nil {
 				t.Errorf("create with the CLI's token: %v", err)
 			}
+			// The partner's settings are the flags': a credit line over --max-credit-line and an RFC
+			// with a wrong check digit (--strict-rfc) are refused.
+			over := customerRequest(4)
+			over.CompositeBalance.Parent.CreditLine = 10000001
+			_, err := partner(r.addr, created.Token).CreateAccount(ctx, over)
+			wantAPIError(t, "a credit line over --max-credit-line", err, 400, client.CodeValidation, "credit_line:above_maximum")
+			badDigit := customerRequest(5)
+			badDigit.RFC = "VACE460910SX6" // its check digit should be 5
+			_, err = partner(r.addr, created.Token).CreateAccount(ctx, badDigit)
+			wantAPIError(t, "an RFC with a wrong check digit under --strict-rfc", err, 400, client.CodeValidation, "rfc:invalid_check_digit")
 			out, code = cli(t, env, "ecommerce", "rotate-token", "--id", fmt.Sprint(created.ID))
 			rotated := tokenRE.FindString(out)
 			if code != 0 || rotated == "" || rotated == created.Token {
