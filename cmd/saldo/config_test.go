@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saldo-mx/saldo/client"
 	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/sqlite"
 )
 
 // Without --addr, serve listens on SALDO_ADDR.
@@ -104,5 +107,45 @@ func TestBinaryEmbedsTheZoneDatabase(t *testing.T) {
 	}
 	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
 		t.Error("cmd/saldo does not link time/tzdata")
+	}
+}
+
+// serve purges the idempotency keys older than 24 hours as it starts (and every hour after),
+// and keeps the younger ones.
+func TestServePurgesExpiredIdempotencyKeys(t *testing.T) {
+	ctx := context.Background()
+	path := testdb.SQLitePath(t)
+	env := map[string]string{"SALDO_DATABASE_URL": "sqlite:" + path}
+	r := start(t, env)
+	c := partner(r.addr, tokenRE.FindString(r.stdout.String()))
+	for i, key := range []string{"old", "young"} {
+		if _, err := c.CreateAccount(ctx, customerRequest(uint64(i+1)), client.WithIdempotencyKey(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := r.shutdown(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderr)
+	}
+	store, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	// Instants are INTEGER microseconds on SQLite.
+	testdb.Exec(t, store, "UPDATE idempotency_keys SET created_at = created_at - $1 WHERE key = 'old'", (24*time.Hour + time.Minute).Microseconds())
+
+	start(t, env)
+	keys := func() (keys []string) {
+		for _, row := range testdb.Query(t, store, "SELECT key FROM idempotency_keys ORDER BY key") {
+			keys = append(keys, fmt.Sprint(row[0]))
+		}
+		return keys
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.Contains(keys(), "old") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := keys(); !slices.Equal(got, []string{"young"}) {
+		t.Errorf("idempotency keys after serve started: %q, want the young one alone", got)
 	}
 }
