@@ -482,6 +482,35 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	}
 }
 
+// A PUT takes an Idempotency-Key as a POST does: a retry replays the first answer and changes
+// nothing, even after another change; the key with another request is a 4422.
+func TestIdempotencyKeyReplaysACreditLineUpdate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	parentID := f.mustCreate(t, 1, 10_000_000).CompositeBalance.Parent.ID
+	child, err := f.composite.CreateCompositeChild(ctx, &client.CreateChildRequest{ParentID: parentID, CreditLine: 1_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.composite.UpdateChildCreditLine(ctx, child.ID, 2_000, client.WithIdempotencyKey("raise-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.composite.UpdateChildCreditLine(ctx, child.ID, 3_000); err != nil {
+		t.Fatal(err)
+	}
+	var info client.ResponseInfo
+	retry, err := f.composite.UpdateChildCreditLine(ctx, child.ID, 2_000, client.WithIdempotencyKey("raise-1"), client.WithResponseInfo(&info))
+	if err != nil || !info.Replayed || *retry != *first {
+		t.Errorf("the retry: %+v, %v, replayed %v; want the first answer %+v replayed", retry, err, info.Replayed, first)
+	}
+	if now, err := f.composite.GetCompositeChild(ctx, child.ID); err != nil || now.CreditLine != 3_000 {
+		t.Errorf("the child after the retry: %+v, %v; want the credit line 3000 the later update set", now, err)
+	}
+	_, err = f.composite.UpdateChildCreditLine(ctx, child.ID, 4_000, client.WithIdempotencyKey("raise-1"))
+	checkError(t, err, 422, client.CodeIdempotencyKeyReused)
+}
+
 func TestRequestIDIsSentAndReported(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
