@@ -654,3 +654,18 @@ func testCrossTenant(t *testing.T, h Harness) {
 		t.Errorf("unknown id: err = %v, want not found", err)
 	}
 }
+
+// toInt64 is an integer column's raw value, whichever integer type the driver gave.
+func toInt64(tb testing.TB, v any) int64 {
+	tb.Helper()
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case int:
+		return int64(n)
+	}
+	tb.Fatalf("%v (%T) is not an integer", v, v)
+	return 0
+}
