@@ -20,12 +20,16 @@ import (
 type Harness struct {
 	// Open returns a migrated store on an empty database of its own, closed when tb ends.
 	Open func(tb testing.TB) saldo.Store
-	// Rows returns every row of table as raw column values, read outside the service.
-	Rows func(tb testing.TB, s saldo.Store, table string) [][]any
 	// Query returns the rows a query finds as raw column values, read outside the service.
 	Query func(tb testing.TB, s saldo.Store, sql string, args ...any) [][]any
 	// Exec runs a statement outside the service, to set up states no route reaches yet.
 	Exec func(tb testing.TB, s saldo.Store, sql string, args ...any)
+}
+
+// Rows returns every row of table as raw column values, read outside the service.
+func (h Harness) Rows(tb testing.TB, s saldo.Store, table string) [][]any {
+	tb.Helper()
+	return h.Query(tb, s, "SELECT * FROM "+table)
 }
 
 // Tables holds every table a customer create writes to.
