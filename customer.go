@@ -92,6 +92,18 @@ const EmailKeyVersion = 2
 // (Greek capitals, "ß" as "ss", "ſ" as "s"). What cannot be compared this way, invisible
 // and control characters, validEmail refuses before.
 func emailKey(email string) string {
+	for i := 0; i < len(email); i++ {
+		if email[i] >= utf8.RuneSelf {
+			return foldEmail(email)
+		}
+	}
+	// Widths and NFC leave ASCII as it is, and its full case folding is lowering: the same key
+	// without the transformers' allocations, for the addresses nearly every create sends.
+	return strings.ToLower(email)
+}
+
+// foldEmail is emailKey's rule for any text.
+func foldEmail(email string) string {
 	folded := cases.Fold().String(norm.NFC.String(width.Fold.String(email)))
 	return norm.NFC.String(folded)
 }

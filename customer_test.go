@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The create-request tests exercise the §3 field rules and the §3.1 KYC levels through the
@@ -286,6 +287,19 @@ func TestEmailKeyFoldsSpellingsOfOneAddress(t *testing.T) {
 				t.Errorf("keys %q and %q: same %v, want %v", ka, kb, ka == kb, tt.same)
 			}
 		})
+	}
+}
+
+// An ASCII address takes a shortcut to its key: the key is the one the full rule makes.
+func TestEmailKeyOfASCIIIsTheFullRules(t *testing.T) {
+	var every strings.Builder
+	for b := range utf8.RuneSelf {
+		every.WriteByte(byte(b))
+	}
+	for _, email := range []string{every.String(), "Juan.Perez@Example.COM", "KARLA+sofia_01@EXAMPLE.mx", ""} {
+		if got, want := emailKey(email), foldEmail(email); got != want {
+			t.Errorf("emailKey(%q) = %q, want %q", email, got, want)
+		}
 	}
 }
 

@@ -80,7 +80,7 @@ func writeOnce[T any](ctx context.Context, s *Service, e *Partner, idem *Idempot
 		}
 		r, err := fn(w)
 		if errors.As(err, &committed) {
-			return keepRefusal(ctx, s, tx, e, idem, w, committed.err)
+			return keepRefusal(ctx, s, tx, e, idem, w.now, committed.err)
 		}
 		if err != nil {
 			return err
@@ -107,20 +107,14 @@ func checkCachedToken(ctx context.Context, tx Tx, e *Partner) error {
 }
 
 // keepRefusal stores, inside the transaction that commits it, the answer to a refusal that
-// committed what it did, when it is one that is kept for replay: a key used already refuses
-// it, and nothing is committed. A refusal not kept commits only when the key is not stored.
-func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem *Idempotency[T], w writeTx, refusal error) error {
-	switch {
-	case idem == nil:
+// committed what it did: a key used already refuses it, and nothing is committed. Such a
+// refusal (a detected token reuse, EUNAUTHORIZED) is always one of storedErrors.
+func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem *Idempotency[T], now time.Time, refusal error) error {
+	if idem == nil {
 		return nil
-	case !storedErrors[ErrorCode(refusal)]:
-		if w.refused { // looked already
-			return nil
-		}
-		return s.replay(ctx, tx, e, idem.IdempotencyKey)
 	}
 	var zero T
-	return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, w.now, idem.Render(zero, refusal))
+	return s.storeAnswer(ctx, tx, e, idem.IdempotencyKey, now, idem.Render(zero, refusal))
 }
 
 // storedErrors are the outcomes kept for replay besides successes: what the request itself
@@ -195,7 +189,8 @@ func storedAnswer[T any](ctx context.Context, s *Service, e *Partner, idem *Idem
 }
 
 // failAfterCommit is what a write returns to commit what it did and still fail: a detected
-// token reuse revokes the customer's tokens, and is answered 401.
+// token reuse revokes the customer's tokens, and is answered 401. Its err is one of
+// storedErrors, kept under the write's key with what it committed (keepRefusal).
 type failAfterCommit struct{ err error }
 
 func (f *failAfterCommit) Error() string { return "committed, then: " + f.err.Error() }

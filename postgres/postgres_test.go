@@ -20,7 +20,6 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
 		Open:  func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, postgres.Options{}) },
-		Rows:  testdb.Rows,
 		Query: testdb.Query,
 		Exec:  testdb.Exec,
 	})
@@ -32,7 +31,6 @@ func TestConformanceSerializable(t *testing.T) {
 	serializable := postgres.Options{RuntimeParams: map[string]string{"default_transaction_isolation": "serializable"}}
 	storetest.Run(t, storetest.Harness{
 		Open:  func(tb testing.TB) saldo.Store { return testdb.OpenPostgres(tb, serializable) },
-		Rows:  testdb.Rows,
 		Query: testdb.Query,
 		Exec:  testdb.Exec,
 	})

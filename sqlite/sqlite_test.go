@@ -18,7 +18,6 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
 		Open:  func(tb testing.TB) saldo.Store { return testdb.OpenSQLite(tb) },
-		Rows:  testdb.Rows,
 		Query: testdb.Query,
 		Exec:  testdb.Exec,
 	})

@@ -263,18 +263,6 @@ func checkAllocation(t testing.TB, h Harness, f *compositeFixture) {
 	}
 }
 
-func toInt64(t testing.TB, v any) int64 {
-	t.Helper()
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int32:
-		return int64(n)
-	}
-	t.Fatalf("%v is %T, not an integer", v, v)
-	return 0
-}
-
 func testListChildren(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := newCompositeFixture(t, h, saldo.NewPartner{}, 1_000)

@@ -137,24 +137,9 @@ func storedKeys(tb testing.TB, h Harness, s saldo.Store) map[int64]storedKey {
 	tb.Helper()
 	keys := map[int64]storedKey{}
 	for _, r := range h.Query(tb, s, "SELECT id, email_key, email_key_version, mobile_country_code FROM customers") {
-		keys[asInt64(tb, r[0])] = storedKey{fmt.Sprint(r[1]), asInt64(tb, r[2]), fmt.Sprint(r[3])}
+		keys[toInt64(tb, r[0])] = storedKey{fmt.Sprint(r[1]), toInt64(tb, r[2]), fmt.Sprint(r[3])}
 	}
 	return keys
-}
-
-// asInt64 is an integer column's raw value, whichever integer type the driver gave.
-func asInt64(tb testing.TB, v any) int64 {
-	tb.Helper()
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int32:
-		return int64(n)
-	case int:
-		return int64(n)
-	}
-	tb.Fatalf("%v (%T) is not an integer", v, v)
-	return 0
 }
 
 // assertOldCustomers checks that each of oldCustomers holds the key and code it should, at

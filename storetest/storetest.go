@@ -20,12 +20,16 @@ import (
 type Harness struct {
 	// Open returns a migrated store on an empty database of its own, closed when tb ends.
 	Open func(tb testing.TB) saldo.Store
-	// Rows returns every row of table as raw column values, read outside the service.
-	Rows func(tb testing.TB, s saldo.Store, table string) [][]any
 	// Query returns the rows a query finds as raw column values, read outside the service.
 	Query func(tb testing.TB, s saldo.Store, sql string, args ...any) [][]any
 	// Exec runs a statement outside the service, to set up states no route reaches yet.
 	Exec func(tb testing.TB, s saldo.Store, sql string, args ...any)
+}
+
+// Rows returns every row of table as raw column values, read outside the service.
+func (h Harness) Rows(tb testing.TB, s saldo.Store, table string) [][]any {
+	tb.Helper()
+	return h.Query(tb, s, "SELECT * FROM "+table)
 }
 
 // Tables holds every table a customer create writes to.
@@ -653,4 +657,19 @@ func testCrossTenant(t *testing.T, h Harness) {
 	if _, err := f.Service.Customer(ctx, a, out.Customer.ID+1); saldo.ErrorCode(err) != saldo.ENOTFOUND {
 		t.Errorf("unknown id: err = %v, want not found", err)
 	}
+}
+
+// toInt64 is an integer column's raw value, whichever integer type the driver gave.
+func toInt64(tb testing.TB, v any) int64 {
+	tb.Helper()
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case int:
+		return int64(n)
+	}
+	tb.Fatalf("%v (%T) is not an integer", v, v)
+	return 0
 }

@@ -146,7 +146,7 @@ func tokenRows(tb testing.TB, h Harness, f *Fixture) []tokenRow {
 		if len(r) < 10 {
 			tb.Fatalf("customer_tokens row has %d columns, want at least 10", len(r))
 		}
-		row := tokenRow{id: rawInt(tb, r[0]), customerID: rawInt(tb, r[2]), kind: fmt.Sprint(r[3]), device: fmt.Sprint(r[5]),
+		row := tokenRow{id: toInt64(tb, r[0]), customerID: toInt64(tb, r[2]), kind: fmt.Sprint(r[3]), device: fmt.Sprint(r[5]),
 			revoked: r[8] != nil, reason: fmt.Sprint(r[9])}
 		row.hash, _ = r[4].([]byte)
 		if row.revoked {
@@ -180,18 +180,6 @@ func liveKinds(tb testing.TB, h Harness, f *Fixture, customerID int64) map[strin
 		}
 	}
 	return n
-}
-
-func rawInt(tb testing.TB, v any) int64 {
-	tb.Helper()
-	switch v := v.(type) {
-	case int64:
-		return v
-	case int32:
-		return int64(v)
-	}
-	tb.Fatalf("raw integer is %T", v)
-	return 0
 }
 
 // rawTime reads an instant as either engine stores it: timestamptz or INTEGER microseconds.

@@ -86,18 +86,9 @@ func (t *tx) SetChildCreditLine(ctx context.Context, id, creditLine int64) error
 }
 
 func (t *tx) CompositeChildren(ctx context.Context, parentID string, afterID int64, limit int) ([]saldo.CompositeChild, error) {
-	rows, err := t.conn.Query(ctx, selectCompositeChildren, parentID, afterID, limit)
-	if err != nil {
-		return nil, t.d.Translate(err)
-	}
-	defer rows.Close()
-	var out []saldo.CompositeChild
-	for rows.Next() {
+	return queryAll(ctx, t, func(rows Rows) (saldo.CompositeChild, error) {
 		var c saldo.CompositeChild
-		if err := rows.Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
-			return nil, t.d.Translate(err)
-		}
-		out = append(out, c)
-	}
-	return out, t.d.Translate(rows.Err())
+		err := rows.Scan(compositeChildColumns.dests(&c, t.d.Times)...)
+		return c, err
+	}, selectCompositeChildren, parentID, afterID, limit)
 }

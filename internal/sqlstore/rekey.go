@@ -17,20 +17,11 @@ const (
 )
 
 func (t *tx) EmailKeysToRekey(ctx context.Context, afterID int64, limit int) ([]saldo.StoredEmailKey, error) {
-	rows, err := t.conn.Query(ctx, selectEmailKeysToRekey+t.d.ForUpdate, afterID, limit)
-	if err != nil {
-		return nil, t.d.Translate(err)
-	}
-	defer rows.Close()
-	var list []saldo.StoredEmailKey
-	for rows.Next() {
+	return queryAll(ctx, t, func(rows Rows) (saldo.StoredEmailKey, error) {
 		var k saldo.StoredEmailKey
-		if err := rows.Scan(&k.CustomerID, &k.PartnerID, &k.Email, &k.Key); err != nil {
-			return nil, t.d.Translate(err)
-		}
-		list = append(list, k)
-	}
-	return list, t.d.Translate(rows.Err())
+		err := rows.Scan(&k.CustomerID, &k.PartnerID, &k.Email, &k.Key)
+		return k, err
+	}, selectEmailKeysToRekey+t.d.ForUpdate, afterID, limit)
 }
 
 func (t *tx) CustomerIDByEmailKey(ctx context.Context, partnerID int64, key string) (int64, error) {

@@ -107,23 +107,11 @@ func (t *tx) RevokeCustomerTokens(ctx context.Context, partnerID, customerID int
 		args = append(args, string(k))
 		in[i] = dollar(len(args))
 	}
-	rows, err := t.conn.Query(ctx, "UPDATE customer_tokens SET revoked_at = $3, revoke_reason = $4"+
+	ids, err := queryAll(ctx, t, scanValue[int64], "UPDATE customer_tokens SET revoked_at = $3, revoke_reason = $4"+
 		" WHERE ecommerce_id = $1 AND customer_id = $2 AND revoked_at IS NULL AND kind IN ("+strings.Join(in, ", ")+")"+
 		" RETURNING id", args...)
 	if err != nil {
-		return nil, t.d.Translate(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.d.Translate(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.d.Translate(err)
+		return nil, err
 	}
 	slices.Sort(ids)
 	return ids, nil

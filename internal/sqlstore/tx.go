@@ -125,6 +125,31 @@ func nextID(ids *[]int64) int64 {
 	return id
 }
 
+// queryAll runs a query and reads every row of its result with scan.
+func queryAll[T any](ctx context.Context, t *tx, scan func(Rows) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := t.conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, t.d.Translate(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, t.d.Translate(err)
+		}
+		out = append(out, v)
+	}
+	return out, t.d.Translate(rows.Err())
+}
+
+// scanValue reads a row of one column.
+func scanValue[T any](rows Rows) (T, error) {
+	var v T
+	err := rows.Scan(&v)
+	return v, err
+}
+
 func (t *tx) notFound(err error, what string) error {
 	if t.d.IsNoRows(err) {
 		return saldo.Errorf(saldo.ENOTFOUND, what+":not_found")
@@ -168,20 +193,11 @@ func (t *tx) CheckPartnerToken(ctx context.Context, id int64, hash []byte) error
 }
 
 func (t *tx) Partners(ctx context.Context) ([]*saldo.Partner, error) {
-	rows, err := t.conn.Query(ctx, selectPartners)
-	if err != nil {
-		return nil, t.d.Translate(err)
-	}
-	defer rows.Close()
-	var list []*saldo.Partner
-	for rows.Next() {
+	return queryAll(ctx, t, func(rows Rows) (*saldo.Partner, error) {
 		r := partnerRow{e: new(saldo.Partner)}
-		if err := rows.Scan(partnerColumns.dests(&r, t.d.Times)...); err != nil {
-			return nil, t.d.Translate(err)
-		}
-		list = append(list, r.partner())
-	}
-	return list, t.d.Translate(rows.Err())
+		err := rows.Scan(partnerColumns.dests(&r, t.d.Times)...)
+		return r.partner(), err
+	}, selectPartners)
 }
 
 func (t *tx) SetPartnerTokenHash(ctx context.Context, id int64, hash []byte) error {
@@ -196,20 +212,7 @@ func (t *tx) SetPartnerTokenHash(ctx context.Context, id int64, hash []byte) err
 }
 
 func (t *tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]string, error) {
-	rows, err := t.conn.Query(ctx, duplicatesQuery, customerDuplicatesArgs(c)...)
-	if err != nil {
-		return nil, t.d.Translate(err)
-	}
-	defer rows.Close()
-	var fields []string
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			return nil, t.d.Translate(err)
-		}
-		fields = append(fields, f)
-	}
-	return fields, t.d.Translate(rows.Err())
+	return queryAll(ctx, t, scanValue[string], duplicatesQuery, customerDuplicatesArgs(c)...)
 }
 
 func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
