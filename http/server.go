@@ -90,7 +90,6 @@ func (s *Server) Routes() []string {
 // requestInfo is what the handlers tell the request's log line.
 type requestInfo struct {
 	id        string
-	envelope  envelope // the route's, or for an unrouted path its prefix's
 	partnerID int64
 	err       error
 }
@@ -128,7 +127,7 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id")), envelope: envelopeOf(r.URL.Path)}
+		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.id)
 		// A deadline bounds the database waits of a request (a row lock, a free connection)
 		// well inside the server's write timeout; past it the answer is 503.
@@ -323,7 +322,7 @@ const partnerHeader = "Authorization-ecommerce"
 // 415): a token in it cannot be found. With the header, the decoder refuses it later.
 func partnerToken(r *http.Request) (string, error) {
 	header := r.Header.Get(partnerHeader)
-	if r.Method != http.MethodPost || envelopeFor(r) != oauthEnvelope {
+	if r.Method != http.MethodPost || envelopeOf(r.URL.Path) != oauthEnvelope {
 		if header == "" {
 			return "", saldo.Errorf(saldo.EUNAUTHORIZED, partnerHeader+":required")
 		}
