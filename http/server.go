@@ -87,11 +87,13 @@ func (s *Server) Routes() []string {
 	return slices.Sorted(slices.Values(s.operations))
 }
 
-// requestInfo is what the handlers tell the request's log line.
+// requestInfo is what the handlers tell the request's log line, and the request's body once
+// read.
 type requestInfo struct {
 	id        string
 	partnerID int64
 	err       error
+	body      sentBody
 }
 
 type requestInfoKey struct{}
@@ -319,7 +321,8 @@ const partnerHeader = "Authorization-ecommerce"
 // /oauth/v1 POST routes, where real UnDosTres clients send it in the body, an ecommerce_token
 // field when the header is absent. When both are sent they must be the same token. Without
 // the header, a body that cannot be read is refused as the decoder would refuse it (400, 413,
-// 415): a token in it cannot be found. With the header, the decoder refuses it later.
+// 415): a token in it cannot be found. With the header, the decoder refuses it later. The body
+// is read once for the request: the decoder reads it from there.
 func partnerToken(r *http.Request) (string, error) {
 	header := r.Header.Get(partnerHeader)
 	if r.Method != http.MethodPost || envelopeOf(r.URL.Path) != oauthEnvelope {
@@ -328,7 +331,7 @@ func partnerToken(r *http.Request) (string, error) {
 		}
 		return header, nil
 	}
-	fields, err := peekFields(r, partnerTokenFields)
+	fields, err := decodeFields(r, partnerTokenFields)
 	if err != nil && header == "" {
 		return "", err
 	}

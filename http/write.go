@@ -1,12 +1,10 @@
 package http
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 
@@ -93,8 +91,8 @@ type renderedAnswer[Out any] struct {
 	storedFor error // the error the stored answer renders; nil for a success
 }
 
-// idempotency reads r's Idempotency-Key; nil when there is none. The body is read in full (it
-// is at most MaxBodyBytes) to fingerprint it, and handed on unchanged.
+// idempotency reads r's Idempotency-Key; nil when there is none. The body as sent (at most
+// MaxBodyBytes, read once for the request) is fingerprinted.
 func (a *renderedAnswer[Out]) idempotency() (*saldo.Idempotency[Out], error) {
 	r := a.r
 	key, ok := r.Header["Idempotency-Key"]
@@ -107,11 +105,10 @@ func (a *renderedAnswer[Out]) idempotency() (*saldo.Idempotency[Out], error) {
 	if err := saldo.CheckIdempotencyKey(key[0]); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := rawBody(r)
 	if err != nil {
-		return nil, bodyError(err)
+		return nil, err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return &saldo.Idempotency[Out]{
 		IdempotencyKey: saldo.IdempotencyKey{Key: key[0], Digest: digest(r.Method, r.URL.Path, mediaType, body)},
