@@ -363,12 +363,6 @@ func (s *Server) authenticate(r *http.Request) (*saldo.Partner, error) {
 	return s.authenticateWith(r, s.svc.AuthenticatePartner)
 }
 
-// authenticateCreate authenticates an account create, the hot path of bulk onboarding, from
-// the service's cache of partners: the create's own transaction checks the token again.
-func (s *Server) authenticateCreate(r *http.Request) (*saldo.Partner, error) {
-	return s.authenticateWith(r, s.svc.AuthenticatePartnerForWrite)
-}
-
 func (s *Server) authenticateWith(r *http.Request, auth func(context.Context, string) (*saldo.Partner, error)) (*saldo.Partner, error) {
 	token, err := partnerToken(r)
 	if err != nil {
