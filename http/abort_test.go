@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -97,16 +96,11 @@ func TestClientGoneAndDeadlineAreNotServerErrors(t *testing.T) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		t.Run(eng, func(t *testing.T) {
 			store, block := blockedStore(t, eng)
-			svc := saldo.NewService(store, nil)
-			_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p", CompositeBalances: true})
-			if err != nil {
-				t.Fatal(err)
-			}
 			logs := &lockedBuffer{}
 			reg := prometheus.NewRegistry()
-			srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(logs, nil)),
-				saldohttp.WithMetrics(reg, reg), saldohttp.WithRequestTimeout(time.Second)))
-			defer srv.Close()
+			h := harnessOn(t, store, serving{log: slog.New(slog.NewJSONHandler(logs, nil)),
+				opts: []saldohttp.Option{saldohttp.WithMetrics(reg, reg), saldohttp.WithRequestTimeout(time.Second)}})
+			srv, token := h.srv, h.composite
 			release := block()
 			defer release()
 			create := func(ctx context.Context, seq uint64) (*http.Response, error) {

@@ -146,7 +146,7 @@ func (s *Server) refusal(status int, line string) []byte {
 	if u, err := url.ParseRequestURI(target); err == nil {
 		path = u.Path
 	}
-	info := &requestInfo{id: requestID(""), envelope: envelopeOf(path)}
+	info := &requestInfo{id: requestID("")}
 	r := (&http.Request{Method: method, URL: &url.URL{Path: path}, Header: http.Header{}}).
 		WithContext(context.WithValue(context.Background(), requestInfoKey{}, info))
 	hint, ok := refusalHints[status]

@@ -1,18 +1,15 @@
 package http_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/saldo-mx/saldo"
-	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
@@ -31,16 +28,9 @@ func TestContentionIs503AndLoggedAsContention(t *testing.T) {
 	for _, eng := range testdb.Engines() {
 		t.Run(eng.Name, func(t *testing.T) {
 			store := eng.Open(t)
-			_, token, err := saldo.NewService(store, nil).CreatePartner(context.Background(), saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var logs bytes.Buffer
-			svc := saldo.NewService(contendedStore{store}, nil)
-			srv := httptest.NewServer(checkAnswers(t, saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(&logs, nil)))))
-			t.Cleanup(srv.Close)
-			h := &harness{t: t, srv: srv, store: store, answersChecked: true}
-			a := h.do(request{path: "/user/v1/account/create", token: token, contentType: "application/json", body: jsonBody(createJSON(1))})
+			var logs lockedBuffer
+			h := harnessOn(t, store, serving{log: slog.New(slog.NewJSONHandler(&logs, nil)), through: contendedStore{store}})
+			a := h.do(request{path: "/user/v1/account/create", token: h.composite, contentType: "application/json", body: jsonBody(createJSON(1))})
 			code, hints := errorOf(t, a)
 			if a.status != http.StatusServiceUnavailable || code != 7003 || a.header.Get("Retry-After") == "" || !slices.Equal(hints[1:], []string{saldo.HintContention}) {
 				t.Errorf("create answered %d, code %v, Retry-After %q, hints %q; want 503, 7003, Retry-After and database:contention",

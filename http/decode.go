@@ -22,6 +22,49 @@ type requestBody struct {
 	json  []byte
 	form  url.Values
 	files map[string][]*multipart.FileHeader
+
+	// object is json parsed, once: the oauth routes read the partner token from it before
+	// their decoder reads their fields.
+	object    map[string]json.RawMessage
+	objectErr error
+	parsed    bool
+}
+
+// sentBody is r's body as read once for the whole request: its bytes, for the
+// Idempotency-Key's digest, and what they parse to, for the partner token in an oauth body
+// and for the route's decoder.
+type sentBody struct {
+	raw     []byte
+	rawErr  error
+	rawRead bool
+	body    *requestBody
+	err     error
+	read    bool
+}
+
+// sentBodyOf is the sentBody of r's request; a request outside the middleware (a decoder's
+// own test) gets one of its own.
+func sentBodyOf(r *http.Request) *sentBody {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		return &info.body
+	}
+	return &sentBody{}
+}
+
+// rawBody returns r's body as sent: at most MaxBodyBytes, read once whoever asks.
+func rawBody(r *http.Request) ([]byte, error) {
+	return sentBodyOf(r).rawOf(r)
+}
+
+func (sb *sentBody) rawOf(r *http.Request) ([]byte, error) {
+	if !sb.rawRead {
+		sb.raw, sb.rawErr = io.ReadAll(r.Body)
+		if sb.rawErr != nil {
+			sb.rawErr = bodyError(sb.rawErr)
+		}
+		sb.rawRead = true
+	}
+	return sb.raw, sb.rawErr
 }
 
 // readBody reads r's body by its Content-Type: JSON (also when no Content-Type is given),
@@ -29,16 +72,20 @@ type requestBody struct {
 // with '{' is read as JSON: it is what `curl -d '{…}'` sends without -H 'Content-Type:
 // application/json', and no form field's name begins with '{'. Only the body is read: the
 // query string is not part of a request's fields, and a malformed one must not spoil a
-// well-formed body.
+// well-formed body. It is read and parsed once per request, whoever asks.
 func readBody(r *http.Request) (*requestBody, error) {
-	b, err := readBodyAs(r)
-	if err != nil {
-		return nil, err
+	sb := sentBodyOf(r)
+	if !sb.read {
+		sb.body, sb.err = sb.parse(r)
+		if sb.err == nil {
+			sb.err = sb.body.checkUTF8()
+		}
+		sb.read = true
 	}
-	return b, b.checkUTF8()
+	return sb.body, sb.err
 }
 
-func readBodyAs(r *http.Request) (*requestBody, error) {
+func (sb *sentBody) parse(r *http.Request) (*requestBody, error) {
 	mediaType := "application/json"
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -48,13 +95,17 @@ func readBodyAs(r *http.Request) (*requestBody, error) {
 		mediaType = mt
 	}
 	switch mediaType {
-	case "application/json":
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, bodyError(err)
-		}
-		return &requestBody{json: body}, nil
+	case "application/json", "application/x-www-form-urlencoded", "multipart/form-data":
+	default:
+		return nil, withStatus(http.StatusUnsupportedMediaType, saldo.Errorf(saldo.EBADREQUEST, "content_type:unsupported"))
+	}
+	body, err := sb.rawOf(r)
+	if err != nil {
+		return nil, err
+	}
+	switch mediaType {
 	case "multipart/form-data":
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		mr, err := r.MultipartReader()
 		if err != nil {
 			return nil, bodyError(err)
@@ -66,10 +117,6 @@ func readBodyAs(r *http.Request) (*requestBody, error) {
 		}
 		return &requestBody{form: form.Value, files: form.File}, nil
 	case "application/x-www-form-urlencoded":
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, bodyError(err)
-		}
 		if looksLikeJSONObject(body) {
 			return &requestBody{json: body}, nil
 		}
@@ -79,7 +126,16 @@ func readBodyAs(r *http.Request) (*requestBody, error) {
 		}
 		return &requestBody{form: form}, nil
 	}
-	return nil, withStatus(http.StatusUnsupportedMediaType, saldo.Errorf(saldo.EBADREQUEST, "content_type:unsupported"))
+	return &requestBody{json: body}, nil
+}
+
+// jsonObject is the body parsed as one JSON object (see jsonObject), parsed once.
+func (b *requestBody) jsonObject() (map[string]json.RawMessage, error) {
+	if !b.parsed {
+		b.object, b.objectErr = jsonObject(b.json)
+		b.parsed = true
+	}
+	return b.object, b.objectErr
 }
 
 // checkUTF8 refuses form fields that are not valid UTF-8 (4400): nothing unreadable is ever
@@ -376,7 +432,11 @@ func decodeFields(r *http.Request, fields []bodyField) (map[string]string, error
 		return nil, err
 	}
 	if b.form == nil {
-		return decodeFieldsJSON(b.json, fields)
+		obj, err := b.jsonObject()
+		if err != nil {
+			return nil, err
+		}
+		return jsonFields(obj, fields)
 	}
 	err = b.filesUnder(func(yield func(string) bool) {
 		for _, f := range fields {
@@ -391,31 +451,17 @@ func decodeFields(r *http.Request, fields []bodyField) (map[string]string, error
 	return decodeFieldsForm(b.form, fields), nil
 }
 
-// peekFields reads the given fields of r's body like decodeFields, and leaves the body to be
-// read again.
-func peekFields(r *http.Request, fields []bodyField) (map[string]string, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		// What was read, then the same failure, for the route's own reading to report.
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), failingReader{err}))
-		return nil, bodyError(err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	peek := r.WithContext(r.Context())
-	peek.Body = io.NopCloser(bytes.NewReader(body))
-	return decodeFields(peek, fields)
-}
-
-type failingReader struct{ err error }
-
-func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
-
 // decodeFieldsJSON decodes a JSON object body. Unknown fields are ignored; null is absent.
 func decodeFieldsJSON(body []byte, fields []bodyField) (map[string]string, error) {
 	obj, err := jsonObject(body)
 	if err != nil {
 		return nil, err
 	}
+	return jsonFields(obj, fields)
+}
+
+// jsonFields reads the given fields of a JSON object.
+func jsonFields(obj map[string]json.RawMessage, fields []bodyField) (map[string]string, error) {
 	out := make(map[string]string, len(fields))
 	var h saldo.Hints
 	for _, f := range fields {

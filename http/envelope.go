@@ -60,8 +60,8 @@ type errorBody struct {
 }
 
 // envelope is one of the contract's three answer shapes, with the error mapping its routes
-// share. Every route declares its envelope in the route table; an unrouted path gets the
-// envelope of its prefix.
+// share. Every answer, a route's or an unrouted path's, is in the envelope of its path's
+// prefix.
 type envelope int
 
 const (
@@ -141,14 +141,6 @@ func (env envelope) wrap(r *http.Request, now time.Time, payload any, e *errorBo
 	return userBody{RS: payload, Err: e}
 }
 
-// envelopeFor is the envelope of r's route.
-func envelopeFor(r *http.Request) envelope {
-	if info := requestInfoFrom(r.Context()); info != nil {
-		return info.envelope
-	}
-	return envelopeOf(r.URL.Path)
-}
-
 // encodeJSON encodes one of our own response types. HTML characters stay as they are: names
 // like "Pérez & Hijos" read better unescaped, and the content type is never HTML.
 func encodeJSON(v any) []byte {
@@ -170,7 +162,7 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 
 // successBody is payload in the envelope of r's route.
 func (s *Server) successBody(r *http.Request, payload any) []byte {
-	return encodeJSON(envelopeFor(r).wrap(r, s.svc.Now(), payload, nil))
+	return encodeJSON(envelopeOf(r.URL.Path).wrap(r, s.svc.Now(), payload, nil))
 }
 
 // ok writes a success payload in the envelope of r's route.
@@ -182,7 +174,7 @@ func (s *Server) ok(w http.ResponseWriter, r *http.Request, payload any) {
 // this function decides what a caller learns of an error: hints of domain errors, and for
 // anything else only the code.
 func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
-	env := envelopeFor(r)
+	env := envelopeOf(r.URL.Path)
 	err = env.mapError(err)
 	code := saldo.ErrorCode(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

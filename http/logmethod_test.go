@@ -4,12 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/saldo-mx/saldo"
-	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
@@ -17,8 +14,7 @@ import (
 // "other", so a 10,000-character method makes no 10 KB line.
 func TestTheLogLineNamesNoClientMadeMethod(t *testing.T) {
 	var logs lockedBuffer
-	srv := httptest.NewServer(saldohttp.NewServer(saldo.NewService(testdb.OpenSQLite(t), nil), slog.New(slog.NewJSONHandler(&logs, nil))))
-	defer srv.Close()
+	srv := harnessOn(t, testdb.OpenSQLite(t), serving{log: slog.New(slog.NewJSONHandler(&logs, nil))}).srv
 	for _, method := range []string{strings.Repeat("X", 10_000), http.MethodGet} {
 		req, err := http.NewRequest(method, srv.URL+"/healthz", nil)
 		if err != nil {

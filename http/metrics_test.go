@@ -2,10 +2,8 @@ package http_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -14,22 +12,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/saldo-mx/saldo"
 	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 func TestMetricsCountRequestsErrorsAndCustomers(t *testing.T) {
-	store := testdb.OpenSQLite(t)
-	svc := saldo.NewService(store, nil)
-	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), saldohttp.WithMetrics(reg, reg)))
-	defer srv.Close()
-	h := &harness{t: t, srv: srv, store: store, composite: token}
+	h := harnessOn(t, testdb.OpenSQLite(t), serving{opts: []saldohttp.Option{saldohttp.WithMetrics(reg, reg)}})
+	srv, token := h.srv, h.composite
 
 	body, _ := json.Marshal(createJSON(1))
 	for range 2 { // the second is a replay: one customer created
@@ -37,12 +27,7 @@ func TestMetricsCountRequestsErrorsAndCustomers(t *testing.T) {
 	}
 	h.do(request{path: "/user/v1/account/create", token: "ek_nope", body: bytes.NewReader(body)})
 
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	text, _ := io.ReadAll(resp.Body)
+	text := scrape(t, srv)
 	for _, want := range []string{
 		`saldo_http_requests_total{method="POST",route="/user/v1/account/create",status="200"} 2`,
 		`saldo_http_requests_total{method="POST",route="/user/v1/account/create",status="401"} 1`,
@@ -50,28 +35,18 @@ func TestMetricsCountRequestsErrorsAndCustomers(t *testing.T) {
 		`saldo_customers_created_total 1`,
 		`saldo_http_request_duration_seconds_count{method="POST",route="/user/v1/account/create"} 3`,
 	} {
-		if !strings.Contains(string(text), want) {
+		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 	if t.Failed() {
-		t.Logf("/metrics:\n%s", grepSaldo(string(text)))
+		t.Logf("/metrics:\n%s", strings.Join(saldoSeries(text), "\n"))
 	}
 	for _, leak := range []string{token, "example.com"} {
-		if strings.Contains(string(text), leak) {
+		if strings.Contains(text, leak) {
 			t.Errorf("/metrics shows %q", leak)
 		}
 	}
-}
-
-func grepSaldo(text string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, "saldo_http_requests") {
-			b.WriteString(line + "\n")
-		}
-	}
-	return b.String()
 }
 
 // randomToken is n random letters: a valid HTTP method or header name that no route knows.
@@ -112,10 +87,8 @@ func saldoSeries(text string) []string {
 // Labels take their values from fixed sets, whatever the requests: unknown methods, paths and
 // headers cannot grow /metrics.
 func TestMetricsCardinalityStaysBoundedUnderHostileRequests(t *testing.T) {
-	svc := saldo.NewService(testdb.OpenSQLite(t), nil)
 	reg := prometheus.NewRegistry()
-	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.DiscardHandler), saldohttp.WithMetrics(reg, reg)))
-	defer srv.Close()
+	srv := harnessOn(t, testdb.OpenSQLite(t), serving{opts: []saldohttp.Option{saldohttp.WithMetrics(reg, reg)}}).srv
 	baseline := len(saldoSeries(scrape(t, srv)))
 
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -2,13 +2,11 @@ package http_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/saldo-mx/saldo"
-	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
@@ -52,26 +49,10 @@ type oauthHarness struct {
 
 func newOAuthHarness(t testing.TB, eng testdb.Engine) *oauthHarness {
 	t.Helper()
-	store := eng.Open(t)
 	clock := saldo.NewManualClock(oauthNow)
-	svc := saldo.NewService(store, clock)
-	ctx := context.Background()
-	e, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, plain, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "otra"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(saldohttp.NewServer(svc, log))
-	t.Cleanup(srv.Close)
-	return &oauthHarness{
-		harness: &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID},
-		clock:   clock, logs: logs,
-	}
+	return &oauthHarness{harness: harnessOn(t, eng.Open(t), serving{clock: clock, log: log}), clock: clock, logs: logs}
 }
 
 func forEachEngineOAuth(t *testing.T, test func(t *testing.T, h *oauthHarness)) {

@@ -1,11 +1,7 @@
 package http_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -16,21 +12,10 @@ import (
 )
 
 func TestRateLimitIsPerPartnerWithRetryAfter(t *testing.T) {
-	store := testdb.OpenSQLite(t)
 	clock := saldo.NewManualClock(time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC))
-	svc := saldo.NewService(store, clock)
-	ctx := context.Background()
-	_, busy, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "busy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, quiet, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "quiet"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two requests a second, three at once.
-	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), saldohttp.WithRateLimit(2, 3)))
-	defer srv.Close()
+	h := harnessOn(t, testdb.OpenSQLite(t), serving{clock: clock, opts: []saldohttp.Option{saldohttp.WithRateLimit(2, 3)}})
+	srv, busy, quiet := h.srv, h.composite, h.plain
 	get := func(token string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest("GET", srv.URL+"/user/v1/account/1", nil)
@@ -68,14 +53,8 @@ func TestRateLimitIsPerPartnerWithRetryAfter(t *testing.T) {
 }
 
 func TestRateLimitAnswersTheContractError(t *testing.T) {
-	store := testdb.OpenSQLite(t)
-	svc := saldo.NewService(store, saldo.NewManualClock(time.Now()))
-	_, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, srv: httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), saldohttp.WithRateLimit(1, 1))), store: store}
-	defer h.srv.Close()
+	h := harnessOn(t, testdb.OpenSQLite(t), serving{clock: saldo.NewManualClock(time.Now()), opts: []saldohttp.Option{saldohttp.WithRateLimit(1, 1)}})
+	token := h.plain
 	h.do(request{method: "GET", path: "/user/v1/account/1", token: token})
 	a := h.do(request{method: "GET", path: "/user/v1/account/1", token: token})
 	if code, _ := errorOf(t, a); a.status != 429 || code != 4429 {

@@ -5,10 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -16,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/saldo-mx/saldo"
-	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 	"github.com/saldo-mx/saldo/postgres"
 )
@@ -27,11 +23,6 @@ import (
 // is shared.
 func TestRefusedConnectionIs503(t *testing.T) {
 	admin := testdb.OpenPostgres(t, postgres.Options{})
-	ctx := context.Background()
-	_, token, err := saldo.NewService(admin, nil).CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := "saldo_refused_" + randomHex()
 
 	t.Run("database not accepting connections (55000)", func(t *testing.T) {
@@ -39,19 +30,19 @@ func TestRefusedConnectionIs503(t *testing.T) {
 		t.Cleanup(func() { testdb.Exec(t, admin, "DROP DATABASE "+name) })
 		refusing := openAs(t, func(u *url.URL) { u.Path = "/" + name })
 		wantRefusal(t, refusing, "55000")
-		want503(t, refusing, token)
+		want503(t, admin, refusing)
 	})
 	t.Run("role over its connection limit (53300)", func(t *testing.T) {
 		testdb.Exec(t, admin, "CREATE ROLE "+name+" LOGIN CONNECTION LIMIT 0")
 		t.Cleanup(func() { testdb.Exec(t, admin, "DROP ROLE "+name) })
 		refusing := openAs(t, func(u *url.URL) { u.User = url.User(name) })
 		wantRefusal(t, refusing, "53300")
-		want503(t, refusing, token)
+		want503(t, admin, refusing)
 	})
 	t.Run("connection terminated (57P01)", func(t *testing.T) {
 		s := openAs(t, func(*url.URL) {})
 		terminate(t, admin, s)
-		want503(t, s, token)
+		want503(t, admin, s)
 	})
 }
 
@@ -108,13 +99,12 @@ func terminate(t *testing.T, admin, s *postgres.Store) {
 	}
 }
 
-// want503 sends a create to a server over s and wants 503, code 7003 and Retry-After.
-func want503(t *testing.T, s saldo.Store, token string) {
+// want503 sends a create of a partner of admin to a server over s and wants 503, code 7003
+// and Retry-After.
+func want503(t *testing.T, admin, s saldo.Store) {
 	t.Helper()
-	srv := httptest.NewServer(saldohttp.NewServer(saldo.NewService(s, nil), slog.New(slog.NewTextHandler(io.Discard, nil))))
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, store: s}
-	a := h.do(request{path: "/user/v1/account/create", token: token, contentType: "application/json", body: jsonBody(createJSON(1))})
+	h := harnessOn(t, admin, serving{through: s})
+	a := h.do(request{path: "/user/v1/account/create", token: h.composite, contentType: "application/json", body: jsonBody(createJSON(1))})
 	code, _ := errorOf(t, a)
 	if a.status != http.StatusServiceUnavailable || code != 7003 || a.header.Get("Retry-After") == "" {
 		t.Errorf("create answered %d, code %v, Retry-After %q; want 503, 7003 and Retry-After: %s",

@@ -2,15 +2,10 @@ package http_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/saldo-mx/saldo"
-	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
@@ -20,8 +15,7 @@ import (
 func TestARotatedCachedTokenIsAnsweredAsAnUnknownOne(t *testing.T) {
 	for _, eng := range testdb.Engines() {
 		t.Run(eng.Name, func(t *testing.T) {
-			store := eng.Open(t)
-			for i, tt := range []struct {
+			for _, tt := range []struct {
 				name string
 				req  request
 			}{
@@ -32,7 +26,7 @@ func TestARotatedCachedTokenIsAnsweredAsAnUnknownOne(t *testing.T) {
 					header: map[string]string{"Idempotency-Key": "\u00e9"}}},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
-					h, token := staleCache(t, store, uint64(i))
+					h, token := staleCache(t, eng)
 					unknown := h.do(request{path: "/user/v1/account/create", token: saldo.NewSecret(saldo.PartnerTokenPrefix),
 						contentType: "application/json", body: jsonBody(createJSON(12))})
 					tt.req.path, tt.req.token = "/user/v1/account/create", token
@@ -48,26 +42,17 @@ func TestARotatedCachedTokenIsAnsweredAsAnUnknownOne(t *testing.T) {
 
 // staleCache returns a server whose process holds a partner's token in its cache after
 // another process rotated it, and that token.
-func staleCache(t *testing.T, store saldo.Store, n uint64) (*harness, string) {
+func staleCache(t *testing.T, eng testdb.Engine) (*harness, string) {
 	t.Helper()
-	svc := saldo.NewService(store, nil)
-	e, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: fmt.Sprintf("tienda-%d", n), CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(checkAnswers(t, saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)))))
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, store: store, answersChecked: true}
+	h := newHarness(t, eng)
 	// Two creates: the first fills the cache, the second is answered from it.
 	for seq := range uint64(2) {
-		if a := h.do(request{path: "/user/v1/account/create", token: token, contentType: "application/json", body: jsonBody(createJSON(100*n + seq + 1))}); a.status != 200 {
-			t.Fatalf("create: status %d: %s", a.status, a.raw)
-		}
+		h.create(seq + 1)
 	}
-	if _, err := saldo.NewService(store, nil).RotatePartnerToken(context.Background(), e.ID); err != nil {
+	if _, err := saldo.NewService(h.store, nil).RotatePartnerToken(context.Background(), h.compID); err != nil {
 		t.Fatal(err)
 	}
-	return h, token
+	return h, h.composite
 }
 
 // Without the header, the partner token is looked for in the body: a body that cannot be read

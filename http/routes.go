@@ -9,12 +9,12 @@ import (
 	"github.com/saldo-mx/saldo"
 )
 
-// route is one operation of the API: the envelope its answers and errors take, and its handler.
+// route is one operation of the API and its handler. It answers in the envelope of its
+// pattern's prefix (envelopeOf), as does any other path under that prefix.
 type route struct {
-	method   string
-	pattern  string
-	envelope envelope
-	handler  http.HandlerFunc
+	method  string
+	pattern string
+	handler http.HandlerFunc
 }
 
 // routes is every operation the server answers. A write route is a writeRoute (see
@@ -22,32 +22,31 @@ type route struct {
 func (s *Server) routes() []route {
 	const composite = "/wallet/v1/composite-balance"
 	routes := []route{
-		{"POST", "/user/v1/account/create", userEnvelope, handleWrite(s, s.createAccount())},
-		{"GET", "/user/v1/account/{customer_id}", userEnvelope, s.getAccount},
+		{"POST", "/user/v1/account/create", handleWrite(s, s.createAccount())},
+		{"GET", "/user/v1/account/{customer_id}", s.getAccount},
 
-		{"POST", "/oauth/v1/get-customer-connection-token", oauthEnvelope, handleWrite(s, s.connectionToken())},
-		{"POST", "/oauth/v1/refresh-customer-token", oauthEnvelope, handleWrite(s, s.refreshCustomerToken())},
-		{"POST", "/oauth/v1/revoke", oauthEnvelope, handleWrite(s, s.revokeToken())},
-		{"POST", "/oauth/v1/introspect", oauthEnvelope, s.introspectToken},
+		{"POST", "/oauth/v1/get-customer-connection-token", handleWrite(s, s.connectionToken())},
+		{"POST", "/oauth/v1/refresh-customer-token", handleWrite(s, s.refreshCustomerToken())},
+		{"POST", "/oauth/v1/revoke", handleWrite(s, s.revokeToken())},
+		{"POST", "/oauth/v1/introspect", s.introspectToken},
 
-		{"GET", composite + "/parent/{parent_id}", walletEnvelope, s.getParent},
-		{"GET", composite + "/parent/{parent_id}/children", walletEnvelope, s.listChildren},
-		{"POST", composite + "/child", walletEnvelope, handleWrite(s, s.createChild())},
-		{"GET", composite + "/child/{child_id}", walletEnvelope, s.getChild},
-		{"PUT", composite + "/child/{child_id}/update-credit-line", walletEnvelope, handleWrite(s, s.updateChildCreditLine())},
+		{"GET", composite + "/parent/{parent_id}", s.getParent},
+		{"GET", composite + "/parent/{parent_id}/children", s.listChildren},
+		{"POST", composite + "/child", handleWrite(s, s.createChild())},
+		{"GET", composite + "/child/{child_id}", s.getChild},
+		{"PUT", composite + "/child/{child_id}/update-credit-line", handleWrite(s, s.updateChildCreditLine())},
 
-		{"GET", "/healthz", userEnvelope, s.healthz},
-		{"GET", "/readyz", userEnvelope, s.readyz},
-		{"GET", "/openapi.json", userEnvelope, s.openAPI},
+		{"GET", "/healthz", s.healthz},
+		{"GET", "/readyz", s.readyz},
+		{"GET", "/openapi.json", s.openAPI},
 	}
 	if s.metrics != nil {
-		routes = append(routes, route{"GET", "/metrics", userEnvelope, s.metrics.handler.ServeHTTP})
+		routes = append(routes, route{"GET", "/metrics", s.metrics.handler.ServeHTTP})
 	}
 	return routes
 }
 
-// register adds routes to mux by pattern: each answers in its route's envelope, HEAD is
-// answered as GET wherever GET is (net/http sends no body), and a method a pattern has no
+// register adds routes to mux by pattern: HEAD is answered as GET wherever GET is (net/http sends no body), and a method a pattern has no
 // route for gets 405 with Allow.
 func (s *Server) register(mux *http.ServeMux, routes []route) {
 	var patterns []string
@@ -72,9 +71,6 @@ func (s *Server) register(mux *http.ServeMux, routes []route) {
 				w.Header().Set("Allow", allowed)
 				s.fail(w, r, withStatus(http.StatusMethodNotAllowed, saldo.Errorf(saldo.ENOTFOUND, "method:not_allowed")))
 				return
-			}
-			if info := requestInfoFrom(r.Context()); info != nil {
-				info.envelope = rt.envelope
 			}
 			rt.handler(w, r)
 		})

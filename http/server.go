@@ -87,12 +87,13 @@ func (s *Server) Routes() []string {
 	return slices.Sorted(slices.Values(s.operations))
 }
 
-// requestInfo is what the handlers tell the request's log line.
+// requestInfo is what the handlers tell the request's log line, and the request's body once
+// read.
 type requestInfo struct {
 	id        string
-	envelope  envelope // the route's, or for an unrouted path its prefix's
 	partnerID int64
 	err       error
+	body      sentBody
 }
 
 type requestInfoKey struct{}
@@ -128,7 +129,7 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id")), envelope: envelopeOf(r.URL.Path)}
+		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.id)
 		// A deadline bounds the database waits of a request (a row lock, a free connection)
 		// well inside the server's write timeout; past it the answer is 503.
@@ -320,16 +321,17 @@ const partnerHeader = "Authorization-ecommerce"
 // /oauth/v1 POST routes, where real UnDosTres clients send it in the body, an ecommerce_token
 // field when the header is absent. When both are sent they must be the same token. Without
 // the header, a body that cannot be read is refused as the decoder would refuse it (400, 413,
-// 415): a token in it cannot be found. With the header, the decoder refuses it later.
+// 415): a token in it cannot be found. With the header, the decoder refuses it later. The body
+// is read once for the request: the decoder reads it from there.
 func partnerToken(r *http.Request) (string, error) {
 	header := r.Header.Get(partnerHeader)
-	if r.Method != http.MethodPost || envelopeFor(r) != oauthEnvelope {
+	if r.Method != http.MethodPost || envelopeOf(r.URL.Path) != oauthEnvelope {
 		if header == "" {
 			return "", saldo.Errorf(saldo.EUNAUTHORIZED, partnerHeader+":required")
 		}
 		return header, nil
 	}
-	fields, err := peekFields(r, partnerTokenFields)
+	fields, err := decodeFields(r, partnerTokenFields)
 	if err != nil && header == "" {
 		return "", err
 	}
@@ -359,12 +361,6 @@ func namedCredential(err error, header string) error {
 // authenticate returns the partner named by the Authorization-ecommerce header.
 func (s *Server) authenticate(r *http.Request) (*saldo.Partner, error) {
 	return s.authenticateWith(r, s.svc.AuthenticatePartner)
-}
-
-// authenticateCreate authenticates an account create, the hot path of bulk onboarding, from
-// the service's cache of partners: the create's own transaction checks the token again.
-func (s *Server) authenticateCreate(r *http.Request) (*saldo.Partner, error) {
-	return s.authenticateWith(r, s.svc.AuthenticatePartnerForWrite)
 }
 
 func (s *Server) authenticateWith(r *http.Request, auth func(context.Context, string) (*saldo.Partner, error)) (*saldo.Partner, error) {

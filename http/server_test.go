@@ -40,8 +40,23 @@ type harness struct {
 
 func newHarness(t testing.TB, eng testdb.Engine) *harness {
 	t.Helper()
-	store := eng.Open(t)
-	svc := saldo.NewService(store, nil)
+	return harnessOn(t, eng.Open(t), serving{})
+}
+
+// serving is how a harness' server differs from newHarness's.
+type serving struct {
+	clock saldo.Clock  // the service's clock; nil: the real one
+	log   *slog.Logger // the request log; nil: discarded
+	opts  []saldohttp.Option
+	// through, when set, is the store the server's service works on instead of the harness'
+	// own, which holds the partners.
+	through saldo.Store
+}
+
+// harnessOn is a harness over store, its server set up as cfg says.
+func harnessOn(t testing.TB, store saldo.Store, cfg serving) *harness {
+	t.Helper()
+	svc := saldo.NewService(store, cfg.clock)
 	ctx := context.Background()
 	e, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
@@ -51,9 +66,15 @@ func newHarness(t testing.TB, eng testdb.Engine) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.through != nil {
+		svc = saldo.NewService(cfg.through, cfg.clock)
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
 	// Every answer is checked against the OpenAPI document, also those to requests that do not
 	// go through do (the hostile corpus, raw connections).
-	srv := serveLikeSaldo(t, saldohttp.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil))), checkAnswers)
+	srv := serveLikeSaldo(t, saldohttp.NewServer(svc, cfg.log, cfg.opts...), checkAnswers)
 	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID, answersChecked: true}
 }
 
@@ -654,16 +675,9 @@ func TestUnreachableDatabaseIsServiceUnavailable(t *testing.T) {
 // One line per request, with the request id, the route pattern, the status, the duration and
 // the partner; never the customer's personal data.
 func TestEachRequestLogsOneLineWithoutPersonalData(t *testing.T) {
-	store := testdb.OpenSQLite(t)
-	svc := saldo.NewService(store, nil)
-	e, token, err := svc.CreatePartner(context.Background(), saldo.NewPartner{Name: "p", CompositeBalances: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs lockedBuffer
-	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(&logs, nil))))
-	defer srv.Close()
-	h := &harness{t: t, srv: srv, store: store, composite: token}
+	h := harnessOn(t, testdb.OpenSQLite(t), serving{log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	token := h.composite
 	req := createJSON(1)
 	h.do(request{path: "/user/v1/account/create", token: token, body: jsonBody(req), header: map[string]string{"X-Request-Id": "trace-42"}})
 	h.do(request{path: "/user/v1/account/create", token: token, body: jsonBody(req), header: map[string]string{"X-Request-Id": "trace-43"}})
@@ -687,7 +701,7 @@ func TestEachRequestLogsOneLineWithoutPersonalData(t *testing.T) {
 		t.Errorf("a success logs hints: %v", line["hints"])
 	}
 	for k, want := range map[string]any{"request_id": "trace-42", "route": "/user/v1/account/create", "status": 200.0,
-		"method": "POST", "ecommerce_id": float64(e.ID)} {
+		"method": "POST", "ecommerce_id": float64(h.compID)} {
 		if line[k] != want {
 			t.Errorf("log %s = %v, want %v", k, line[k], want)
 		}

@@ -1,12 +1,10 @@
 package http
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 
@@ -24,8 +22,8 @@ type writeRoute[In, Out any] struct {
 	call func(context.Context, *saldo.Partner, In, *saldo.Idempotency[Out]) (Out, error)
 	// render is the payload of a success, put in the route's envelope.
 	render func(Out) any
-	// cachedAuth authenticates from the service's cache of partners: the write's own
-	// transaction checks the token again.
+	// cachedAuth authenticates from the service's cache of partners, for the hot path of bulk
+	// onboarding: the write's own transaction checks the token again.
 	cachedAuth bool
 	// credentials marks an answer that carries credentials, never to be cached (RFC 6749 §5.1).
 	credentials bool
@@ -35,51 +33,46 @@ type writeRoute[In, Out any] struct {
 // write idempotently: it stores the rendered answer in the write's transaction, and a retry
 // of the same request gets that answer again with Idempotent-Replayed: true.
 func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.HandlerFunc {
+	auth := s.svc.AuthenticatePartner
+	if route.cachedAuth {
+		auth = s.svc.AuthenticatePartnerForWrite
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		e, err := s.authenticateWrite(r, route.cachedAuth)
+		e, err := s.authenticateWith(r, auth)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		answer := &renderedAnswer[Out]{s: s, r: r, render: route.render}
+		var (
+			in  In
+			out Out
+		)
 		idem, err := answer.idempotency()
-		if err != nil {
-			s.fail(w, r, s.refusedBeforeTheWrite(r, e, err))
-			return
+		if err == nil {
+			in, err = route.decode(r)
 		}
-		in, err := route.decode(r)
 		if err != nil {
-			s.fail(w, r, s.refusedBeforeTheWrite(r, e, err))
-			return
-		}
-		out, err := route.call(r.Context(), e, in, idem)
-		if route.credentials {
-			noStore(w)
+			// Refused before the write's transaction: a partner token rotated since the cache
+			// took it hears 401 first, as it would from the write.
+			err = cmp.Or(s.svc.RecheckPartner(r.Context(), e), err)
+		} else {
+			out, err = route.call(r.Context(), e, in, idem)
+			if route.credentials {
+				noStore(w)
+			}
 		}
 		answer.send(w, out, tokenRotated(err))
 	}
 }
 
-// refusedBeforeTheWrite is what a refusal decided before the write's transaction answers: a
-// partner token rotated since the cache took it hears 401 first.
-func (s *Server) refusedBeforeTheWrite(r *http.Request, e *saldo.Partner, err error) error {
-	return cmp.Or(tokenRotated(s.svc.RecheckPartner(r.Context(), e)), err)
-}
-
-// tokenRotated names the header of a partner token found rotated inside a write, so that it
-// is answered exactly as an unknown token is.
+// tokenRotated names the header of a partner token found rotated, so that it is answered
+// exactly as an unknown token is.
 func tokenRotated(err error) error {
 	if errors.Is(err, saldo.ErrPartnerTokenChanged) {
 		return namedCredential(err, partnerHeader)
 	}
 	return err
-}
-
-func (s *Server) authenticateWrite(r *http.Request, cached bool) (*saldo.Partner, error) {
-	if cached {
-		return s.authenticateCreate(r)
-	}
-	return s.authenticate(r)
 }
 
 // renderedAnswer renders a write's outcome for r, and remembers the answer last rendered for
@@ -93,8 +86,8 @@ type renderedAnswer[Out any] struct {
 	storedFor error // the error the stored answer renders; nil for a success
 }
 
-// idempotency reads r's Idempotency-Key; nil when there is none. The body is read in full (it
-// is at most MaxBodyBytes) to fingerprint it, and handed on unchanged.
+// idempotency reads r's Idempotency-Key; nil when there is none. The body as sent (at most
+// MaxBodyBytes, read once for the request) is fingerprinted.
 func (a *renderedAnswer[Out]) idempotency() (*saldo.Idempotency[Out], error) {
 	r := a.r
 	key, ok := r.Header["Idempotency-Key"]
@@ -107,11 +100,10 @@ func (a *renderedAnswer[Out]) idempotency() (*saldo.Idempotency[Out], error) {
 	if err := saldo.CheckIdempotencyKey(key[0]); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := rawBody(r)
 	if err != nil {
-		return nil, bodyError(err)
+		return nil, err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return &saldo.Idempotency[Out]{
 		IdempotencyKey: saldo.IdempotencyKey{Key: key[0], Digest: digest(r.Method, r.URL.Path, mediaType, body)},
