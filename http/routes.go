@@ -22,14 +22,18 @@ type route struct {
 func (s *Server) routes() []route {
 	const composite = "/wallet/v1/composite-balance"
 	routes := []route{
+		// The user envelope, {"rs", "err"}: /user/v1 and everything outside the two below.
 		{"POST", "/user/v1/account/create", handleWrite(s, s.createAccount())},
 		{"GET", "/user/v1/account/{customer_id}", s.getAccount},
 
+		// The oauth envelope, {"response", "err"}.
 		{"POST", "/oauth/v1/get-customer-connection-token", handleWrite(s, s.connectionToken())},
 		{"POST", "/oauth/v1/refresh-customer-token", handleWrite(s, s.refreshCustomerToken())},
 		{"POST", "/oauth/v1/revoke", handleWrite(s, s.revokeToken())},
 		{"POST", "/oauth/v1/introspect", s.introspectToken},
 
+		// The wallet envelope, {"text", "timestamp", "endpoint", "error", "payload"}, and its
+		// "incorrect <id>" mapping of unknown ids.
 		{"GET", composite + "/parent/{parent_id}", s.getParent},
 		{"GET", composite + "/parent/{parent_id}/children", s.listChildren},
 		{"POST", composite + "/child", handleWrite(s, s.createChild())},
@@ -46,8 +50,8 @@ func (s *Server) routes() []route {
 	return routes
 }
 
-// register adds routes to mux by pattern: HEAD is answered as GET wherever GET is (net/http sends no body), and a method a pattern has no
-// route for gets 405 with Allow.
+// register adds routes to mux by pattern: HEAD is answered as GET wherever GET is (net/http
+// sends no body), and a method a pattern has no route for gets 405 with Allow.
 func (s *Server) register(mux *http.ServeMux, routes []route) {
 	var patterns []string
 	byPattern := map[string]map[string]route{}
