@@ -176,6 +176,10 @@ func (s *Server) ok(w http.ResponseWriter, r *http.Request, payload any) {
 func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
 	env := envelopeOf(r.URL.Path)
 	err = env.mapError(err)
+	if errors.Is(err, saldo.ErrPartnerTokenChanged) {
+		// Found rotated inside the service: answered exactly as an unknown token is.
+		err = namedCredential(err, partnerHeader)
+	}
 	code := saldo.ErrorCode(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		code = saldo.EUNAVAILABLE

@@ -62,17 +62,8 @@ func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.Handler
 				noStore(w)
 			}
 		}
-		answer.send(w, out, tokenRotated(err))
+		answer.send(w, out, err)
 	}
-}
-
-// tokenRotated names the header of a partner token found rotated, so that it is answered
-// exactly as an unknown token is.
-func tokenRotated(err error) error {
-	if errors.Is(err, saldo.ErrPartnerTokenChanged) {
-		return namedCredential(err, partnerHeader)
-	}
-	return err
 }
 
 // renderedAnswer renders a write's outcome for r, and remembers the answer last rendered for
