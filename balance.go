@@ -21,6 +21,7 @@ type Balance struct {
 	CustomerID int64
 	Kind       BalanceKind
 	Amount     int64 // cents
+	Held       int64 // cents of Amount set aside
 	Status     int
 	CreatedAt  time.Time
 }

@@ -20,6 +20,11 @@ const (
 	EINVALID           Code = "invalid"             // a field fails its rule
 	EINSUFFICIENT      Code = "insufficient_credit" // a child credit line would exceed the parent's available credit
 	EBELOWDEBT         Code = "below_debt"          // a child credit line would fall below its debt
+	EFUNDS             Code = "insufficient_funds"  // a debit larger than the balance's available amount
+	ELIMIT             Code = "limit_exceeded"      // a credit over the wallet's KYC level limits
+	ENOTACTIVE         Code = "account_not_active"  // money movement touching a customer who is not active
+	EINVALIDSTATE      Code = "invalid_state"       // a transaction not in a state that allows the request
+	ELIMITSUNKNOWN     Code = "limits_unavailable"  // a credit a KYC limit governs, on a day with no UDI value known
 	EINTERNAL          Code = "internal"            // a bug or an unexpected failure
 	EUNAVAILABLE       Code = "unavailable"         // the database cannot be reached, or its writers kept colliding (HintContention)
 )
@@ -120,3 +125,7 @@ func (h Hints) Err(code Code) error {
 // again resolves (serialization failure, deadlock). Stores retry it themselves; it escapes
 // only when the retries run out.
 var ErrRetry = errors.New("transaction conflict, retry")
+
+// ErrLedger marks a ledger found in a state its rules forbid: a bug, or rows changed outside
+// saldo.
+var ErrLedger = errors.New("ledger inconsistent")

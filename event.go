@@ -98,3 +98,59 @@ func (p ChildCreditLineUpdated) Subject() string { return formatID(p.ChildID) }
 func (p TokenReuseDetected) Subject() string     { return formatID(p.CustomerID) }
 
 func formatID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Money movement events.
+const (
+	EventTransactionCreated = "transaction.created"
+	EventTransactionUpdated = "transaction.updated"
+)
+
+// TransactionCreated is the payload of transaction.created: a movement of money and its
+// entries.
+type TransactionCreated struct {
+	TransactionID int64             `json:"transaction_id"`
+	Kind          TransactionKind   `json:"kind"`
+	Status        TransactionStatus `json:"status"`
+	Amount        int64             `json:"amount"`
+	ReferenceID   string            `json:"reference_id,omitempty"`
+	ReversesID    int64             `json:"reverses_id,omitempty"`
+	Entries       []EntryPayload    `json:"entries"`
+}
+
+// EntryPayload is one side of a transaction in an event: a customer's balance or one of the
+// partner's system accounts.
+type EntryPayload struct {
+	BalanceID     int64           `json:"balance_id,omitempty"`
+	CustomerID    int64           `json:"customer_id,omitempty"`
+	SystemAccount SystemAccount   `json:"system_account,omitempty"`
+	Type          TransactionType `json:"type"`
+	Amount        int64           `json:"amount"`
+	BalanceAfter  *int64          `json:"balance_after,omitempty"`
+}
+
+// TransactionUpdated is the payload of transaction.updated: a transaction changed status.
+type TransactionUpdated struct {
+	TransactionID  int64             `json:"transaction_id"`
+	Kind           TransactionKind   `json:"kind"`
+	PreviousStatus TransactionStatus `json:"previous_status"`
+	Status         TransactionStatus `json:"status"`
+}
+
+func (TransactionCreated) EventType() string { return EventTransactionCreated }
+func (TransactionUpdated) EventType() string { return EventTransactionUpdated }
+func (p TransactionCreated) Subject() string { return formatID(p.TransactionID) }
+func (p TransactionUpdated) Subject() string { return formatID(p.TransactionID) }
+
+// transactionCreated is the payload of t's transaction.created.
+func transactionCreated(t *LedgerTransaction, entries []Entry) TransactionCreated {
+	p := TransactionCreated{TransactionID: t.ID, Kind: t.Kind, Status: t.Status, Amount: t.Amount,
+		ReferenceID: t.ReferenceID, ReversesID: t.ReversesID, Entries: make([]EntryPayload, len(entries))}
+	for i, en := range entries {
+		p.Entries[i] = EntryPayload{BalanceID: en.BalanceID, CustomerID: en.CustomerID, SystemAccount: en.SystemAccount, Type: en.Type, Amount: en.Amount}
+		if en.BalanceID != 0 {
+			after := en.BalanceAfter
+			p.Entries[i].BalanceAfter = &after
+		}
+	}
+	return p
+}

@@ -1,6 +1,7 @@
 package saldo
 
 import (
+	"context"
 	"time"
 )
 
@@ -19,8 +20,14 @@ type Partner struct {
 	BillingDay        int   // 1–28; 0 means the day the parent is created, capped at 28
 	PaymentDueDays    int   // days from the billing date to the due date
 	Overlimit         int64 // cents a parent may spend beyond its credit line
-	TokenHash         []byte
-	CreatedAt         time.Time
+	// CLABEPrefix is the 3-digit bank and 3-digit plaza codes of the partner's SPEI
+	// participant; its wallets' CLABEs start with it. "" means its wallets have none.
+	CLABEPrefix           string
+	AuthorizationHoldDays int   // days a card authorization holds credit before it is released
+	MinPaymentPercent     int   // the minimum payment of a statement, in percent of its balance
+	MinPaymentFloor       int64 // cents; the least minimum payment, unless the balance is lower
+	TokenHash             []byte
+	CreatedAt             time.Time
 
 	// verifyToken is set on a partner that AuthenticatePartnerForWrite took from its cache:
 	// the hash of the token presented, which the write's transaction checks is still the
@@ -30,11 +37,14 @@ type Partner struct {
 
 // Partner defaults, from the contract.
 const (
-	DefaultMaxCreditLine   int64 = 10_000_000_000
-	DefaultMaxKYCLevel           = 3
-	DefaultOAuthTokenTTL         = time.Hour
-	DefaultRefreshTokenTTL       = 90 * 24 * time.Hour
-	DefaultPaymentDueDays        = 10
+	DefaultMaxCreditLine         int64 = 10_000_000_000
+	DefaultMaxKYCLevel                 = 3
+	DefaultOAuthTokenTTL               = time.Hour
+	DefaultRefreshTokenTTL             = 90 * 24 * time.Hour
+	DefaultPaymentDueDays              = 10
+	DefaultAuthorizationHoldDays       = 7
+	DefaultMinPaymentPercent           = 10
+	DefaultMinPaymentFloor       int64 = 20_000
 )
 
 // NewPartner is the input of Service.CreatePartner. Zero values take the defaults.
@@ -49,6 +59,11 @@ type NewPartner struct {
 	BillingDay        int
 	PaymentDueDays    int
 	Overlimit         int64
+	CLABEPrefix       string
+	// AuthorizationHoldDays, MinPaymentPercent and MinPaymentFloor take their defaults when nil.
+	AuthorizationHoldDays *int
+	MinPaymentPercent     *int
+	MinPaymentFloor       *int64
 }
 
 // normalize validates the partner settings and fills in defaults.
@@ -90,22 +105,86 @@ func (n NewPartner) normalize() (NewPartner, error) {
 	if n.Overlimit < 0 || n.Overlimit > maxCreditLine {
 		h.Add("overlimit", "invalid")
 	}
+	if !validCLABEPrefix(n.CLABEPrefix) {
+		h.Add("clabe_prefix", "invalid")
+	}
+	n.AuthorizationHoldDays = cmpOrDefault(n.AuthorizationHoldDays, DefaultAuthorizationHoldDays)
+	if d := *n.AuthorizationHoldDays; d < 1 || d > 30 {
+		h.Add("authorization_hold_days", "invalid")
+	}
+	n.MinPaymentPercent = cmpOrDefault(n.MinPaymentPercent, DefaultMinPaymentPercent)
+	if p := *n.MinPaymentPercent; p < 0 || p > 100 {
+		h.Add("min_payment_percent", "invalid")
+	}
+	n.MinPaymentFloor = cmpOrDefault(n.MinPaymentFloor, DefaultMinPaymentFloor)
+	if f := *n.MinPaymentFloor; f < 0 || f > maxCreditLine {
+		h.Add("min_payment_floor", "invalid")
+	}
 	return n, h.Err(EINVALID)
 }
 
 // row is the partner to store for normalized settings n.
 func (n NewPartner) row(tokenHash []byte) *Partner {
 	return &Partner{
-		Name:              n.Name,
-		CompositeBalances: n.CompositeBalances,
-		MaxCreditLine:     n.MaxCreditLine,
-		StrictRFC:         n.StrictRFC,
-		MaxKYCLevel:       n.MaxKYCLevel,
-		OAuthTokenTTL:     n.OAuthTokenTTL,
-		RefreshTokenTTL:   n.RefreshTokenTTL,
-		BillingDay:        n.BillingDay,
-		PaymentDueDays:    n.PaymentDueDays,
-		Overlimit:         n.Overlimit,
-		TokenHash:         tokenHash,
+		Name:                  n.Name,
+		CompositeBalances:     n.CompositeBalances,
+		MaxCreditLine:         n.MaxCreditLine,
+		StrictRFC:             n.StrictRFC,
+		MaxKYCLevel:           n.MaxKYCLevel,
+		OAuthTokenTTL:         n.OAuthTokenTTL,
+		RefreshTokenTTL:       n.RefreshTokenTTL,
+		BillingDay:            n.BillingDay,
+		PaymentDueDays:        n.PaymentDueDays,
+		Overlimit:             n.Overlimit,
+		CLABEPrefix:           n.CLABEPrefix,
+		AuthorizationHoldDays: *n.AuthorizationHoldDays,
+		MinPaymentPercent:     *n.MinPaymentPercent,
+		MinPaymentFloor:       *n.MinPaymentFloor,
+		TokenHash:             tokenHash,
 	}
+}
+
+// cmpOrDefault is v, or a pointer to def when v is nil.
+func cmpOrDefault[T any](v *T, def T) *T {
+	if v == nil {
+		return &def
+	}
+	return v
+}
+
+// settings are e's settings as a NewPartner, for an update to change some of them.
+func (e *Partner) settings() NewPartner {
+	return NewPartner{
+		Name: e.Name, CompositeBalances: e.CompositeBalances, MaxCreditLine: e.MaxCreditLine,
+		StrictRFC: e.StrictRFC, MaxKYCLevel: e.MaxKYCLevel, OAuthTokenTTL: e.OAuthTokenTTL,
+		RefreshTokenTTL: e.RefreshTokenTTL, BillingDay: e.BillingDay, PaymentDueDays: e.PaymentDueDays,
+		Overlimit: e.Overlimit, CLABEPrefix: e.CLABEPrefix, AuthorizationHoldDays: &e.AuthorizationHoldDays,
+		MinPaymentPercent: &e.MinPaymentPercent, MinPaymentFloor: &e.MinPaymentFloor,
+	}
+}
+
+// UpdatePartner changes partner id's settings: change receives its current settings and
+// edits them. The token stays.
+func (s *Service) UpdatePartner(ctx context.Context, id int64, change func(*NewPartner)) (*Partner, error) {
+	var updated *Partner
+	err := s.store.Update(ctx, func(tx Tx) error {
+		e, err := tx.Partner(ctx, id)
+		if err != nil {
+			return err
+		}
+		n := e.settings()
+		change(&n)
+		n, err = n.normalize()
+		if err != nil {
+			return err
+		}
+		updated = n.row(e.TokenHash)
+		updated.ID, updated.CreatedAt = e.ID, e.CreatedAt
+		return tx.UpdatePartner(ctx, updated)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.partners.clear()
+	return updated, nil
 }

@@ -214,7 +214,7 @@ func createCustomer(ctx context.Context, w writeTx, e *Partner, v validatedCreat
 	if e.CompositeBalances {
 		balances = 2
 	}
-	if err := tx.ReserveIDs(ctx, 1, balances); err != nil {
+	if err := tx.ReserveIDs(ctx, IDCounts{Customers: 1, Balances: balances}); err != nil {
 		return nil, err
 	}
 	if w.refused {

@@ -30,10 +30,11 @@ type Store interface {
 // next statement that reads or with the commit: such an insert's error (a unique index it
 // violates, say) is then the error of that read or of Update.
 type Tx interface {
-	// ReserveIDs takes up front the ids of the customers and balances the transaction is about
-	// to insert, so that an engine that can assign ids itself sets them on those rows as they
-	// are inserted and need not wait for each insert. An engine that cannot ignores it.
-	ReserveIDs(ctx context.Context, customers, balances int) error
+	// ReserveIDs takes up front the ids of the customers, balances and ledger transactions the
+	// transaction is about to insert, so that an engine that can assign ids itself sets them on
+	// those rows as they are inserted and need not wait for each insert. An engine that cannot
+	// ignores it.
+	ReserveIDs(ctx context.Context, n IDCounts) error
 
 	InsertPartner(ctx context.Context, e *Partner) error
 	Partner(ctx context.Context, id int64) (*Partner, error)
@@ -65,10 +66,18 @@ type Tx interface {
 
 	InsertEvents(ctx context.Context, events []Event) error
 
+	UpdatePartner(ctx context.Context, e *Partner) error
+
 	TokenTx
 	CompositeTx
+	LedgerTx
 	IdempotencyTx
 	RekeyTx
+}
+
+// IDCounts are how many ids of each kind Tx.ReserveIDs takes.
+type IDCounts struct {
+	Customers, Balances, Transactions int
 }
 
 // ErrPartnerTokenChanged marks the EUNAUTHORIZED of Tx.CheckPartnerToken: the token

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/internal/testdb"
 	"github.com/saldo-mx/saldo/postgres"
 )
@@ -24,36 +25,36 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := pool.Exec(ctx, "CREATE TEMP SEQUENCE customers_id_seq; CREATE TEMP SEQUENCE balances_id_seq"); err != nil {
+	if _, err := pool.Exec(ctx, "CREATE TEMP SEQUENCE customers_id_seq; CREATE TEMP SEQUENCE balances_id_seq; CREATE TEMP SEQUENCE ledger_transactions_id_seq"); err != nil {
 		t.Fatal(err)
 	}
 
 	var (
 		blocks     postgres.IDBlocks
 		mu         sync.Mutex
-		seen       = map[[2]int64]int{} // {0 customer / 1 balance, id} → times handed out
+		seen       = map[[2]int64]int{} // {0 customer / 1 balance / 2 transaction, id} → times handed out
 		wg         sync.WaitGroup
 		workers    = 8
-		takes      = 50 // 400 takes of 1 customer and 2 balances: many refills of 32
-		wantCounts = map[int]int{0: workers * takes, 1: 2 * workers * takes}
+		takes      = 50 // 400 takes of 1 customer, 2 balances and 3 transactions: many refills of 32
+		wantCounts = map[int]int{0: workers * takes, 1: 2 * workers * takes, 2: 3 * workers * takes}
 	)
 	for range workers {
 		wg.Go(func() {
 			for range takes {
-				c, b, err := blocks.TakeFrom(ctx, pool, 1, 2)
+				ids, err := blocks.TakeFrom(ctx, pool, saldo.IDCounts{Customers: 1, Balances: 2, Transactions: 3})
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if len(c) != 1 || len(b) != 2 {
-					t.Errorf("took %d customer and %d balance ids, want 1 and 2", len(c), len(b))
+				if len(ids.Customers) != 1 || len(ids.Balances) != 2 || len(ids.Transactions) != 3 {
+					t.Errorf("took %d customer, %d balance and %d transaction ids, want 1, 2 and 3",
+						len(ids.Customers), len(ids.Balances), len(ids.Transactions))
 				}
 				mu.Lock()
-				for _, id := range c {
-					seen[[2]int64{0, id}]++
-				}
-				for _, id := range b {
-					seen[[2]int64{1, id}]++
+				for seq, list := range [][]int64{ids.Customers, ids.Balances, ids.Transactions} {
+					for _, id := range list {
+						seen[[2]int64{int64(seq), id}]++
+					}
 				}
 				mu.Unlock()
 			}
@@ -67,7 +68,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 		}
 		counts[int(k[0])]++
 	}
-	if counts[0] != wantCounts[0] || counts[1] != wantCounts[1] {
+	if counts[0] != wantCounts[0] || counts[1] != wantCounts[1] || counts[2] != wantCounts[2] {
 		t.Errorf("distinct ids handed out: %v, want %v", counts, wantCounts)
 	}
 }

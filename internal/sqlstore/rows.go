@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -131,6 +132,10 @@ var (
 		field("billing_day", func(r *partnerRow) *int { return &r.e.BillingDay }),
 		field("payment_due_days", func(r *partnerRow) *int { return &r.e.PaymentDueDays }),
 		field("overlimit", func(r *partnerRow) *int64 { return &r.e.Overlimit }),
+		field("clabe_prefix", func(r *partnerRow) *string { return &r.e.CLABEPrefix }),
+		field("authorization_hold_days", func(r *partnerRow) *int { return &r.e.AuthorizationHoldDays }),
+		field("min_payment_percent", func(r *partnerRow) *int { return &r.e.MinPaymentPercent }),
+		field("min_payment_floor", func(r *partnerRow) *int64 { return &r.e.MinPaymentFloor }),
 		instant("created_at", func(r *partnerRow) *time.Time { return &r.e.CreatedAt }),
 	})
 	partnerColumnsNoID = partnerColumns.withoutFirst()
@@ -158,6 +163,7 @@ var (
 		field("customer_id", func(b *saldo.Balance) *int64 { return &b.CustomerID }),
 		field("kind", func(b *saldo.Balance) *string { return (*string)(&b.Kind) }),
 		field("amount", func(b *saldo.Balance) *int64 { return &b.Amount }),
+		field("held", func(b *saldo.Balance) *int64 { return &b.Held }),
 		field("status", func(b *saldo.Balance) *int { return &b.Status }),
 		instant("created_at", func(b *saldo.Balance) *time.Time { return &b.CreatedAt }),
 	})
@@ -173,3 +179,24 @@ var eventColumns = newColumns("events", []column[saldo.Event]{
 	derived("payload", func(ev *saldo.Event) string { return string(ev.Payload) }),
 	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
 }).batched(4)
+
+// partnerSettings are the ecommerces columns an update changes: all but the id, the token
+// and the creation time.
+var partnerSettings = func() *columns[partnerRow] {
+	var list []column[partnerRow]
+	for _, c := range partnerColumns.list {
+		if c.name != "id" && c.name != "token_hash" && c.name != "created_at" {
+			list = append(list, c)
+		}
+	}
+	return newColumns("ecommerces", list)
+}()
+
+// updatePartner sets partnerSettings ($2, …) of partner $1.
+var updatePartner = func() string {
+	sets := make([]string, len(partnerSettings.list))
+	for i, c := range partnerSettings.list {
+		sets[i] = c.name + " = " + dollar(i+2)
+	}
+	return "UPDATE ecommerces SET " + strings.Join(sets, ", ") + " WHERE id = $1"
+}()

@@ -58,9 +58,15 @@ type Dialect struct {
 // inserted with an id from it goes through Conn.Send; without one, an insert waits for the
 // id it returns.
 type IDSource interface {
-	// Take returns customers customer ids and balances balance ids; conn is the transaction
-	// asking, for a source that must reach the database.
-	Take(ctx context.Context, conn Conn, customers, balances int) (c, b []int64, err error)
+	// Take returns n.Customers customer ids, n.Balances balance ids and n.Transactions ledger
+	// transaction ids; conn is the transaction asking, for a source that must reach the
+	// database.
+	Take(ctx context.Context, conn Conn, n saldo.IDCounts) (IDs, error)
+}
+
+// IDs are ids handed out ahead, used in order.
+type IDs struct {
+	Customers, Balances, Transactions []int64
 }
 
 // tx is a saldo.Tx over a Conn.
@@ -68,8 +74,8 @@ type tx struct {
 	conn Conn
 	d    *Dialect
 	ids  IDSource // nil: inserts return their ids
-	// Ids reserved for the next inserts, used in order.
-	customerIDs, balanceIDs []int64
+	// Ids reserved for the next inserts.
+	reserved IDs
 }
 
 // New returns the saldo.Tx for a transaction of an engine; ids may be nil. Besides saldo.Tx, it
@@ -99,15 +105,18 @@ func withID(insert string) string {
 	return strings.Replace(insert, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES ", 1)
 }
 
-func (t *tx) ReserveIDs(ctx context.Context, customers, balances int) error {
+func (t *tx) ReserveIDs(ctx context.Context, n saldo.IDCounts) error {
 	if t.ids == nil {
 		return nil
 	}
-	c, b, err := t.ids.Take(ctx, t.conn, customers, balances)
+	ids, err := t.ids.Take(ctx, t.conn, n)
 	if err != nil {
 		return t.d.Translate(err)
 	}
-	t.customerIDs, t.balanceIDs = append(t.customerIDs, c...), append(t.balanceIDs, b...)
+	r := &t.reserved
+	r.Customers = append(r.Customers, ids.Customers...)
+	r.Balances = append(r.Balances, ids.Balances...)
+	r.Transactions = append(r.Transactions, ids.Transactions...)
 	return nil
 }
 
@@ -216,7 +225,7 @@ func (t *tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]strin
 }
 
 func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
-	if id := nextID(&t.customerIDs); id != 0 {
+	if id := nextID(&t.reserved.Customers); id != 0 {
 		c.ID = id
 		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, customerColumns.args(c, t.d.Times)...))
 	}
@@ -233,7 +242,7 @@ func (t *tx) Customer(ctx context.Context, partnerID, id int64) (*saldo.Customer
 }
 
 func (t *tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
-	if id := nextID(&t.balanceIDs); id != 0 {
+	if id := nextID(&t.reserved.Balances); id != 0 {
 		b.ID = id
 		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, balanceColumns.args(b, t.d.Times)...))
 	}

@@ -1,0 +1,387 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/saldo-mx/saldo"
+)
+
+// nullable is a column holding a field of T whose zero value is stored as NULL.
+func nullable[T any, F comparable](name string, at func(*T) *F) column[T] {
+	return column[T]{
+		name: name,
+		arg: func(r *T, _ Times) any {
+			var zero F
+			if v := *at(r); v != zero {
+				return v
+			}
+			return nil
+		},
+		dest: func(r *T, _ Times) any { return &nullDest[F]{at(r)} },
+	}
+}
+
+// nullDest scans a column that may be NULL into a field, leaving its zero value for NULL.
+type nullDest[F any] struct{ v *F }
+
+func (d *nullDest[F]) Scan(src any) error {
+	if src == nil {
+		var zero F
+		*d.v = zero
+		return nil
+	}
+	n := sql.Null[F]{}
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*d.v = n.V
+	return nil
+}
+
+// transactionColumns are the ledger_transactions columns, the id first.
+var (
+	transactionColumns = newColumns("ledger_transactions", []column[saldo.LedgerTransaction]{
+		field("id", func(t *saldo.LedgerTransaction) *int64 { return &t.ID }),
+		field("ecommerce_id", func(t *saldo.LedgerTransaction) *int64 { return &t.PartnerID }),
+		field("kind", func(t *saldo.LedgerTransaction) *string { return (*string)(&t.Kind) }),
+		field("status", func(t *saldo.LedgerTransaction) *int { return (*int)(&t.Status) }),
+		field("amount", func(t *saldo.LedgerTransaction) *int64 { return &t.Amount }),
+		field("reference_kind", func(t *saldo.LedgerTransaction) *string { return &t.ReferenceKind }),
+		field("reference_id", func(t *saldo.LedgerTransaction) *string { return &t.ReferenceID }),
+		field("request_hash", func(t *saldo.LedgerTransaction) *[]byte { return &t.RequestHash }),
+		nullable("reverses_id", func(t *saldo.LedgerTransaction) *int64 { return &t.ReversesID }),
+		field("description", func(t *saldo.LedgerTransaction) *string { return &t.Description }),
+		field("clabe", func(t *saldo.LedgerTransaction) *string { return &t.CLABE }),
+		field("counterparty", func(t *saldo.LedgerTransaction) *string { return &t.Counterparty }),
+		field("reason", func(t *saldo.LedgerTransaction) *string { return &t.Reason }),
+		instant("created_at", func(t *saldo.LedgerTransaction) *time.Time { return &t.CreatedAt }),
+		instant("updated_at", func(t *saldo.LedgerTransaction) *time.Time { return &t.UpdatedAt }),
+	})
+	transactionColumnsNoID = transactionColumns.withoutFirst()
+)
+
+// entryColumns are the ledger_entries columns written; the id is the engine's. A movement
+// inserts two or three at a time.
+var entryColumns = newColumns("ledger_entries", []column[saldo.Entry]{
+	field("transaction_id", func(e *saldo.Entry) *int64 { return &e.TransactionID }),
+	field("ecommerce_id", func(e *saldo.Entry) *int64 { return &e.PartnerID }),
+	nullable("balance_id", func(e *saldo.Entry) *int64 { return &e.BalanceID }),
+	nullable("customer_id", func(e *saldo.Entry) *int64 { return &e.CustomerID }),
+	nullable("system_account", func(e *saldo.Entry) *string { return (*string)(&e.SystemAccount) }),
+	field("type", func(e *saldo.Entry) *int { return (*int)(&e.Type) }),
+	field("amount", func(e *saldo.Entry) *int64 { return &e.Amount }),
+	{
+		// Set exactly when the entry is a balance's.
+		name: "balance_after",
+		arg: func(e *saldo.Entry, _ Times) any {
+			if e.BalanceID == 0 {
+				return nil
+			}
+			return e.BalanceAfter
+		},
+		dest: func(e *saldo.Entry, _ Times) any { return &nullDest[int64]{&e.BalanceAfter} },
+	},
+	instant("created_at", func(e *saldo.Entry) *time.Time { return &e.CreatedAt }),
+}).batched(4)
+
+// entryRead are the entry columns read: the id, then those written.
+var entryRead = newColumns("ledger_entries", append([]column[saldo.Entry]{
+	field("id", func(e *saldo.Entry) *int64 { return &e.ID }),
+}, entryColumns.list...))
+
+// walletAccountQuery reads a wallet with its owner's status and level limits and a day's UDI
+// value ($3). The caller appends the WHERE clause's condition on b; $1 and $2 are its.
+const walletAccountQuery = "SELECT b.id, b.amount, b.held, b.ecommerce_id, b.customer_id, c.account_status," +
+	" k.level, k.monthly_deposit_limit_udis, k.balance_cap_udis," +
+	" COALESCE((SELECT value_micros FROM udi_values WHERE day <= $3 ORDER BY day DESC LIMIT 1), 0)" +
+	" FROM balances b JOIN customers c ON c.id = b.customer_id JOIN kyc_levels k ON k.level = c.account_level" +
+	" WHERE b.kind = 'wallet' AND b.ecommerce_id = $2 AND "
+
+var (
+	insertTransaction       = transactionColumnsNoID.insert(1) + " RETURNING id"
+	insertTransactionWithID = withID(transactionColumns.insert(1))
+	selectTransaction       = transactionColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectTransactionByRef  = transactionColumns.selectWhere("ecommerce_id = $1 AND reference_kind = $2 AND reference_id = $3")
+	selectEntries           = entryRead.selectWhere("transaction_id = $1 ORDER BY id")
+	selectBalance           = balanceColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	selectWalletAccount     = walletAccountQuery + "b.customer_id = $1"
+	selectWalletAccountByID = walletAccountQuery + "b.id = $1"
+	debitBalance            = "UPDATE balances SET amount = amount - $2 WHERE id = $1 AND amount - $2 >= held RETURNING id, amount, held"
+	creditBalance           = "UPDATE balances SET amount = amount + $2 WHERE id = $1 RETURNING id, amount, held"
+	creditBalanceCapped     = "UPDATE balances SET amount = amount + $2 WHERE id = $1 AND amount + $2 <= $3 RETURNING id, amount, held"
+	setTransactionStatus    = "UPDATE ledger_transactions SET status = $3, reason = $4, updated_at = $5 WHERE id = $1 AND status = $2"
+	addDeposit              = "INSERT INTO wallet_deposits (balance_id, month, amount) VALUES ($1, $2, $3)" +
+		" ON CONFLICT (balance_id, month) DO UPDATE SET amount = wallet_deposits.amount + excluded.amount" +
+		" WHERE wallet_deposits.amount + excluded.amount <= $4 RETURNING amount"
+)
+
+func (t *tx) walletAccount(ctx context.Context, query string, id, partnerID int64, day string) (*saldo.WalletAccount, error) {
+	var w saldo.WalletAccount
+	err := t.conn.QueryRow(ctx, query, id, partnerID, day).Scan(&w.ID, &w.Amount, &w.Held, &w.PartnerID, &w.CustomerID,
+		&w.CustomerStatus, &w.Level.Level, &w.Level.MonthlyDepositLimit, &w.Level.BalanceCap, &w.UDIMicros)
+	if err != nil {
+		return nil, t.notFound(err, "wallet")
+	}
+	return &w, nil
+}
+
+func (t *tx) WalletAccount(ctx context.Context, partnerID, customerID int64, day string) (*saldo.WalletAccount, error) {
+	return t.walletAccount(ctx, selectWalletAccount, customerID, partnerID, day)
+}
+
+func (t *tx) WalletAccountByID(ctx context.Context, partnerID, balanceID int64, day string) (*saldo.WalletAccount, error) {
+	return t.walletAccount(ctx, selectWalletAccountByID, balanceID, partnerID, day)
+}
+
+func (t *tx) Balance(ctx context.Context, partnerID, id int64) (*saldo.Balance, error) {
+	var b saldo.Balance
+	if err := t.conn.QueryRow(ctx, selectBalance, id, partnerID).Scan(balanceColumns.dests(&b, t.d.Times)...); err != nil {
+		return nil, t.notFound(err, "balance_id")
+	}
+	return &b, nil
+}
+
+func (t *tx) InsertTransaction(ctx context.Context, lt *saldo.LedgerTransaction) error {
+	if id := nextID(&t.reserved.Transactions); id != 0 {
+		lt.ID = id
+		return t.d.Translate(t.conn.Send(ctx, insertTransactionWithID, transactionColumns.args(lt, t.d.Times)...))
+	}
+	return t.d.Translate(t.conn.QueryRow(ctx, insertTransaction, transactionColumnsNoID.args(lt, t.d.Times)...).Scan(&lt.ID))
+}
+
+func (t *tx) transactionWhere(ctx context.Context, query string, args ...any) (*saldo.LedgerTransaction, error) {
+	var lt saldo.LedgerTransaction
+	if err := t.conn.QueryRow(ctx, query, args...).Scan(transactionColumns.dests(&lt, t.d.Times)...); err != nil {
+		return nil, t.notFound(err, "transaction")
+	}
+	return &lt, nil
+}
+
+func (t *tx) TransactionByReference(ctx context.Context, partnerID int64, kind, id string) (*saldo.LedgerTransaction, error) {
+	return t.transactionWhere(ctx, selectTransactionByRef, partnerID, kind, id)
+}
+
+func (t *tx) LedgerTransaction(ctx context.Context, partnerID, id int64, lock bool) (*saldo.LedgerTransaction, error) {
+	q := selectTransaction
+	if lock {
+		q += t.d.ForUpdate
+	}
+	return t.transactionWhere(ctx, q, id, partnerID)
+}
+
+func (t *tx) SetTransactionStatus(ctx context.Context, id int64, from, to saldo.TransactionStatus, reason string, now time.Time) error {
+	n, err := t.conn.Exec(ctx, setTransactionStatus, id, int(from), int(to), reason, t.d.Times.Arg(now))
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	if n == 0 {
+		return saldo.Errorf(saldo.EINVALIDSTATE, "transaction:not_pending")
+	}
+	return nil
+}
+
+// moveBalance runs a conditional update of a balance; no row means the condition refused it.
+func (t *tx) moveBalance(ctx context.Context, refusal error, query string, args ...any) (saldo.BalanceAmounts, error) {
+	var b saldo.BalanceAmounts
+	err := t.conn.QueryRow(ctx, query, args...).Scan(&b.ID, &b.Amount, &b.Held)
+	if t.d.IsNoRows(err) {
+		return b, refusal
+	}
+	return b, t.d.Translate(err)
+}
+
+func (t *tx) Debit(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
+	return t.moveBalance(ctx, saldo.Errorf(saldo.EFUNDS, "amount:insufficient_funds"), debitBalance, id, amount)
+}
+
+func (t *tx) Credit(ctx context.Context, id, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, error) {
+	if !limit.Set {
+		return t.moveBalance(ctx, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d not found", id), creditBalance, id, amount)
+	}
+	return t.moveBalance(ctx, saldo.Errorf(saldo.ELIMIT, "amount:balance_cap"), creditBalanceCapped, id, amount, limit.Cents)
+}
+
+func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {
+	refused := saldo.Errorf(saldo.ELIMIT, "amount:monthly_deposit_limit")
+	if limit.Set && amount > limit.Cents {
+		return refused
+	}
+	cents := limit.Cents
+	if !limit.Set {
+		cents = 1<<63 - 1
+	}
+	var total int64
+	err := t.conn.QueryRow(ctx, addDeposit, balanceID, month, amount, cents).Scan(&total)
+	if t.d.IsNoRows(err) {
+		return refused
+	}
+	return t.d.Translate(err)
+}
+
+func (t *tx) Deposits(ctx context.Context, balanceID int64, month string) (int64, error) {
+	var total int64
+	err := t.conn.QueryRow(ctx, "SELECT amount FROM wallet_deposits WHERE balance_id = $1 AND month = $2", balanceID, month).Scan(&total)
+	if t.d.IsNoRows(err) {
+		return 0, nil
+	}
+	return total, t.d.Translate(err)
+}
+
+func (t *tx) InsertEntries(ctx context.Context, entries []saldo.Entry) error {
+	args := make([]any, 0, len(entries)*len(entryColumns.list))
+	for i := range entries {
+		args = entryColumns.appendArgs(args, &entries[i], t.d.Times)
+	}
+	return t.d.Translate(t.conn.Send(ctx, entryColumns.insert(len(entries)), args...))
+}
+
+func (t *tx) Entries(ctx context.Context, transactionID int64) ([]saldo.Entry, error) {
+	return queryAll(ctx, t, func(rows Rows) (saldo.Entry, error) {
+		var e saldo.Entry
+		err := rows.Scan(entryRead.dests(&e, t.d.Times)...)
+		return e, err
+	}, selectEntries, transactionID)
+}
+
+func (t *tx) CustomerTransactions(ctx context.Context, partnerID, customerID int64, q saldo.TransactionQuery) ([]saldo.TransactionLine, int, error) {
+	where := []string{"e.customer_id = $1", "e.ecommerce_id = $2"}
+	args := []any{customerID, partnerID}
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.Replace(cond, "?", dollar(len(args)), 1))
+	}
+	if !q.From.IsZero() {
+		add("e.created_at >= ?", t.d.Times.Arg(q.From))
+	}
+	if !q.To.IsZero() {
+		add("e.created_at < ?", t.d.Times.Arg(q.To))
+	}
+	if q.TransactionID != 0 {
+		add("e.transaction_id = ?", q.TransactionID)
+	}
+	from := " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id WHERE " + strings.Join(where, " AND ")
+	var total int
+	if err := t.conn.QueryRow(ctx, "SELECT count(*)"+from, args...).Scan(&total); err != nil {
+		return nil, 0, t.d.Translate(err)
+	}
+	order := " ORDER BY e.id DESC"
+	if q.Ascending {
+		order = " ORDER BY e.id"
+	}
+	n := len(args)
+	args = append(args, q.Limit, q.Offset)
+	lines, err := queryAll(ctx, t, func(rows Rows) (saldo.TransactionLine, error) {
+		var l saldo.TransactionLine
+		err := rows.Scan(&l.TransactionID, &l.Amount, (*int)(&l.Type), (*int)(&l.Status), &l.Description, &l.ReferenceID, t.d.Times.Dest(&l.CreatedAt))
+		return l, err
+	}, "SELECT e.transaction_id, e.amount, e.type, t.status, t.description, t.reference_id, e.created_at"+from+order+
+		" LIMIT "+dollar(n+1)+" OFFSET "+dollar(n+2), args...)
+	return lines, total, err
+}
+
+const (
+	ledgerTotals = "SELECT (SELECT count(*) FROM ledger_transactions), (SELECT count(*) FROM ledger_entries)," +
+		" (SELECT count(*) FROM balances), (SELECT CAST(COALESCE(sum(amount), 0) AS BIGINT) FROM balances)," +
+		" (SELECT CAST(COALESCE(sum(amount), 0) AS BIGINT) FROM ledger_entries WHERE system_account IS NOT NULL)"
+	// Transactions whose entries are fewer than two or do not sum to zero, those without
+	// entries, and entries without a transaction.
+	unbalancedTransactions = "SELECT transaction_id, count(*), CAST(sum(amount) AS BIGINT) FROM ledger_entries" +
+		" GROUP BY transaction_id HAVING count(*) < 2 OR sum(amount) <> 0" +
+		" UNION ALL SELECT t.id, 0, 0 FROM ledger_transactions t" +
+		" WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)" +
+		" UNION ALL SELECT e.transaction_id, count(*), CAST(sum(e.amount) AS BIGINT) FROM ledger_entries e" +
+		" WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = e.transaction_id) GROUP BY e.transaction_id" +
+		" ORDER BY 1 LIMIT $1"
+	// Balances whose amount is not the sum of their entries, or below what they hold.
+	mismatchedBalances = "SELECT b.id, b.kind, b.amount, b.held, CAST(COALESCE(s.total, 0) AS BIGINT) FROM balances b" +
+		" LEFT JOIN (SELECT balance_id, sum(amount) AS total FROM ledger_entries WHERE balance_id IS NOT NULL GROUP BY balance_id) s" +
+		" ON s.balance_id = b.id" +
+		" WHERE b.amount <> COALESCE(s.total, 0) OR b.held < 0 OR (b.kind = 'wallet' AND b.amount < b.held)" +
+		" ORDER BY b.id LIMIT $1"
+)
+
+func (t *tx) LedgerTotals(ctx context.Context) (saldo.LedgerTotals, error) {
+	var s saldo.LedgerTotals
+	err := t.conn.QueryRow(ctx, ledgerTotals).Scan(&s.Transactions, &s.Entries, &s.Balances, &s.InBalances, &s.InSystemAccounts)
+	return s, t.d.Translate(err)
+}
+
+func (t *tx) UnbalancedTransactions(ctx context.Context, limit int) ([]saldo.UnbalancedTransaction, error) {
+	return queryAll(ctx, t, func(rows Rows) (saldo.UnbalancedTransaction, error) {
+		var u saldo.UnbalancedTransaction
+		err := rows.Scan(&u.ID, &u.Entries, &u.Sum)
+		return u, err
+	}, unbalancedTransactions, limit)
+}
+
+func (t *tx) MismatchedBalances(ctx context.Context, limit int) ([]saldo.MismatchedBalance, error) {
+	return queryAll(ctx, t, func(rows Rows) (saldo.MismatchedBalance, error) {
+		var m saldo.MismatchedBalance
+		err := rows.Scan(&m.ID, (*string)(&m.Kind), &m.Amount, &m.Held, &m.Computed)
+		return m, err
+	}, mismatchedBalances, limit)
+}
+
+func (t *tx) KYCLevels(ctx context.Context) ([]saldo.KYCLevel, error) {
+	return queryAll(ctx, t, func(rows Rows) (saldo.KYCLevel, error) {
+		var l saldo.KYCLevel
+		err := rows.Scan(&l.Level, &l.MonthlyDepositLimit, &l.BalanceCap)
+		return l, err
+	}, "SELECT level, monthly_deposit_limit_udis, balance_cap_udis FROM kyc_levels ORDER BY level")
+}
+
+func (t *tx) SetKYCLevel(ctx context.Context, l saldo.KYCLevel) error {
+	n, err := t.conn.Exec(ctx, "UPDATE kyc_levels SET monthly_deposit_limit_udis = $2, balance_cap_udis = $3 WHERE level = $1",
+		l.Level, l.MonthlyDepositLimit, l.BalanceCap)
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	if n == 0 {
+		return saldo.Errorf(saldo.ENOTFOUND, "level:not_found")
+	}
+	return nil
+}
+
+// udiBatch is how many UDI values one statement stores.
+const udiBatch = 500
+
+func (t *tx) SetUDIValues(ctx context.Context, values []saldo.UDIValue) error {
+	for len(values) > 0 {
+		batch := values[:min(len(values), udiBatch)]
+		values = values[len(batch):]
+		args := make([]any, 0, 2*len(batch))
+		for _, v := range batch {
+			args = append(args, v.Day, v.Micros)
+		}
+		q := insert("udi_values", "day, value_micros", 2, len(batch)) +
+			" ON CONFLICT (day) DO UPDATE SET value_micros = excluded.value_micros"
+		if _, err := t.conn.Exec(ctx, q, args...); err != nil {
+			return t.d.Translate(err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) LatestUDIValue(ctx context.Context) (saldo.UDIValue, error) {
+	var v saldo.UDIValue
+	err := t.conn.QueryRow(ctx, "SELECT day, value_micros FROM udi_values ORDER BY day DESC LIMIT 1").Scan(&v.Day, &v.Micros)
+	if err != nil {
+		return v, t.notFound(err, "udi")
+	}
+	return v, nil
+}
+
+func (t *tx) UpdatePartner(ctx context.Context, e *saldo.Partner) error {
+	r := partnerRow{e: e}
+	n, err := t.conn.Exec(ctx, updatePartner, append([]any{e.ID}, partnerSettings.args(&r, t.d.Times)...)...)
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	if n == 0 {
+		return saldo.Errorf(saldo.ENOTFOUND, "ecommerce:not_found")
+	}
+	return nil
+}
