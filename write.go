@@ -120,7 +120,8 @@ func keepRefusal[T any](ctx context.Context, s *Service, tx Tx, e *Partner, idem
 // storedErrors are the outcomes kept for replay besides successes: what the request itself
 // decided. Validation failures, 5xx and rate limits are not kept, so the caller may fix the
 // request, or wait, and retry with the same key.
-var storedErrors = map[Code]bool{ECONFLICT: true, ENOTFOUND: true, EINSUFFICIENT: true, EBELOWDEBT: true, EUNAUTHORIZED: true}
+var storedErrors = map[Code]bool{ECONFLICT: true, ENOTFOUND: true, EINSUFFICIENT: true, EBELOWDEBT: true, EUNAUTHORIZED: true,
+	EFUNDS: true, ELIMIT: true, ENOTACTIVE: true, EINVALIDSTATE: true}
 
 // settle turns a write's failure into what its caller is told, and keeps a refusal that
 // rolled back for replay. A write that failed without looking for its key (looked false)
