@@ -20,8 +20,13 @@ const (
 	GenderBusiness = 3
 )
 
-// accountStatusActive is the status of every account at creation.
-const accountStatusActive = 1
+// Account statuses (account_status). Every account is active at creation.
+const (
+	accountStatusActive  = 1
+	AccountStatusActive  = accountStatusActive
+	AccountStatusBlocked = 2
+	AccountStatusClosed  = 3
+)
 
 // defaultDeviceID is the device the first oauth token is bound to when none is named.
 const defaultDeviceID = "default"
@@ -154,6 +159,13 @@ type validatedCreate struct {
 // validate applies every rule of the contract to r for partner e at now, reporting every
 // failing field at once. The steps run in the order their hints are reported.
 func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCreate, error) {
+	return r.check(e, now, nil)
+}
+
+// check is validate for a create (stored nil) or for an update of stored: an update's request
+// is the stored customer with the update's fields laid over it (requestOf); it may not set
+// credentials, and its level is never lower than the stored one.
+func (r CreateCustomerRequest) check(e *Partner, now time.Time, stored *Customer) (validatedCreate, error) {
 	r.trimSpace()
 	var h Hints
 	v := validatedCreate{}
@@ -171,8 +183,12 @@ func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCre
 	birth := checkDateOfBirth(&h, r.DateOfBirth, business, today)
 	c.CURP = checkCURP(&h, r.CURP, business, birth, today)
 	c.RFC = checkRFC(&h, r.RFC, business, e.StrictRFC, now)
-	v.password = checkPassword(&h, r.Password)
-	v.deviceID = checkFirstDeviceID(&h, r.DeviceID)
+	if stored == nil {
+		v.password = checkPassword(&h, r.Password)
+		v.deviceID = checkFirstDeviceID(&h, r.DeviceID)
+	} else if r.Password != "" {
+		h.Add("password", "not_allowed")
+	}
 	requestedLevel := checkRequestedLevel(&h, r.KYCLevel)
 	r.checkContactAndAddress(&h, c)
 	r.checkDocumentLinks(&h, c)
@@ -180,9 +196,14 @@ func (r CreateCustomerRequest) validate(e *Partner, now time.Time) (validatedCre
 	r.checkCatalogueIDs(&h, c)
 	r.checkBusinessFields(&h, c, today)
 	c.CampaignID = checkText(&h, "campaign_id", r.CampaignID, 32)
-	v.creditLine = checkParentCreditLine(&h, e, r.CompositeCreditLine)
+	if stored == nil {
+		v.creditLine = checkParentCreditLine(&h, e, r.CompositeCreditLine)
+	}
 	c.AccountLevel = checkKYCRequirements(&h, c, requestedLevel, e.MaxKYCLevel)
 	c.AccountStatus = accountStatusActive
+	if stored != nil {
+		c.AccountLevel = max(c.AccountLevel, stored.AccountLevel)
+	}
 	return v, h.Err(EINVALID)
 }
 

@@ -13,6 +13,7 @@ type Code string
 const (
 	EBADREQUEST        Code = "bad_request"         // the request could not be read (syntax, JSON types, size, media type)
 	EUNAUTHORIZED      Code = "unauthorized"        // missing, unknown, expired or revoked credential
+	EFORBIDDEN         Code = "forbidden"           // a valid customer credential of an account that is blocked or closed
 	ENOTFOUND          Code = "not_found"           // no such resource for this caller
 	ECONFLICT          Code = "conflict"            // a unique identifier is taken, or a key is in flight or unreadable
 	EIDEMPOTENCYREUSED Code = "idempotency_reused"  // same Idempotency-Key, different request

@@ -25,6 +25,9 @@ const (
 	EventCompositeChildCreated  = "composite_child.created"
 	EventChildCreditLineUpdated = "composite_child.credit_line_updated"
 	EventTokenReuseDetected     = "token.reuse_detected"
+	EventCustomerUpdated        = "customer.updated"
+	EventCustomerLevelChanged   = "customer.level_changed"
+	EventCustomerStatusChanged  = "customer.status_changed"
 )
 
 // EventPayload is the data of one event type. Its JSON is the event's stored payload, and
@@ -154,3 +157,32 @@ func transactionCreated(t *LedgerTransaction, entries []Entry) TransactionCreate
 	}
 	return p
 }
+
+// CustomerUpdated is the payload of customer.updated: the names of the fields that changed,
+// never their values.
+type CustomerUpdated struct {
+	CustomerID int64    `json:"customer_id"`
+	Fields     []string `json:"fields"`
+}
+
+// CustomerLevelChanged is the payload of customer.level_changed.
+type CustomerLevelChanged struct {
+	CustomerID int64 `json:"customer_id"`
+	From       int   `json:"from"`
+	To         int   `json:"to"`
+}
+
+// CustomerStatusChanged is the payload of customer.status_changed (1 active, 2 blocked, 3
+// closed). The reason given stays out: it is free text, which may hold personal data.
+type CustomerStatusChanged struct {
+	CustomerID int64 `json:"customer_id"`
+	From       int   `json:"from"`
+	To         int   `json:"to"`
+}
+
+func (CustomerUpdated) EventType() string       { return EventCustomerUpdated }
+func (CustomerLevelChanged) EventType() string  { return EventCustomerLevelChanged }
+func (CustomerStatusChanged) EventType() string { return EventCustomerStatusChanged }
+func (p CustomerUpdated) Subject() string       { return formatID(p.CustomerID) }
+func (p CustomerLevelChanged) Subject() string  { return formatID(p.CustomerID) }
+func (p CustomerStatusChanged) Subject() string { return formatID(p.CustomerID) }

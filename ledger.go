@@ -187,12 +187,15 @@ type LedgerTx interface {
 	// EINVALIDSTATE when it is no longer in from.
 	SetTransactionStatus(ctx context.Context, id int64, from, to TransactionStatus, reason string, now time.Time) error
 
-	// Debit takes amount from balance id when its available amount covers it, else fails with
-	// EFUNDS, and returns the balance after.
+	// Debit takes amount from balance id when it is active and its available amount covers
+	// it, else fails with ENOTACTIVE or EFUNDS, and returns the balance after.
 	Debit(ctx context.Context, id, amount int64) (BalanceAmounts, error)
-	// Credit adds amount to balance id when the result stays within limit, else fails with
-	// ELIMIT (amount:balance_cap), and returns the balance after.
+	// Credit adds amount to balance id when it is active and the result stays within limit,
+	// else fails with ENOTACTIVE or ELIMIT (amount:balance_cap), and returns the balance after.
 	Credit(ctx context.Context, id, amount int64, limit Limit) (BalanceAmounts, error)
+	// Return adds amount to balance id whatever its status: money coming back, such as a failed
+	// cash-out's, is never refused.
+	Return(ctx context.Context, id, amount int64) (BalanceAmounts, error)
 	// AddDeposit adds amount to what wallet balanceID was credited in month (YYYY-MM) when the
 	// sum stays within limit, else fails with ELIMIT (amount:monthly_deposit_limit).
 	AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit Limit) error

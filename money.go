@@ -231,7 +231,7 @@ func moveIn(ctx context.Context, w writeTx, e *Partner, in inflow) (*Movement, e
 	}
 	after, err := creditWallet(ctx, tx, acct, in.amount)
 	if err != nil {
-		return nil, err
+		return nil, inactiveAs(err, Errorf(ENOTACTIVE, "customer:not_active"))
 	}
 	if err := addDeposit(ctx, tx, acct, in.amount, now); err != nil {
 		return nil, err
@@ -355,8 +355,9 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	if err != nil {
 		return nil, err
 	}
-	if src.CustomerStatus != accountStatusActive {
-		return nil, Errorf(ENOTACTIVE, "sourceCustomerID:not_active")
+	// The source is the token's customer: its own credential is refused.
+	if err := activeAccount(src.CustomerStatus); err != nil {
+		return nil, err
 	}
 	if err := checkCredit(dst, "targetID"); err != nil {
 		return nil, err
@@ -378,12 +379,27 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	return &Movement{Transaction: t, Balance: srcAfter}, nil
 }
 
+// inactiveAs is err, or instead when err says a balance is not active: a status changed
+// after the movement read it, and the refusal names what the request calls that balance.
+func inactiveAs(err, instead error) error {
+	if ErrorCode(err) == ENOTACTIVE {
+		return instead
+	}
+	return err
+}
+
 // moveBetween debits src and credits dst by amount, the balance of lower id first, so that
 // transfers in opposite directions between two wallets lock them in the same order and never
 // deadlock.
 func moveBetween(ctx context.Context, tx Tx, src, dst *WalletAccount, amount int64) (srcAfter, dstAfter BalanceAmounts, err error) {
-	debit := func() (err error) { srcAfter, err = tx.Debit(ctx, src.ID, amount); return err }
-	credit := func() (err error) { dstAfter, err = creditWallet(ctx, tx, dst, amount); return err }
+	debit := func() (err error) {
+		srcAfter, err = tx.Debit(ctx, src.ID, amount)
+		return inactiveAs(err, activeAccount(AccountStatusBlocked))
+	}
+	credit := func() (err error) {
+		dstAfter, err = creditWallet(ctx, tx, dst, amount)
+		return inactiveAs(err, Errorf(ENOTACTIVE, "targetID:not_active"))
+	}
 	first, second := debit, credit
 	if dst.ID < src.ID {
 		first, second = credit, debit
@@ -452,12 +468,12 @@ func cashout(ctx context.Context, w writeTx, e *Partner, r CashoutRequest) (*Mov
 	if err != nil {
 		return nil, err
 	}
-	if src.CustomerStatus != accountStatusActive {
-		return nil, Errorf(ENOTACTIVE, "customer:not_active")
+	if err := activeAccount(src.CustomerStatus); err != nil {
+		return nil, err
 	}
 	after, err := tx.Debit(ctx, src.ID, r.Amount)
 	if err != nil {
-		return nil, err
+		return nil, inactiveAs(err, activeAccount(AccountStatusBlocked))
 	}
 	entries := []Entry{
 		{PartnerID: e.ID, BalanceID: src.ID, CustomerID: src.CustomerID, Type: TypeSPEIOut, Amount: -r.Amount, BalanceAfter: after.Amount},
@@ -555,7 +571,7 @@ func reverseCashout(ctx context.Context, tx Tx, e *Partner, t *LedgerTransaction
 	if err := insertTransaction(ctx, tx, &r); err != nil {
 		return BalanceAmounts{}, err
 	}
-	after, err := tx.Credit(ctx, wallet.BalanceID, t.Amount, Limit{})
+	after, err := tx.Return(ctx, wallet.BalanceID, t.Amount)
 	if err != nil {
 		return BalanceAmounts{}, err
 	}

@@ -152,8 +152,12 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionT
 			}
 			customerID = rt.CustomerID
 		} else {
-			if err := tx.LockCustomer(ctx, e.ID, customerID); err != nil {
+			status, err := tx.LockCustomer(ctx, e.ID, customerID)
+			if err != nil {
 				return nil, notFoundIsUnauthorized(err)
+			}
+			if err := activeAccount(status); err != nil {
+				return nil, err
 			}
 			key, err := tx.TokenByHash(ctx, HashSecret(v.privateKey))
 			if err != nil {
@@ -232,7 +236,7 @@ func (s *Service) RevokeToken(ctx context.Context, e *Partner, token string, ide
 	}
 	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (Revoked, error) {
 		tx, now := w.Tx, w.now
-		t, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
+		t, _, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
 		if err != nil || t == nil || !t.RevokedAt.IsZero() {
 			return Revoked{}, err
 		}
@@ -256,9 +260,18 @@ func (s *Service) IntrospectToken(ctx context.Context, e *Partner, token string)
 	if !IsSecretShape(token, "") {
 		return &Introspection{}, nil
 	}
-	var t *Token
+	var (
+		t      *Token
+		status int
+	)
 	err := s.store.Autocommit(ctx, func(tx Tx) (err error) {
-		t, err = tx.TokenByHash(ctx, HashSecret(token))
+		if t, err = tx.TokenByHash(ctx, HashSecret(token)); err != nil || t.PartnerID != e.ID {
+			return err
+		}
+		c, err := tx.Customer(ctx, e.ID, t.CustomerID)
+		if err == nil {
+			status = c.AccountStatus
+		}
 		return err
 	})
 	if ErrorCode(err) == ENOTFOUND {
@@ -267,8 +280,9 @@ func (s *Service) IntrospectToken(ctx context.Context, e *Partner, token string)
 	if err != nil {
 		return nil, err
 	}
+	// A blocked or closed customer's token is not active: it opens nothing.
 	if t.PartnerID != e.ID || t.Kind != TokenOAuth && t.Kind != TokenRefresh ||
-		!t.ActiveAt(s.clock.Now()) || !secretMatches(token, t.Hash) {
+		!t.ActiveAt(s.clock.Now()) || !secretMatches(token, t.Hash) || status != AccountStatusActive {
 		return &Introspection{}, nil
 	}
 	return &Introspection{Active: true, Token: *t}, nil
@@ -289,6 +303,13 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 		if t.Kind != TokenOAuth || !t.ActiveAt(s.clock.Now()) || !secretMatches(token, t.Hash) {
 			return Errorf(EUNAUTHORIZED)
 		}
+		c, err := tx.Customer(ctx, t.PartnerID, t.CustomerID)
+		if err != nil {
+			return err
+		}
+		if err := activeAccount(c.AccountStatus); err != nil {
+			return err
+		}
 		e, err := tx.Partner(ctx, t.PartnerID)
 		if err != nil {
 			return err
@@ -305,34 +326,49 @@ func (s *Service) AuthenticateCustomer(ctx context.Context, token string) (*Cust
 // presentedToken finds the credential whose clear value is secret among partner e's
 // credentials of the given kinds, locks its customer, and reads it again under the lock, so
 // that what the caller decides on is current. It returns nil when there is no such
-// credential: unknown, another partner's, of another kind, or not matching.
-func presentedToken(ctx context.Context, tx Tx, e *Partner, secret string, kinds ...TokenKind) (*Token, error) {
+// credential: unknown, another partner's, of another kind, or not matching. It also returns
+// the customer's account status.
+func presentedToken(ctx context.Context, tx Tx, e *Partner, secret string, kinds ...TokenKind) (*Token, int, error) {
 	hash := HashSecret(secret)
 	t, err := tx.TokenByHash(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	kindOK := false
 	for _, k := range kinds {
 		kindOK = kindOK || t.Kind == k
 	}
 	if t.PartnerID != e.ID || !kindOK || !secretMatches(secret, t.Hash) {
-		return nil, nil
+		return nil, 0, nil
 	}
-	if err := tx.LockCustomer(ctx, e.ID, t.CustomerID); err != nil {
-		return nil, err
+	status, err := tx.LockCustomer(ctx, e.ID, t.CustomerID)
+	if err != nil {
+		return nil, 0, err
 	}
-	return tx.TokenByHash(ctx, hash)
+	t, err = tx.TokenByHash(ctx, hash)
+	return t, status, err
+}
+
+// activeAccount refuses the credentials of an account that is not active: EFORBIDDEN, with
+// the account's status as the hint.
+func activeAccount(status int) error {
+	switch status {
+	case AccountStatusBlocked:
+		return Errorf(EFORBIDDEN, "account:blocked")
+	case AccountStatusClosed:
+		return Errorf(EFORBIDDEN, "account:closed")
+	}
+	return nil
 }
 
 // activeRefreshToken returns the active refresh token of partner e whose clear value is
 // secret, with its customer locked. An unknown, expired or revoked one is EUNAUTHORIZED; one
 // revoked by rotation is a reuse (see revokeForReuse).
 func activeRefreshToken(ctx context.Context, tx Tx, e *Partner, secret string, now time.Time) (*Token, error) {
-	rt, err := presentedToken(ctx, tx, e, secret, TokenRefresh)
+	rt, status, err := presentedToken(ctx, tx, e, secret, TokenRefresh)
 	switch {
 	case err != nil:
 		return nil, err
@@ -343,7 +379,7 @@ func activeRefreshToken(ctx context.Context, tx Tx, e *Partner, secret string, n
 	case !rt.ActiveAt(now):
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	return rt, nil
+	return rt, activeAccount(status)
 }
 
 // revokeForReuse answers the presentation of rotated refresh token rt: every refresh and

@@ -71,6 +71,7 @@ type Tx interface {
 	TokenTx
 	CompositeTx
 	LedgerTx
+	LifecycleTx
 	IdempotencyTx
 	RekeyTx
 }

@@ -49,6 +49,8 @@ const (
 	RevokeSuperseded = "superseded"
 	// RevokeRevoked: revoked by the partner through /oauth/v1/revoke.
 	RevokeRevoked = "revoked"
+	// RevokeClosed: the customer's account was closed.
+	RevokeClosed = "closed"
 	// RevokeReuseDetected: revoked because a rotated refresh token of the customer was
 	// presented again.
 	RevokeReuseDetected = "reuse_detected"

@@ -13,8 +13,8 @@ type TokenTx interface {
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	// LockCustomer holds partner partnerID's customer customerID until the transaction
 	// ends, so that transactions changing one customer's credentials take turns. It returns
-	// ENOTFOUND when the partner has no such customer.
-	LockCustomer(ctx context.Context, partnerID, customerID int64) error
+	// the customer's account status, or ENOTFOUND when the partner has no such customer.
+	LockCustomer(ctx context.Context, partnerID, customerID int64) (status int, err error)
 	// RevokeToken revokes credential id at at for reason, unless it is revoked already; it
 	// reports whether it revoked it.
 	RevokeToken(ctx context.Context, id int64, at time.Time, reason string) (bool, error)

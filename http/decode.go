@@ -188,49 +188,24 @@ type requestField struct {
 	value func(*saldo.CreateCustomerRequest) *string
 }
 
-// createCustomerFields lists the flat fields of the create request. The composite balance
-// credit line is nested in JSON and so is decoded on its own.
-var createCustomerFields = []requestField{
-	{"email", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Email }},
-	{"mobile", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Mobile }},
-	{"mobile_country_code", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.MobileCountryCode }},
-	{"first_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.FirstName }},
-	{"middle_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.MiddleName }},
-	{"last_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.LastName }},
-	{"second_last_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.SecondLastName }},
-	{"gender", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Gender }},
-	{"rfc", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.RFC }},
-	{"curp", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CURP }},
-	{"date_of_birth", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.DateOfBirth }},
-	{"password", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Password }},
-	{"device_id", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.DeviceID }},
-	{"kyc_level", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.KYCLevel }},
-	{"telephone", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Telephone }},
-	{"address", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Address }},
-	{"correspondence_address", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CorrespondenceAddress }},
-	{"street", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Street }},
-	{"exterior", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Exterior }},
-	{"interior", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Interior }},
-	{"colony", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Colony }},
-	{"city", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.City }},
-	{"country_of_birth", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CountryOfBirth }},
-	{"zipcode", fieldStringOrInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.Zipcode }},
-	{"state_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.StateID }},
-	{"nationality_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.NationalityID }},
-	{"occupation_id", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.OccupationID }},
-	{"identification_document_front", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentFront }},
-	{"identification_document_back", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentBack }},
-	{"identification_document_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.IdentificationDocumentType }},
-	{"address_document_front", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentFront }},
-	{"address_document_back", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentBack }},
-	{"address_document_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.AddressDocumentType }},
-	{"selfie", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.Selfie }},
-	{"business_name", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.BusinessName }},
-	{"business_purpose", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.BusinessPurpose }},
-	{"constitution_date", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.ConstitutionDate }},
-	{"society_type", fieldInteger, func(r *saldo.CreateCustomerRequest) *string { return &r.SocietyType }},
-	{"campaign_id", fieldString, func(r *saldo.CreateCustomerRequest) *string { return &r.CampaignID }},
+// customerFieldTypes are the JSON types of the customer fields that are not strings.
+var customerFieldTypes = map[string]fieldType{
+	"mobile": fieldStringOrInteger, "mobile_country_code": fieldStringOrInteger, "gender": fieldInteger,
+	"kyc_level": fieldInteger, "zipcode": fieldStringOrInteger, "state_id": fieldInteger,
+	"nationality_id": fieldInteger, "occupation_id": fieldInteger, "identification_document_type": fieldInteger,
+	"address_document_type": fieldInteger, "society_type": fieldInteger,
 }
+
+// createCustomerFields lists the flat fields of the create request (saldo.CustomerFields)
+// with their JSON types. The composite balance credit line is nested in JSON and so is
+// decoded on its own.
+var createCustomerFields = func() []requestField {
+	fields := make([]requestField, len(saldo.CustomerFields))
+	for i, f := range saldo.CustomerFields {
+		fields[i] = requestField{name: f.Name, typ: customerFieldTypes[f.Name], value: f.Of}
+	}
+	return fields
+}()
 
 // decodeCreateCustomer reads POST /user/v1/account/create in any content type the contract
 // allows into the text form the validator takes. It reports wrong JSON types (4400) for every

@@ -26,6 +26,7 @@ type contractError struct {
 var errorTable = map[saldo.Code]contractError{
 	saldo.EBADREQUEST:        {http.StatusBadRequest, 4400, "Bad Request", "The request could not be read, please check its format and try again"},
 	saldo.EUNAUTHORIZED:      {http.StatusUnauthorized, 4401, "Unauthorized", "The credential is missing, unknown, expired or revoked"},
+	saldo.EFORBIDDEN:         {http.StatusForbidden, 4403, "Forbidden", "The customer's account is blocked or closed"},
 	saldo.ENOTFOUND:          {http.StatusNotFound, 4404, "Not Found", "The requested resource does not exist"},
 	saldo.ECONFLICT:          {http.StatusConflict, 4409, "Conflict", "The request conflicts with an existing resource"},
 	saldo.EIDEMPOTENCYREUSED: {http.StatusUnprocessableEntity, 4422, "Idempotency Key Reused", "The Idempotency-Key was already used with a different request"},

@@ -109,11 +109,14 @@ var (
 	selectBalance           = balanceColumns.selectWhere("id = $1 AND ecommerce_id = $2")
 	selectWalletAccount     = walletAccountQuery + "b.customer_id = $1"
 	selectWalletAccountByID = walletAccountQuery + "b.id = $1"
-	debitBalance            = "UPDATE balances SET amount = amount - $2 WHERE id = $1 AND amount - $2 >= held RETURNING id, amount, held"
-	creditBalance           = "UPDATE balances SET amount = amount + $2 WHERE id = $1 RETURNING id, amount, held"
-	creditBalanceCapped     = "UPDATE balances SET amount = amount + $2 WHERE id = $1 AND amount + $2 <= $3 RETURNING id, amount, held"
-	setTransactionStatus    = "UPDATE ledger_transactions SET status = $3, reason = $4, updated_at = $5 WHERE id = $1 AND status = $2"
-	addDeposit              = "INSERT INTO wallet_deposits (balance_id, month, amount) VALUES ($1, $2, $3)" +
+	// A movement's rules are its UPDATE's condition: the balance is active (a block that
+	// committed first refuses it), and within its floor or cap.
+	debitBalance         = "UPDATE balances SET amount = amount - $2 WHERE id = $1 AND status = 1 AND amount - $2 >= held RETURNING id, amount, held"
+	creditBalance        = "UPDATE balances SET amount = amount + $2 WHERE id = $1 AND status = 1 RETURNING id, amount, held"
+	creditBalanceCapped  = "UPDATE balances SET amount = amount + $2 WHERE id = $1 AND status = 1 AND amount + $2 <= $3 RETURNING id, amount, held"
+	returnToBalance      = "UPDATE balances SET amount = amount + $2 WHERE id = $1 RETURNING id, amount, held"
+	setTransactionStatus = "UPDATE ledger_transactions SET status = $3, reason = $4, updated_at = $5 WHERE id = $1 AND status = $2"
+	addDeposit           = "INSERT INTO wallet_deposits (balance_id, month, amount) VALUES ($1, $2, $3)" +
 		" ON CONFLICT (balance_id, month) DO UPDATE SET amount = wallet_deposits.amount + excluded.amount" +
 		" WHERE wallet_deposits.amount + excluded.amount <= $4 RETURNING amount"
 )
@@ -183,25 +186,37 @@ func (t *tx) SetTransactionStatus(ctx context.Context, id int64, from, to saldo.
 	return nil
 }
 
-// moveBalance runs a conditional update of a balance; no row means the condition refused it.
-func (t *tx) moveBalance(ctx context.Context, refusal error, query string, args ...any) (saldo.BalanceAmounts, error) {
+// moveBalance runs a conditional update of balance id; no row means its condition refused
+// it: ENOTACTIVE when the balance is not active, else refusal.
+func (t *tx) moveBalance(ctx context.Context, id int64, refusal error, query string, args ...any) (saldo.BalanceAmounts, error) {
 	var b saldo.BalanceAmounts
 	err := t.conn.QueryRow(ctx, query, args...).Scan(&b.ID, &b.Amount, &b.Held)
-	if t.d.IsNoRows(err) {
-		return b, refusal
+	if !t.d.IsNoRows(err) {
+		return b, t.d.Translate(err)
 	}
-	return b, t.d.Translate(err)
+	var status int
+	if err := t.conn.QueryRow(ctx, "SELECT status FROM balances WHERE id = $1", id).Scan(&status); err != nil {
+		return b, t.notFound(err, "balance_id")
+	}
+	if status != saldo.BalanceStatusActive {
+		return b, saldo.Errorf(saldo.ENOTACTIVE, "account:not_active")
+	}
+	return b, refusal
 }
 
 func (t *tx) Debit(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
-	return t.moveBalance(ctx, saldo.Errorf(saldo.EFUNDS, "amount:insufficient_funds"), debitBalance, id, amount)
+	return t.moveBalance(ctx, id, saldo.Errorf(saldo.EFUNDS, "amount:insufficient_funds"), debitBalance, id, amount)
 }
 
 func (t *tx) Credit(ctx context.Context, id, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, error) {
 	if !limit.Set {
-		return t.moveBalance(ctx, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d not found", id), creditBalance, id, amount)
+		return t.moveBalance(ctx, id, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d refused an uncapped credit", id), creditBalance, id, amount)
 	}
-	return t.moveBalance(ctx, saldo.Errorf(saldo.ELIMIT, "amount:balance_cap"), creditBalanceCapped, id, amount, limit.Cents)
+	return t.moveBalance(ctx, id, saldo.Errorf(saldo.ELIMIT, "amount:balance_cap"), creditBalanceCapped, id, amount, limit.Cents)
+}
+
+func (t *tx) Return(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
+	return t.moveBalance(ctx, id, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d not found", id), returnToBalance, id, amount)
 }
 
 func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {

@@ -68,22 +68,24 @@ var (
 	customerColumnsNoID = customerColumns.withoutFirst()
 )
 
-// customerDuplicatesQuery finds which of a new customer's unique fields its partner's other
-// customers hold. Arguments: ecommerce_id, email_key, mobile_country_code, mobile, rfc, curp.
-// Each branch repeats its partial index's predicate so the planner can use the index.
+// customerDuplicatesQuery finds which of a customer's unique fields its partner's other
+// customers hold. Arguments: ecommerce_id, email_key, mobile_country_code, mobile, rfc, curp,
+// and the customer's own id (0 for one not stored yet). Each branch repeats its partial
+// index's predicate so the planner can use the index.
 func customerDuplicatesQuery(placeholder func(n int) string) string {
 	p := placeholder
-	return "SELECT 'email' FROM customers WHERE ecommerce_id = " + p(1) + " AND email_key = " + p(2) +
+	other := " AND id <> " + p(7)
+	return "SELECT 'email' FROM customers WHERE ecommerce_id = " + p(1) + " AND email_key = " + p(2) + other +
 		" UNION ALL SELECT 'mobile' FROM customers WHERE ecommerce_id = " + p(1) +
-		" AND mobile_country_code = " + p(3) + " AND mobile = " + p(4) +
+		" AND mobile_country_code = " + p(3) + " AND mobile = " + p(4) + other +
 		" UNION ALL SELECT 'rfc' FROM customers WHERE ecommerce_id = " + p(1) + " AND rfc = " + p(5) +
-		" AND rfc <> '' AND rfc NOT IN ('XAXX010101000', 'XEXX010101000')" +
-		" UNION ALL SELECT 'curp' FROM customers WHERE ecommerce_id = " + p(1) + " AND curp = " + p(6) + " AND curp <> ''"
+		" AND rfc <> '' AND rfc NOT IN ('XAXX010101000', 'XEXX010101000')" + other +
+		" UNION ALL SELECT 'curp' FROM customers WHERE ecommerce_id = " + p(1) + " AND curp = " + p(6) + " AND curp <> ''" + other
 }
 
 // customerDuplicatesArgs are c's arguments for customerDuplicatesQuery.
 func customerDuplicatesArgs(c *saldo.Customer) []any {
-	return []any{c.PartnerID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP}
+	return []any{c.PartnerID, c.EmailKey(), c.MobileCountryCode, c.Mobile, c.RFC, c.CURP, c.ID}
 }
 
 // partnerRow is a partner as the ecommerces table holds it, token lifetimes in whole

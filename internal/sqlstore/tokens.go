@@ -76,14 +76,14 @@ func (t *tx) TokenByHash(ctx context.Context, hash []byte) (*saldo.Token, error)
 	return r.token(), nil
 }
 
-func (t *tx) LockCustomer(ctx context.Context, partnerID, customerID int64) error {
-	var id int64
-	err := t.conn.QueryRow(ctx, "SELECT id FROM customers WHERE id = $1 AND ecommerce_id = $2"+t.d.ForUpdate,
-		customerID, partnerID).Scan(&id)
+func (t *tx) LockCustomer(ctx context.Context, partnerID, customerID int64) (int, error) {
+	var status int
+	err := t.conn.QueryRow(ctx, "SELECT account_status FROM customers WHERE id = $1 AND ecommerce_id = $2"+t.d.ForUpdate,
+		customerID, partnerID).Scan(&status)
 	if err != nil {
-		return t.notFound(err, "customer")
+		return 0, t.notFound(err, "customer")
 	}
-	return nil
+	return status, nil
 }
 
 func (t *tx) RevokeToken(ctx context.Context, id int64, at time.Time, reason string) (bool, error) {
