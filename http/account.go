@@ -97,6 +97,11 @@ type compositeParentJSON struct {
 
 var genderStrings = map[int]string{saldo.GenderFemale: "Female", saldo.GenderMale: "Male", saldo.GenderBusiness: "Business"}
 
+// accountStatusStrings are account_status_string's values.
+var accountStatusStrings = map[int]string{
+	saldo.AccountStatusActive: "Active", saldo.AccountStatusBlocked: "Blocked", saldo.AccountStatusClosed: "Closed",
+}
+
 // newAccountJSON shows customer c of a partner whose CLABE prefix is clabePrefix ("" for none).
 func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.CompositeParent, clabePrefix string) accountJSON {
 	// Validation admits only 10 digits without a leading zero, so this cannot fail.
@@ -108,7 +113,7 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 	a := accountJSON{
 		AccountLevel:                   c.AccountLevel,
 		AccountStatus:                  c.AccountStatus,
-		AccountStatusString:            "Active",
+		AccountStatusString:            accountStatusStrings[c.AccountStatus],
 		Address:                        c.Address,
 		AddressDocumentBack:            c.AddressDocumentBack,
 		AddressDocumentBackURL:         c.AddressDocumentBack,
@@ -211,8 +216,14 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, profileJSON{accountJSON: newAccountJSON(&p.Customer, &p.Wallet, p.Parent, e.CLABEPrefix),
-		CustomerStatus: p.Customer.AccountStatus, State: p.Customer.StateID})
+	s.ok(w, r, renderProfile(e, p))
+}
+
+// renderProfile is a customer's profile as every route that shows one renders it: GET
+// /user/v1/account/{customer_id}, the update, the status change and each customer of a search.
+func renderProfile(e *saldo.Partner, p *saldo.CustomerProfile) profileJSON {
+	return profileJSON{accountJSON: newAccountJSON(&p.Customer, &p.Wallet, p.Parent, e.CLABEPrefix),
+		CustomerStatus: p.Customer.AccountStatus, State: p.Customer.StateID}
 }
 
 // customerHeader is the header that carries a customer's oauth token.

@@ -53,7 +53,9 @@ var (
 	creditLineFields  = []bodyField{{"credit_line", fieldInteger}}
 )
 
-var statusStrings = map[int]string{saldo.BalanceStatusActive: "Active"}
+// statusStrings are a balance's status_string values: a balance's status mirrors its
+// customer's account status (saldo.AccountStatus…).
+var statusStrings = accountStatusStrings
 
 func newChildJSON(c *saldo.CompositeChild, creditLimit int64) childJSON {
 	return childJSON{ID: c.ID, ParentID: c.ParentID, CustomerID: c.CustomerID, CreditLine: c.CreditLine,
@@ -184,18 +186,26 @@ type childrenJSON struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
-// Cursors are opaque to partners: the id of the last child of a page, encoded so that nobody
-// builds on its form.
-func encodeCursor(afterID int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("child:" + strconv.FormatInt(afterID, 10)))
+// cursorKind names what a cursor pages through, so that one list's cursor is no other's.
+type cursorKind string
+
+const (
+	childCursor    cursorKind = "child"
+	customerCursor cursorKind = "customer"
+)
+
+// Cursors are opaque to partners: the id of the last item of a page and the kind of list,
+// encoded so that nobody builds on their form.
+func encodeCursor(kind cursorKind, afterID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(kind) + ":" + strconv.FormatInt(afterID, 10)))
 }
 
-func decodeCursor(cursor string) (int64, bool) {
+func decodeCursor(kind cursorKind, cursor string) (int64, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
 		return 0, false
 	}
-	digits, ok := strings.CutPrefix(string(b), "child:")
+	digits, ok := strings.CutPrefix(string(b), string(kind)+":")
 	if !ok {
 		return 0, false
 	}
@@ -203,7 +213,7 @@ func decodeCursor(cursor string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// listCursor is the cursor a children list continues after: the cursor query parameter, or
+// listCursor is the cursor a list continues after: the cursor query parameter, or
 // next_cursor, the name the cursor has in the answer, which partners naturally send back. Both
 // are one parameter: sent with different values, they are refused (ok false) rather than
 // one of them chosen.
@@ -240,7 +250,7 @@ func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 	if cursor, ok := listCursor(q); !ok {
 		h.Add("cursor", "mismatch")
 	} else if cursor != "" {
-		if afterID, ok = decodeCursor(cursor); !ok {
+		if afterID, ok = decodeCursor(childCursor, cursor); !ok {
 			h.Add("cursor", "invalid")
 		}
 	}
@@ -258,7 +268,7 @@ func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 		out.Children = append(out.Children, newChildJSON(&children[i], children[i].CreditLine+e.Overlimit))
 	}
 	if next != 0 {
-		cursor := encodeCursor(next)
+		cursor := encodeCursor(childCursor, next)
 		out.NextCursor = &cursor
 	}
 	s.ok(w, r, out)

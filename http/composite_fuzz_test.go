@@ -11,19 +11,28 @@ import (
 )
 
 func FuzzDecodeCursor(f *testing.F) {
-	for _, seed := range []string{encodeCursor(1), encodeCursor(1 << 62), "", "Y2hpbGQ6", "Y2hpbGQ6LTE", "%%%", "Y2hpbGQ6MDA3"} {
+	for _, seed := range []string{encodeCursor(childCursor, 1), encodeCursor(childCursor, 1<<62), encodeCursor(customerCursor, 3),
+		"", "Y2hpbGQ6", "Y2hpbGQ6LTE", "%%%", "Y2hpbGQ6MDA3"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, cursor string) {
-		id, ok := decodeCursor(cursor)
-		if !ok {
-			return
-		}
-		if id <= 0 {
-			t.Fatalf("cursor %q accepted with id %d", cursor, id)
-		}
-		if again, ok := decodeCursor(encodeCursor(id)); !ok || again != id {
-			t.Fatalf("cursor %q: id %d does not round-trip (%d, %v)", cursor, id, again, ok)
+		for _, kind := range []cursorKind{childCursor, customerCursor} {
+			id, ok := decodeCursor(kind, cursor)
+			if !ok {
+				continue
+			}
+			if id <= 0 {
+				t.Fatalf("%s cursor %q accepted with id %d", kind, cursor, id)
+			}
+			if again, ok := decodeCursor(kind, encodeCursor(kind, id)); !ok || again != id {
+				t.Fatalf("%s cursor %q: id %d does not round-trip (%d, %v)", kind, cursor, id, again, ok)
+			}
+			// One list's cursor is no other's.
+			for _, other := range []cursorKind{childCursor, customerCursor} {
+				if _, ok := decodeCursor(other, cursor); other != kind && ok {
+					t.Fatalf("cursor %q is both a %s and a %s cursor", cursor, kind, other)
+				}
+			}
 		}
 	})
 }

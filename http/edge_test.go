@@ -116,8 +116,16 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 			t.Errorf("HEAD on a POST route: %d Allow %q, want 405 Allow POST", resp.StatusCode, resp.Header.Get("Allow"))
 		}
 		resp, body := rawExchange(t, addr, "DELETE", "DELETE "+account+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, PATCH" {
+			t.Errorf("DELETE on a GET and PATCH route: %d Allow %q, want 405 Allow GET, HEAD, PATCH (%s)", resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+		resp, body = rawExchange(t, addr, "PATCH", "PATCH /user/v1/account/spei-clabe HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
-			t.Errorf("DELETE on a GET route: %d Allow %q, want 405 Allow GET, HEAD (%s)", resp.StatusCode, resp.Header.Get("Allow"), body)
+			t.Errorf("PATCH on a GET route: %d Allow %q, want 405 Allow GET, HEAD (%s)", resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+		resp, body = rawExchange(t, addr, "HEAD", "HEAD "+account+"/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("HEAD on the status route: %d Allow %q, want 405 Allow POST (%s)", resp.StatusCode, resp.Header.Get("Allow"), body)
 		}
 	})
 }

@@ -25,6 +25,9 @@ func (s *Server) routes() []route {
 		// The user envelope, {"rs", "err"}: /user/v1 and everything outside the two below.
 		{"POST", "/user/v1/account/create", handleWrite(s, s.createAccount())},
 		{"GET", "/user/v1/account/{customer_id}", s.getAccount},
+		{"PATCH", "/user/v1/account/{customer_id}", handleWrite(s, s.updateAccount())},
+		{"POST", "/user/v1/account/{customer_id}/status", handleWrite(s, s.setAccountStatus())},
+		{"GET", "/user/v1/accounts", s.searchAccounts},
 		{"GET", "/user/v1/account/spei-clabe", s.getSPEICLABE},
 
 		// The oauth envelope, {"response", "err"}.
