@@ -16,6 +16,9 @@ const (
 	CodeBadRequest = 4400
 	// CodeUnauthorized (HTTP 401): a credential is missing, unknown, expired or revoked.
 	CodeUnauthorized = 4401
+	// CodeForbidden (HTTP 403): a valid customer credential of an account that is blocked
+	// (hint "account:blocked") or closed ("account:closed").
+	CodeForbidden = 4403
 	// CodeNotFound (HTTP 404, or 405 for a known path with the wrong method): an unknown route
 	// or resource.
 	CodeNotFound = 4404
@@ -138,6 +141,13 @@ func (e *Error) HasHint(hint string) bool {
 func IsUnauthorized(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Code == CodeUnauthorized
+}
+
+// IsForbidden reports whether err is a 4403: the customer's credential is genuine, but its
+// account is blocked or closed (HasHint("account:blocked"), HasHint("account:closed")).
+func IsForbidden(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.Code == CodeForbidden
 }
 
 // IsNotFound reports whether err is an HTTP 404: an unknown customer or route (code 4404),

@@ -61,6 +61,19 @@ func TestResultTypesMatchTheServersAnswers(t *testing.T) {
 	_, err = c.GetAccount(ctx, acct.ID)
 	must(err)
 	checkWire[client.Profile](t, rec, "rs")
+	_, err = c.UpdateCustomer(ctx, acct.ID, &client.UpdateAccountRequest{City: "Puebla"})
+	must(err)
+	checkWire[client.Profile](t, rec, "rs")
+	_, err = c.SetCustomerStatus(ctx, employee.ID, client.AccountStatusActive, "")
+	must(err)
+	checkWire[client.Profile](t, rec, "rs")
+	// A page with a cursor, so that next_cursor is a string rather than null.
+	customers, err := c.SearchCustomers(ctx, &client.SearchCustomersOptions{Limit: 1})
+	must(err)
+	if customers.NextCursor == "" {
+		t.Error("a page of one of two customers has no cursor")
+	}
+	checkWire[client.CustomersPage](t, rec, "rs")
 
 	parentID := acct.CompositeBalance.Parent.ID
 	_, err = c.GetCompositeParent(ctx, parentID)
