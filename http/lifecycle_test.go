@@ -409,3 +409,29 @@ func TestSearchAccounts(t *testing.T) {
 		}
 	})
 }
+
+// The update's request schemas are the create's, every field optional, without the composite
+// balance credit line: a field added to the create and not to the update fails here.
+func TestOpenAPIUpdateSchemasAreTheCreatesWithoutTheCreditLine(t *testing.T) {
+	schemas := openAPI(t).spec.Components.Schemas
+	for create, update := range map[string]string{"CreateAccountRequest": "UpdateAccountRequest", "CreateAccountForm": "UpdateAccountForm"} {
+		c, u := schemas[create].Value, schemas[update].Value
+		var want, got []string
+		for name := range c.Properties {
+			if name != "composite_balance" && name != "credit_line" {
+				want = append(want, name)
+			}
+		}
+		for name, p := range u.Properties {
+			got = append(got, name)
+			if cp := c.Properties[name]; cp != nil && (!slices.Equal(cp.Value.Type.Slice(), p.Value.Type.Slice()) || len(cp.Value.OneOf) != len(p.Value.OneOf)) {
+				t.Errorf("%s.%s has another type than %s.%s", update, name, create, name)
+			}
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) || len(u.Required) != 0 {
+			t.Errorf("%s has fields %v (required %v), want %v, none required", update, got, u.Required, want)
+		}
+	}
+}
