@@ -556,6 +556,11 @@ func (t *faultTx) Credit(ctx context.Context, id, amount int64, limit saldo.Limi
 	return b, t.after(ctx, "credit", err)
 }
 
+func (t *faultTx) Move(ctx context.Context, from, to, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, saldo.BalanceAmounts, error) {
+	a, b, err := t.Tx.Move(ctx, from, to, amount, limit)
+	return a, b, t.after(ctx, "move", err)
+}
+
 func (t *faultTx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {
 	return t.after(ctx, "deposit", t.Tx.AddDeposit(ctx, balanceID, month, amount, limit))
 }
