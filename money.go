@@ -78,6 +78,25 @@ func checkLength(h *Hints, field, s string, max int) {
 	}
 }
 
+// checkCLABE records a CLABE that is missing (when required) or fails its check digit.
+func checkCLABE(h *Hints, field, clabe string, required bool) {
+	switch {
+	case clabe == "" && required:
+		h.Add(field, "required")
+	case clabe != "" && !ValidCLABE(clabe):
+		h.Add(field, "invalid")
+	}
+}
+
+// insertTransaction stores a movement's transaction, with an id taken ahead where the engine
+// can, so that the insert need not be waited for.
+func insertTransaction(ctx context.Context, tx Tx, t *LedgerTransaction) error {
+	if err := tx.ReserveIDs(ctx, IDCounts{Transactions: 1}); err != nil {
+		return err
+	}
+	return tx.InsertTransaction(ctx, t)
+}
+
 // requestHash identifies what a partner's own id was sent with, to tell the same request
 // sent again from another reusing the id.
 func requestHash(parts ...any) []byte {
@@ -139,19 +158,13 @@ func (s *Service) TopUp(ctx context.Context, e *Partner, r TopUpRequest, idem *I
 // partner's SPEI-in account. The tracking key (clave de rastreo) makes it safe to repeat.
 func (s *Service) SPEIIn(ctx context.Context, e *Partner, r SPEIInRequest, idem *Idempotency[*Movement]) (*Movement, error) {
 	var h Hints
-	if r.CLABE == "" {
-		h.Add("clabe", "required")
-	} else if !ValidCLABE(r.CLABE) {
-		h.Add("clabe", "invalid")
-	}
+	checkCLABE(&h, "clabe", r.CLABE, true)
 	if r.TrackingKey == "" {
 		h.Add("trackingKey", "required")
 	} else {
 		checkLength(&h, "trackingKey", r.TrackingKey, 64)
 	}
-	if r.SenderCLABE != "" && !ValidCLABE(r.SenderCLABE) {
-		h.Add("senderClabe", "invalid")
-	}
+	checkCLABE(&h, "senderClabe", r.SenderCLABE, false)
 	checkLength(&h, "senderName", r.SenderName, 120)
 	checkLength(&h, "concept", r.Concept, 255)
 	checkAmount(&h, r.Amount)
@@ -195,9 +208,6 @@ type inflow struct {
 // moveIn carries out an inflow in w.
 func moveIn(ctx context.Context, w writeTx, e *Partner, in inflow) (*Movement, error) {
 	tx, now := w.Tx, w.now
-	if err := tx.ReserveIDs(ctx, IDCounts{Transactions: 1}); err != nil {
-		return nil, err
-	}
 	if w.refused {
 		// A unique index refused an earlier run: perhaps this id's first use.
 		if m, err := repeated(ctx, tx, e, in); m != nil || err != nil {
@@ -209,7 +219,7 @@ func moveIn(ctx context.Context, w writeTx, e *Partner, in inflow) (*Movement, e
 		ReferenceKind: in.refKind, ReferenceID: in.refID, RequestHash: in.hash,
 		Description: in.description, CLABE: in.clabe, Counterparty: in.counterparty, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := tx.InsertTransaction(ctx, &t); err != nil {
+	if err := insertTransaction(ctx, tx, &t); err != nil {
 		return nil, err
 	}
 	acct, err := in.wallet(ctx, tx, dayIn(now))
@@ -331,12 +341,9 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	if customerID != r.SourceCustomerID {
 		return nil, Errorf(EUNAUTHORIZED, "sourceCustomerID:not_token_owner")
 	}
-	if err := tx.ReserveIDs(ctx, IDCounts{Transactions: 1}); err != nil {
-		return nil, err
-	}
 	t := LedgerTransaction{PartnerID: e.ID, Kind: KindTransfer, Status: StatusCompleted, Amount: r.Amount,
 		RequestHash: []byte{}, Description: r.Description, CreatedAt: now, UpdatedAt: now}
-	if err := tx.InsertTransaction(ctx, &t); err != nil {
+	if err := insertTransaction(ctx, tx, &t); err != nil {
 		return nil, err
 	}
 	day := dayIn(now)
@@ -421,50 +428,45 @@ func tokenCustomer(ctx context.Context, tx Tx, e *Partner, token string, now tim
 // CompleteCashout or FailCashout.
 func (s *Service) Cashout(ctx context.Context, e *Partner, r CashoutRequest, idem *Idempotency[*Movement]) (*Movement, error) {
 	var h Hints
-	if r.CLABE == "" {
-		h.Add("clabe", "required")
-	} else if !ValidCLABE(r.CLABE) {
-		h.Add("clabe", "invalid")
-	}
+	checkCLABE(&h, "clabe", r.CLABE, true)
 	checkAmount(&h, r.Amount)
 	checkLength(&h, "description", r.Description, 255)
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
-		tx, now := w.Tx, w.now
-		customerID, err := tokenCustomer(ctx, tx, e, r.CustomerToken, now)
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.ReserveIDs(ctx, IDCounts{Transactions: 1}); err != nil {
-			return nil, err
-		}
-		t := LedgerTransaction{PartnerID: e.ID, Kind: KindSPEIOut, Status: StatusPending, Amount: r.Amount,
-			RequestHash: []byte{}, Description: r.Description, CLABE: r.CLABE, CreatedAt: now, UpdatedAt: now}
-		if err := tx.InsertTransaction(ctx, &t); err != nil {
-			return nil, err
-		}
-		src, err := walletOf(ctx, tx, e, customerID, dayIn(now), "customer")
-		if err != nil {
-			return nil, err
-		}
-		if src.CustomerStatus != accountStatusActive {
-			return nil, Errorf(ENOTACTIVE, "customer:not_active")
-		}
-		after, err := tx.Debit(ctx, src.ID, r.Amount)
-		if err != nil {
-			return nil, err
-		}
-		entries := []Entry{
-			{PartnerID: e.ID, BalanceID: src.ID, CustomerID: src.CustomerID, Type: TypeSPEIOut, Amount: -r.Amount, BalanceAfter: after.Amount},
-			{PartnerID: e.ID, SystemAccount: AccountSPEIOut, Type: TypeSPEIOut, Amount: r.Amount},
-		}
-		if err := record(ctx, tx, e, &t, entries, now); err != nil {
-			return nil, err
-		}
-		return &Movement{Transaction: t, Balance: after}, nil
-	})
+	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return cashout(ctx, w, e, r) })
+}
+
+func cashout(ctx context.Context, w writeTx, e *Partner, r CashoutRequest) (*Movement, error) {
+	tx, now := w.Tx, w.now
+	customerID, err := tokenCustomer(ctx, tx, e, r.CustomerToken, now)
+	if err != nil {
+		return nil, err
+	}
+	t := LedgerTransaction{PartnerID: e.ID, Kind: KindSPEIOut, Status: StatusPending, Amount: r.Amount,
+		RequestHash: []byte{}, Description: r.Description, CLABE: r.CLABE, CreatedAt: now, UpdatedAt: now}
+	if err := insertTransaction(ctx, tx, &t); err != nil {
+		return nil, err
+	}
+	src, err := walletOf(ctx, tx, e, customerID, dayIn(now), "customer")
+	if err != nil {
+		return nil, err
+	}
+	if src.CustomerStatus != accountStatusActive {
+		return nil, Errorf(ENOTACTIVE, "customer:not_active")
+	}
+	after, err := tx.Debit(ctx, src.ID, r.Amount)
+	if err != nil {
+		return nil, err
+	}
+	entries := []Entry{
+		{PartnerID: e.ID, BalanceID: src.ID, CustomerID: src.CustomerID, Type: TypeSPEIOut, Amount: -r.Amount, BalanceAfter: after.Amount},
+		{PartnerID: e.ID, SystemAccount: AccountSPEIOut, Type: TypeSPEIOut, Amount: r.Amount},
+	}
+	if err := record(ctx, tx, e, &t, entries, now); err != nil {
+		return nil, err
+	}
+	return &Movement{Transaction: t, Balance: after}, nil
 }
 
 // CompleteCashout records that partner e paid cash-out o.TransactionID by SPEI: it settles.
@@ -548,12 +550,9 @@ func cashoutWallet(ctx context.Context, tx Tx, id int64) (*Entry, error) {
 // reverseCashout returns a failed cash-out's money to its wallet, by a new transaction. It is
 // not a deposit: no KYC limit refuses money coming back.
 func reverseCashout(ctx context.Context, tx Tx, e *Partner, t *LedgerTransaction, wallet *Entry, now time.Time) (BalanceAmounts, error) {
-	if err := tx.ReserveIDs(ctx, IDCounts{Transactions: 1}); err != nil {
-		return BalanceAmounts{}, err
-	}
 	r := LedgerTransaction{PartnerID: e.ID, Kind: KindReversal, Status: StatusCompleted, Amount: t.Amount,
 		RequestHash: []byte{}, ReversesID: t.ID, Description: t.Reason, CreatedAt: now, UpdatedAt: now}
-	if err := tx.InsertTransaction(ctx, &r); err != nil {
+	if err := insertTransaction(ctx, tx, &r); err != nil {
 		return BalanceAmounts{}, err
 	}
 	after, err := tx.Credit(ctx, wallet.BalanceID, t.Amount, Limit{})

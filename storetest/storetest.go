@@ -52,6 +52,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h) })
 	t.Run("Composite", func(t *testing.T) { testComposite(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
+	t.Run("Ledger", func(t *testing.T) { testLedger(t, h) })
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 }
@@ -539,6 +540,30 @@ func (t *faultTx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeP
 func (t *faultTx) InsertEvents(ctx context.Context, events []saldo.Event) error {
 	return t.after(ctx, "events", t.Tx.InsertEvents(ctx, events))
 }
+
+func (t *faultTx) InsertTransaction(ctx context.Context, lt *saldo.LedgerTransaction) error {
+	return t.after(ctx, "transaction", t.Tx.InsertTransaction(ctx, lt))
+}
+
+func (t *faultTx) Debit(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
+	b, err := t.Tx.Debit(ctx, id, amount)
+	return b, t.after(ctx, "debit", err)
+}
+
+func (t *faultTx) Credit(ctx context.Context, id, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, error) {
+	b, err := t.Tx.Credit(ctx, id, amount, limit)
+	return b, t.after(ctx, "credit", err)
+}
+
+func (t *faultTx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {
+	return t.after(ctx, "deposit", t.Tx.AddDeposit(ctx, balanceID, month, amount, limit))
+}
+
+func (t *faultTx) InsertEntries(ctx context.Context, entries []saldo.Entry) error {
+	return t.after(ctx, "entries", t.Tx.InsertEntries(ctx, entries))
+}
+
+func errorsIsInjected(err error) bool { return errors.Is(err, errInjected) }
 
 func (t *faultTx) InsertIdempotencyRecord(ctx context.Context, rec *saldo.IdempotencyRecord) error {
 	return t.after(ctx, "key", t.Tx.InsertIdempotencyRecord(ctx, rec))
