@@ -150,6 +150,9 @@ type TransferPoint struct {
 	ReferenceBusy   float64          `json:"reference_machine_busy_median"`
 	ServerShare     float64          `json:"server_machine_share_median"`
 	HotBalanceAfter int64            `json:"hot_balance_after,omitempty"` // the hot wallet's lowest, over the runs
+	// The machine's busy share in the second before each run: others' work on a shared machine.
+	ReferenceBefore float64 `json:"reference_machine_busy_before_median"`
+	SaldoBefore     float64 `json:"saldo_machine_busy_before_median"`
 }
 
 // LedgerCheck is bench/run.sh's SQL check of a schema's ledger after the transfer runs.
@@ -304,6 +307,7 @@ func (b *builder) addTransfer(l *line) {
 			s.refTPS = append(s.refTPS, l.TPS)
 			s.refLat = append(s.refLat, l.LatAvgMS)
 			s.refBusy = append(s.refBusy, l.busyShare())
+			s.refBefore = append(s.refBefore, l.Quiet/100)
 		}
 		p.ReferenceFailed += l.Failed
 		if l.Exit != 0 && l.Failed == 0 {
@@ -325,6 +329,7 @@ func (b *builder) addTransfer(l *line) {
 		s.p99 = append(s.p99, r.Latency["p99"])
 		s.max = append(s.max, r.Latency["max"])
 		s.saldoBusy = append(s.saldoBusy, l.busyShare())
+		s.saldoBefore = append(s.saldoBefore, l.Quiet/100)
 		if len(l.Busy) == 2 && len(l.BusyEnd) == 2 && l.BusyEnd[1] > l.Busy[1] {
 			s.serverShare = append(s.serverShare, l.CPUTicks/(l.BusyEnd[1]-l.Busy[1]))
 		}
@@ -386,6 +391,8 @@ func (b *builder) transferResults() {
 		p.CPUMSPerOp = round(median(s.cpu), 3)
 		p.SaldoBusy = round(median(s.saldoBusy), 2)
 		p.ServerShare = round(median(s.serverShare), 2)
+		p.ReferenceBefore = round(median(s.refBefore), 2)
+		p.SaldoBefore = round(median(s.saldoBefore), 2)
 	}
 	for k, p := range b.transfers {
 		if random := b.transfers[transferKey{"random", k.c}]; k.mode == "hot" && random != nil && random.SaldoPerSMedian > 0 {
@@ -791,8 +798,8 @@ func writeTransfers(b *strings.Builder, res *Results) {
 	}
 	writeTransferTargets(b, res)
 	b.WriteString("<details><summary>Every transfer run</summary>\n\n")
-	b.WriteString("| mode | concurrency | reference tps | saldo transfers/s | saldo p99 ms | saldo p95 ms | saldo max ms | machine CPU busy (reference / saldo runs) | saldo server's share of the machine | errors by status/code |\n")
-	b.WriteString("|---|---:|---|---|---|---:|---:|---:|---:|---|\n")
+	b.WriteString("| mode | concurrency | reference tps | saldo transfers/s | saldo p99 ms | saldo p95 ms | saldo max ms | machine CPU busy (reference / saldo runs) | saldo server's share of the machine | machine busy just before (reference / saldo runs) | errors by status/code |\n")
+	b.WriteString("|---|---:|---|---|---|---:|---:|---:|---:|---:|---|\n")
 	for _, p := range res.Transfers {
 		var errs []string
 		for k, v := range p.ErrorsBy {
@@ -802,9 +809,9 @@ func writeTransfers(b *strings.Builder, res *Results) {
 		if len(errs) == 0 {
 			errs = []string{"none"}
 		}
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n", p.Mode, p.Concurrency, joinNums(p.ReferenceTPS, 0),
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s |\n", p.Mode, p.Concurrency, joinNums(p.ReferenceTPS, 0),
 			joinNums(p.SaldoPerS, 0), joinNums(p.P99MSRuns, 1), num(p.P95MS, 1), num(p.MaxMS, 1), pct(p.ReferenceBusy), pct(p.SaldoBusy),
-			pct(p.ServerShare), strings.Join(errs, ", "))
+			pct(p.ServerShare), pct(p.ReferenceBefore), pct(p.SaldoBefore), strings.Join(errs, ", "))
 	}
 	b.WriteString("\n</details>\n\n")
 	if tc == nil {
