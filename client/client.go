@@ -1,5 +1,5 @@
-// Package client is a Go client for the saldo HTTP API: customer onboarding, customer tokens
-// and composite balances, as the contract describes them.
+// Package client is a Go client for the saldo HTTP API: customer onboarding, customer tokens,
+// composite balances and money movement, as the contract describes them.
 //
 // A Client holds the partner's Authorization-ecommerce token and sends it with every partner
 // call. Each method takes a context first, sends a typed request and returns a typed result;
@@ -136,6 +136,7 @@ const (
 	authEcommerce auth = iota // Authorization-ecommerce, as New was given it
 	authNone                  // none: the operational routes
 	authCustomer              // Authorization-customer alone
+	authBoth                  // Authorization-ecommerce and Authorization-customer
 )
 
 // request is one call, before it is sent.
@@ -282,6 +283,11 @@ func (c *Client) send(ctx context.Context, r *request, cc *callConfig) (*http.Re
 			h["Authorization-Ecommerce"] = c.token
 		}
 	case authCustomer:
+		h["Authorization-Customer"] = []string{r.customerToken}
+	case authBoth:
+		if c.token != nil {
+			h["Authorization-Ecommerce"] = c.token
+		}
 		h["Authorization-Customer"] = []string{r.customerToken}
 	}
 	h["Accept"] = jsonContentType

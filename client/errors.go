@@ -34,10 +34,24 @@ const (
 	CodeInsufficientCredit = 5001
 	// CodeBelowOutstandingDebt (HTTP 409): a child's new credit line is lower than its debt.
 	CodeBelowOutstandingDebt = 5002
+	// CodeInsufficientFunds (HTTP 409): a transfer or cash-out larger than the wallet's
+	// available amount.
+	CodeInsufficientFunds = 5003
+	// CodeLimitExceeded (HTTP 409): a credit over the wallet's KYC level limits (hints
+	// amount:monthly_deposit_limit, amount:balance_cap).
+	CodeLimitExceeded = 5004
+	// CodeAccountNotActive (HTTP 409): money movement touching a customer who is not active.
+	CodeAccountNotActive = 5005
+	// CodeInvalidTransactionState (HTTP 409): completing or failing a cash-out that is no
+	// longer pending.
+	CodeInvalidTransactionState = 5007
 	// CodeServerError (HTTP 500): anything unexpected; quote the RequestID to support.
 	CodeServerError = 7000
 	// CodeServiceUnavailable (HTTP 503, with Retry-After): the database cannot be reached.
 	CodeServiceUnavailable = 7003
+	// CodeLimitsUnavailable (HTTP 503, with Retry-After): a credit a KYC limit governs, on a
+	// day for which the server knows no UDI value.
+	CodeLimitsUnavailable = 7004
 )
 
 // Error is an answer of the API with an HTTP status outside 2xx.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/client"
 )
 
@@ -83,6 +84,21 @@ func TestResultTypesMatchTheServersAnswers(t *testing.T) {
 		t.Error("a page of one of two children has no cursor")
 	}
 	checkWire[client.ChildrenPage](t, rec, "payload")
+
+	// Money: a UDI value first, or a level 1 wallet cannot be credited.
+	must(saldo.NewService(f.store, f.clock).SetUDIValues(ctx, []saldo.UDIValue{{Day: "2026-11-01", Micros: 8_245_227}}))
+	_, err = c.TopUp(ctx, &client.TopUpRequest{ExternalTransactionID: "wire-1", BalanceID: acct.EwalletID, Amount: 10_000, SourceCustomerID: acct.ID})
+	must(err)
+	checkWire[client.Movement](t, rec, "payload")
+	_, err = c.Transactions(ctx, acct.ID, nil)
+	must(err)
+	checkWire[client.TransactionsPage](t, rec, "payload")
+	_, err = c.GetBalance(ctx, acct.EwalletID)
+	must(err)
+	checkWire[client.Balance](t, rec, "payload")
+	_, err = c.GetSPEICLABE(ctx, acct.ID)
+	must(err)
+	checkWire[client.SPEICLABE](t, rec, "rs")
 
 	conn, err := c.GetCustomerConnectionToken(ctx, &client.ConnectionTokenRequest{
 		CustomerID: acct.ID, CustomerPrivateKey: acct.PrivateKey, DeviceID: "tablet", ClientState: 3,

@@ -97,7 +97,8 @@ type compositeParentJSON struct {
 
 var genderStrings = map[int]string{saldo.GenderFemale: "Female", saldo.GenderMale: "Male", saldo.GenderBusiness: "Business"}
 
-func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.CompositeParent) accountJSON {
+// newAccountJSON shows customer c of a partner whose CLABE prefix is clabePrefix ("" for none).
+func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.CompositeParent, clabePrefix string) accountJSON {
 	// Validation admits only 10 digits without a leading zero, so this cannot fail.
 	mobile, _ := strconv.ParseInt(c.Mobile, 10, 64)
 	personType := 1
@@ -116,6 +117,7 @@ func newAccountJSON(c *saldo.Customer, wallet *saldo.Balance, parent *saldo.Comp
 		AddressDocumentType:            c.AddressDocumentType,
 		BusinessName:                   c.BusinessName,
 		BusinessPurpose:                c.BusinessPurpose,
+		CLABE:                          saldo.WalletCLABE(clabePrefix, wallet.ID),
 		City:                           c.City,
 		Colony:                         c.Colony,
 		ConstitutionDate:               c.ConstitutionDate,
@@ -180,9 +182,9 @@ func (s *Server) createAccount() writeRoute[saldo.CreateCustomerRequest, *saldo.
 	}
 }
 
-func renderCreatedAccount(out *saldo.CreatedCustomer) any {
+func renderCreatedAccount(e *saldo.Partner, out *saldo.CreatedCustomer) any {
 	return createdAccountJSON{
-		accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent),
+		accountJSON:                newAccountJSON(&out.Customer, &out.Wallet, out.Parent, e.CLABEPrefix),
 		OAuthToken:                 out.Tokens.OAuthToken,
 		ExpirationTimestamp:        expiry(out.Tokens.OAuthExpiresAt),
 		RefreshToken:               out.Tokens.RefreshToken,
@@ -191,43 +193,14 @@ func renderCreatedAccount(out *saldo.CreatedCustomer) any {
 	}
 }
 
-// getAccount is GET /user/v1/account/{customer_id}: the profile, without secrets. The partner
-// authorizes it with Authorization-ecommerce, or the customer alone with Authorization-customer
-// (an active oauth token of that very customer). A credential that is sent is always checked:
-// with both headers, both must hold and agree.
+// getAccount is GET /user/v1/account/{customer_id}: the profile, without secrets, authorised
+// as customerReader says.
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
-	customerToken := r.Header.Get("Authorization-customer")
-	var e *saldo.Partner
-	if customerToken == "" || r.Header.Get("Authorization-ecommerce") != "" {
-		var err error
-		if e, err = s.authenticate(r); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
 	id, idOK := parseID(r.PathValue("customer_id"))
-	if customerToken != "" {
-		auth, aerr := s.svc.AuthenticateCustomer(r.Context(), customerToken)
-		if aerr != nil {
-			s.fail(w, r, namedCredential(aerr, "Authorization-customer"))
-			return
-		}
-		// Another customer's token, or another partner's, opens nothing.
-		if !idOK || id != auth.CustomerID || e != nil && e.ID != auth.Partner.ID {
-			s.fail(w, r, namedCredential(saldo.Errorf(saldo.EUNAUTHORIZED), "Authorization-customer"))
-			return
-		}
-		if e == nil {
-			e = auth.Partner
-			if info := requestInfoFrom(r.Context()); info != nil {
-				info.partnerID = e.ID
-			}
-			// A customer's own calls count against its partner's budget.
-			if err := s.limit(e); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
+	e, _, err := s.customerReader(r, id, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if !idOK {
 		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "customer_id:not_found"))
@@ -238,6 +211,48 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, profileJSON{accountJSON: newAccountJSON(&p.Customer, &p.Wallet, p.Parent),
+	s.ok(w, r, profileJSON{accountJSON: newAccountJSON(&p.Customer, &p.Wallet, p.Parent, e.CLABEPrefix),
 		CustomerStatus: p.Customer.AccountStatus, State: p.Customer.StateID})
+}
+
+// customerHeader is the header that carries a customer's oauth token.
+const customerHeader = "Authorization-customer"
+
+// customerReader authorises a read of one customer's data. The partner authorizes it with
+// Authorization-ecommerce, or the customer alone with Authorization-customer (an active oauth
+// token of that very customer). A credential that is sent is always checked: with both
+// headers, both must hold and agree. named says whether the request names the customer (id,
+// 0 when what it names is malformed); only a customer token may leave it unnamed. It returns
+// the partner and the customer: id, or the token's customer when none is named.
+func (s *Server) customerReader(r *http.Request, id int64, named bool) (*saldo.Partner, int64, error) {
+	customerToken := r.Header.Get(customerHeader)
+	var e *saldo.Partner
+	if customerToken == "" || r.Header.Get(partnerHeader) != "" {
+		var err error
+		if e, err = s.authenticate(r); err != nil {
+			return nil, 0, err
+		}
+	}
+	if customerToken == "" {
+		return e, id, nil
+	}
+	auth, err := s.svc.AuthenticateCustomer(r.Context(), customerToken)
+	if err != nil {
+		return nil, 0, namedCredential(err, customerHeader)
+	}
+	// Another customer's token, or another partner's, opens nothing.
+	if named && id != auth.CustomerID || e != nil && e.ID != auth.Partner.ID {
+		return nil, 0, namedCredential(saldo.Errorf(saldo.EUNAUTHORIZED), customerHeader)
+	}
+	if e == nil {
+		e = auth.Partner
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.partnerID = e.ID
+		}
+		// A customer's own calls count against its partner's budget.
+		if err := s.limit(e); err != nil {
+			return nil, 0, err
+		}
+	}
+	return e, auth.CustomerID, nil
 }

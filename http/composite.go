@@ -86,7 +86,7 @@ func (s *Server) createChild() writeRoute[saldo.NewChild, *saldo.ChildView] {
 	return writeRoute[saldo.NewChild, *saldo.ChildView]{
 		decode: decodeNewChild,
 		call:   s.svc.CreateChild,
-		render: func(v *saldo.ChildView) any { return newChildJSON(&v.Child, v.CreditLimit) },
+		render: func(_ *saldo.Partner, v *saldo.ChildView) any { return newChildJSON(&v.Child, v.CreditLimit) },
 	}
 }
 
@@ -136,7 +136,7 @@ func (s *Server) updateChildCreditLine() writeRoute[saldo.CreditLineUpdate, *sal
 	return writeRoute[saldo.CreditLineUpdate, *saldo.ChildView]{
 		decode: decodeCreditLineUpdate,
 		call:   s.svc.UpdateChildCreditLine,
-		render: func(v *saldo.ChildView) any {
+		render: func(_ *saldo.Partner, v *saldo.ChildView) any {
 			return updatedChildJSON{
 				childJSON: newChildJSON(&v.Child, v.CreditLimit),
 				Parent:    parentCreditJSON{ID: v.Parent.ID, AvailableCredit: v.Parent.AvailableCredit()},

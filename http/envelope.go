@@ -33,8 +33,13 @@ var errorTable = map[saldo.Code]contractError{
 	saldo.EINVALID:           {http.StatusBadRequest, 5000, "Validation Error", "Validations for the request failed, please check the parameters and try again"},
 	saldo.EINSUFFICIENT:      {http.StatusConflict, 5001, "Insufficient Credit", "The parent does not have enough available credit"},
 	saldo.EBELOWDEBT:         {http.StatusConflict, 5002, "Below Outstanding Debt", "The credit line cannot be lower than the outstanding debt"},
+	saldo.EFUNDS:             {http.StatusConflict, 5003, "Insufficient Funds", "The balance does not have enough available funds for the movement"},
+	saldo.ELIMIT:             {http.StatusConflict, 5004, "Limit Exceeded", "The movement would exceed the wallet's KYC level limits"},
+	saldo.ENOTACTIVE:         {http.StatusConflict, 5005, "Account Not Active", "The customer's account is not active"},
+	saldo.EINVALIDSTATE:      {http.StatusConflict, 5007, "Invalid Transaction State", "The transaction is not in a state that allows this request"},
 	saldo.EINTERNAL:          {http.StatusInternalServerError, 7000, "Server Error", "An unexpected error occurred, please contact support quoting the X-Request-Id"},
 	saldo.EUNAVAILABLE:       {http.StatusServiceUnavailable, 7003, "Service Unavailable", "The service is temporarily unavailable, please retry later"},
+	saldo.ELIMITSUNKNOWN:     {http.StatusServiceUnavailable, 7004, "Limits Unavailable", "The wallet's KYC limits cannot be checked today, please retry later"},
 }
 
 // retryAfterSeconds is what Retry-After says on 429 and 503 answers.
@@ -81,11 +86,16 @@ func envelopeOf(path string) envelope {
 	return userEnvelope
 }
 
-// mapError turns a domain error into what the envelope's routes answer: the wallet routes
-// answer an unknown id ("parent_id:not_found") as HTTP 404 with code 5000 and the hint
-// "incorrect parent_id", as the UnDosTres composite balance API does.
-func (env envelope) mapError(err error) error {
-	if env != walletEnvelope || saldo.ErrorCode(err) != saldo.ENOTFOUND {
+// compositePrefix is the prefix of the composite balance routes, which answer an unknown id
+// as the UnDosTres composite balance API does.
+const compositePrefix = "/wallet/v1/composite-balance/"
+
+// mapError turns a domain error into what the route at path answers: the composite balance
+// routes answer an unknown id ("parent_id:not_found") as HTTP 404 with code 5000 and the hint
+// "incorrect parent_id", as the UnDosTres composite balance API does. Every other route,
+// the other /wallet/v1 routes included, answers it 404 4404 with the hint as it is.
+func mapError(path string, err error) error {
+	if !strings.HasPrefix(path, compositePrefix) || saldo.ErrorCode(err) != saldo.ENOTFOUND {
 		return err
 	}
 	for _, hint := range saldo.ErrorHints(err) {
@@ -175,7 +185,7 @@ func (s *Server) ok(w http.ResponseWriter, r *http.Request, payload any) {
 // anything else only the code.
 func (s *Server) errorResponse(r *http.Request, err error) (int, []byte) {
 	env := envelopeOf(r.URL.Path)
-	err = env.mapError(err)
+	err = mapError(r.URL.Path, err)
 	if errors.Is(err, saldo.ErrPartnerTokenChanged) {
 		// Found rotated inside the service: answered exactly as an unknown token is.
 		err = namedCredential(err, partnerHeader)

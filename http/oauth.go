@@ -74,7 +74,7 @@ func (s *Server) connectionToken() writeRoute[saldo.ConnectionTokenRequest, *sal
 			}, err
 		},
 		call: s.svc.ConnectionToken,
-		render: func(out *saldo.ConnectionToken) any {
+		render: func(_ *saldo.Partner, out *saldo.ConnectionToken) any {
 			return connectionTokenJSON{
 				CustomerOAuthToken:         out.OAuthToken,
 				ExpirationTimestamp:        expiry(out.OAuthExpiresAt),
@@ -95,7 +95,7 @@ func (s *Server) refreshCustomerToken() writeRoute[saldo.RefreshTokenRequest, *s
 			return saldo.RefreshTokenRequest{RefreshToken: f["customer_refresh_token"], DeviceID: f["device_id"]}, err
 		},
 		call: s.svc.RefreshOAuthToken,
-		render: func(out *saldo.RefreshedToken) any {
+		render: func(_ *saldo.Partner, out *saldo.RefreshedToken) any {
 			return refreshedTokenJSON{OAuthToken: out.OAuthToken, ExpirationTimestamp: expiry(out.OAuthExpiresAt)}
 		},
 		credentials: true,
@@ -111,7 +111,7 @@ func (s *Server) revokeToken() writeRoute[string, saldo.Revoked] {
 			return f["token"], err
 		},
 		call:   s.svc.RevokeToken,
-		render: func(saldo.Revoked) any { return emptyObject },
+		render: func(*saldo.Partner, saldo.Revoked) any { return emptyObject },
 	}
 }
 

@@ -25,6 +25,7 @@ func (s *Server) routes() []route {
 		// The user envelope, {"rs", "err"}: /user/v1 and everything outside the two below.
 		{"POST", "/user/v1/account/create", handleWrite(s, s.createAccount())},
 		{"GET", "/user/v1/account/{customer_id}", s.getAccount},
+		{"GET", "/user/v1/account/spei-clabe", s.getSPEICLABE},
 
 		// The oauth envelope, {"response", "err"}.
 		{"POST", "/oauth/v1/get-customer-connection-token", handleWrite(s, s.connectionToken())},
@@ -32,8 +33,16 @@ func (s *Server) routes() []route {
 		{"POST", "/oauth/v1/revoke", handleWrite(s, s.revokeToken())},
 		{"POST", "/oauth/v1/introspect", s.introspectToken},
 
-		// The wallet envelope, {"text", "timestamp", "endpoint", "error", "payload"}, and its
-		// "incorrect <id>" mapping of unknown ids.
+		// The wallet envelope, {"text", "timestamp", "endpoint", "error", "payload"}; the
+		// composite balance routes map unknown ids to "incorrect <id>" (mapError).
+		{"POST", "/wallet/v1/topUp", handleWrite(s, s.topUp())},
+		{"POST", "/wallet/v1/transfer", handleWrite(s, s.transfer())},
+		{"POST", "/wallet/v1/spei-cashout", handleWrite(s, s.cashout())},
+		{"POST", "/wallet/v1/spei-cashout/{transactionId}/complete", handleWrite(s, s.completeCashout())},
+		{"POST", "/wallet/v1/spei-cashout/{transactionId}/fail", handleWrite(s, s.failCashout())},
+		{"POST", "/wallet/v1/spei-in", handleWrite(s, s.speiIn())},
+		{"GET", "/wallet/v1/transactions/{customer_id}", s.getTransactions},
+		{"GET", "/wallet/v1/balance/{balance_id}", s.getBalance},
 		{"GET", composite + "/parent/{parent_id}", s.getParent},
 		{"GET", composite + "/parent/{parent_id}/children", s.listChildren},
 		{"POST", composite + "/child", handleWrite(s, s.createChild())},

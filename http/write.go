@@ -20,8 +20,8 @@ type writeRoute[In, Out any] struct {
 	decode func(*http.Request) (In, error)
 	// call is the service method.
 	call func(context.Context, *saldo.Partner, In, *saldo.Idempotency[Out]) (Out, error)
-	// render is the payload of a success, put in the route's envelope.
-	render func(Out) any
+	// render is the payload of a success to partner e, put in the route's envelope.
+	render func(e *saldo.Partner, out Out) any
 	// cachedAuth authenticates from the service's cache of partners, for the hot path of bulk
 	// onboarding: the write's own transaction checks the token again.
 	cachedAuth bool
@@ -43,7 +43,7 @@ func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.Handler
 			s.fail(w, r, err)
 			return
 		}
-		answer := &renderedAnswer[Out]{s: s, r: r, render: route.render}
+		answer := &renderedAnswer[Out]{s: s, r: r, e: e, render: route.render}
 		var (
 			in  In
 			out Out
@@ -72,7 +72,8 @@ func handleWrite[In, Out any](s *Server, route writeRoute[In, Out]) http.Handler
 type renderedAnswer[Out any] struct {
 	s         *Server
 	r         *http.Request
-	render    func(Out) any
+	e         *saldo.Partner // who the answer is for
+	render    func(*saldo.Partner, Out) any
 	stored    *saldo.Answer
 	storedFor error // the error the stored answer renders; nil for a success
 }
@@ -108,7 +109,7 @@ func (a *renderedAnswer[Out]) forStoring(out Out, err error) saldo.Answer {
 	if err != nil {
 		answer.Status, answer.Body = a.s.errorResponse(a.r, err)
 	} else {
-		answer.Body = a.s.successBody(a.r, a.render(out))
+		answer.Body = a.s.successBody(a.r, a.render(a.e, out))
 	}
 	a.stored, a.storedFor = &answer, err
 	return answer
@@ -129,7 +130,7 @@ func (a *renderedAnswer[Out]) send(w http.ResponseWriter, out Out, err error) {
 	case err != nil:
 		a.s.fail(w, a.r, err)
 	default:
-		a.s.ok(w, a.r, a.render(out))
+		a.s.ok(w, a.r, a.render(a.e, out))
 	}
 }
 

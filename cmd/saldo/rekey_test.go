@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/internal/gen"
@@ -70,6 +71,11 @@ func storeCollidingCustomers(tb testing.TB, path string) (first, second int64) {
 	svc := saldo.NewService(s, nil)
 	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda"})
 	if err != nil {
+		tb.Fatal(err)
+	}
+	// A current UDI value, so that serve has no warning to log but the one under test.
+	today := time.Now().In(saldo.MexicoCity).Format(time.DateOnly)
+	if err := svc.SetUDIValues(ctx, []saldo.UDIValue{{Day: today, Micros: 8_600_000}}); err != nil {
 		tb.Fatal(err)
 	}
 	var ids []int64

@@ -55,6 +55,12 @@ func run(ctx context.Context, env Env, args []string) error {
 		return migrateCmd(ctx, env, args)
 	case cmd == "ecommerce":
 		return ecommerceCmd(ctx, env, args)
+	case cmd == "ledger":
+		return ledgerCmd(ctx, env, args)
+	case cmd == "udi":
+		return udiCmd(ctx, env, args)
+	case cmd == "kyc-levels":
+		return kycLevelsCmd(ctx, env, args)
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):
@@ -67,6 +73,13 @@ func run(ctx context.Context, env Env, args []string) error {
 // prints the command's usage on stdout and returns flag.ErrHelp. A flag error names the flag
 // with two dashes, as the usage and the docs write them.
 func parse(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet)) (*Config, error) {
+	cfg, _, err := parseArgs(env, name, args, serveFlags, more, 0)
+	return cfg, err
+}
+
+// parseArgs is parse for a command that takes up to maxArgs arguments besides its flags, which
+// may come before, between or after them; it returns the arguments.
+func parseArgs(env Env, name string, args []string, serveFlags bool, more func(*flag.FlagSet), maxArgs int) (*Config, []string, error) {
 	fs := flag.NewFlagSet("saldo "+name, flag.ContinueOnError)
 	// The flag package's own messages name flags with one dash and lack the saldo: prefix.
 	cliflag.Quiet(fs)
@@ -75,20 +88,26 @@ func parse(env Env, name string, args []string, serveFlags bool, more func(*flag
 	if more != nil {
 		more(fs)
 	}
+	// The flag package stops at the first argument: parse what follows it again.
+	var positional []string
 	err := fs.Parse(args)
+	for err == nil && fs.NArg() > 0 && fs.Arg(0) != "help" && len(positional) < maxArgs {
+		positional = append(positional, fs.Arg(0))
+		err = fs.Parse(fs.Args()[1:])
+	}
 	if err == nil && fs.Arg(0) == "help" {
 		err = flag.ErrHelp
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printCommandUsage(env.Stdout, name, fs)
-		return nil, flag.ErrHelp
+		return nil, nil, flag.ErrHelp
 	case err != nil:
-		return nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, cliflag.DoubleDash(err.Error()), name)
+		return nil, nil, fmt.Errorf("%s: %s; run 'saldo %s --help' for its flags", name, cliflag.DoubleDash(err.Error()), name)
 	case fs.NArg() > 0:
-		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+		return nil, nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
-	return cfg, cfg.validate()
+	return cfg, positional, cfg.validate()
 }
 
 func serve(ctx context.Context, env Env, args []string) error {
@@ -138,7 +157,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 			// Printed, never logged: the token is a secret and this is its only showing.
 			fmt.Fprintf(env.Stdout, "Created the sandbox e-commerce (id %d, composite balances enabled).\n"+
 				"Its token is shown only this once; send it as the Authorization-ecommerce header:\n\n  %s\n\n", e.ID, token)
+			if err := seedPlaceholderUDI(ctx, svc, log); err != nil {
+				return err
+			}
 		}
+	}
+	if err := warnStaleUDI(ctx, svc, log); err != nil {
+		return err
 	}
 	return listenAndServe(ctx, env, cfg, svc, newRegistry(store), handler)
 }
@@ -225,35 +250,43 @@ func migrateCmd(ctx context.Context, env Env, args []string) error {
 
 // partnerJSON is how the CLI prints a partner; the token only when just issued.
 type partnerJSON struct {
-	ID                int64  `json:"id"`
-	Name              string `json:"name"`
-	CompositeBalances bool   `json:"composite_balances"`
-	MaxCreditLine     int64  `json:"max_credit_line"`
-	StrictRFC         bool   `json:"strict_rfc"`
-	MaxKYCLevel       int    `json:"max_kyc_level"`
-	BillingDay        int    `json:"billing_day"`
-	PaymentDueDays    int    `json:"payment_due_days"`
-	Overlimit         int64  `json:"overlimit"`
-	OAuthTokenTTL     string `json:"oauth_token_ttl"`
-	RefreshTokenTTL   string `json:"refresh_token_ttl"`
-	Token             string `json:"token,omitempty"`
+	ID                    int64  `json:"id"`
+	Name                  string `json:"name"`
+	CompositeBalances     bool   `json:"composite_balances"`
+	MaxCreditLine         int64  `json:"max_credit_line"`
+	StrictRFC             bool   `json:"strict_rfc"`
+	MaxKYCLevel           int    `json:"max_kyc_level"`
+	BillingDay            int    `json:"billing_day"`
+	PaymentDueDays        int    `json:"payment_due_days"`
+	Overlimit             int64  `json:"overlimit"`
+	OAuthTokenTTL         string `json:"oauth_token_ttl"`
+	RefreshTokenTTL       string `json:"refresh_token_ttl"`
+	CLABEPrefix           string `json:"clabe_prefix"`
+	AuthorizationHoldDays int    `json:"authorization_hold_days"`
+	MinPaymentPercent     int    `json:"min_payment_percent"`
+	MinPaymentFloor       int64  `json:"min_payment_floor"`
+	Token                 string `json:"token,omitempty"`
 }
 
 func newPartnerJSON(e *saldo.Partner, token string) partnerJSON {
 	return partnerJSON{ID: e.ID, Name: e.Name, CompositeBalances: e.CompositeBalances, MaxCreditLine: e.MaxCreditLine,
 		StrictRFC: e.StrictRFC, MaxKYCLevel: e.MaxKYCLevel, BillingDay: e.BillingDay, PaymentDueDays: e.PaymentDueDays,
-		Overlimit: e.Overlimit, OAuthTokenTTL: e.OAuthTokenTTL.String(), RefreshTokenTTL: e.RefreshTokenTTL.String(), Token: token}
+		Overlimit: e.Overlimit, OAuthTokenTTL: e.OAuthTokenTTL.String(), RefreshTokenTTL: e.RefreshTokenTTL.String(),
+		CLABEPrefix: e.CLABEPrefix, AuthorizationHoldDays: e.AuthorizationHoldDays, MinPaymentPercent: e.MinPaymentPercent,
+		MinPaymentFloor: e.MinPaymentFloor, Token: token}
 }
 
 func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, ecommerceUsage)
-		return errors.New("ecommerce: no command given: want create, list or rotate-token")
+		return errors.New("ecommerce: no command given: want create, update, list or rotate-token")
 	}
 	sub, args := args[0], args[1:]
 	switch {
 	case sub == "create":
 		return ecommerceCreate(ctx, env, args)
+	case sub == "update":
+		return ecommerceUpdate(ctx, env, args)
 	case sub == "list":
 		return ecommerceList(ctx, env, args)
 	case sub == "rotate-token":
@@ -261,7 +294,7 @@ func ecommerceCmd(ctx context.Context, env Env, args []string) error {
 	case isHelp(sub):
 		return help(ctx, env, args, ecommerceUsage, ecommerceCmd)
 	}
-	return fmt.Errorf("ecommerce: unknown command %q: want create, list or rotate-token; run 'saldo ecommerce --help'", sub)
+	return fmt.Errorf("ecommerce: unknown command %q: want create, update, list or rotate-token; run 'saldo ecommerce --help'", sub)
 }
 
 // ecommerceCreate registers a partner and prints it with its token. It writes, so it migrates
@@ -282,13 +315,14 @@ func ecommerceCreate(ctx context.Context, env Env, args []string) error {
 	defer store.Close()
 	e, token, err := saldo.NewService(store, saldo.SystemClock{}).CreatePartner(ctx, n)
 	if err != nil {
-		return err
+		return fmt.Errorf("ecommerce create: %w", err)
 	}
 	return json.NewEncoder(env.Stdout).Encode(newPartnerJSON(e, token))
 }
 
-// createFlags are the partner's settings ecommerce create takes.
+// createFlags are the partner's settings ecommerce create takes, and ecommerce update changes.
 func createFlags(fs *flag.FlagSet, n *saldo.NewPartner) {
+	n.AuthorizationHoldDays, n.MinPaymentPercent, n.MinPaymentFloor = new(int), new(int), new(int64)
 	fs.StringVar(&n.Name, "name", "", "partner name (required)")
 	fs.BoolVar(&n.CompositeBalances, "composite-balances", false, "open a composite balance parent for every customer")
 	fs.Int64Var(&n.MaxCreditLine, "max-credit-line", saldo.DefaultMaxCreditLine, "largest parent credit line, in cents")
@@ -299,6 +333,95 @@ func createFlags(fs *flag.FlagSet, n *saldo.NewPartner) {
 	fs.Int64Var(&n.Overlimit, "overlimit", 0, "cents a parent may spend beyond its credit line")
 	fs.DurationVar(&n.OAuthTokenTTL, "oauth-token-ttl", saldo.DefaultOAuthTokenTTL, "lifetime of customer oauth tokens")
 	fs.DurationVar(&n.RefreshTokenTTL, "refresh-token-ttl", saldo.DefaultRefreshTokenTTL, "lifetime of customer refresh tokens")
+	fs.StringVar(&n.CLABEPrefix, "clabe-prefix", "", `the 3-digit bank and 3-digit plaza codes of the partner's SPEI participant, which its wallets' CLABEs start with; "" for none`)
+	fs.IntVar(n.AuthorizationHoldDays, "authorization-hold-days", saldo.DefaultAuthorizationHoldDays, "days a card authorization holds credit before it is released (1-30)")
+	fs.IntVar(n.MinPaymentPercent, "min-payment-percent", saldo.DefaultMinPaymentPercent, "minimum payment of a statement, in percent of its balance (0-100)")
+	fs.Int64Var(n.MinPaymentFloor, "min-payment-floor", saldo.DefaultMinPaymentFloor, "least minimum payment, in cents, unless the balance is lower")
+}
+
+// setPartnerFlag copies the setting of the create flag name from src to dst, and reports
+// whether name is one.
+func setPartnerFlag(name string, dst, src *saldo.NewPartner) bool {
+	switch name {
+	case "name":
+		dst.Name = src.Name
+	case "composite-balances":
+		dst.CompositeBalances = src.CompositeBalances
+	case "max-credit-line":
+		dst.MaxCreditLine = src.MaxCreditLine
+	case "strict-rfc":
+		dst.StrictRFC = src.StrictRFC
+	case "max-kyc-level":
+		dst.MaxKYCLevel = src.MaxKYCLevel
+	case "billing-day":
+		dst.BillingDay = src.BillingDay
+	case "payment-due-days":
+		dst.PaymentDueDays = src.PaymentDueDays
+	case "overlimit":
+		dst.Overlimit = src.Overlimit
+	case "oauth-token-ttl":
+		dst.OAuthTokenTTL = src.OAuthTokenTTL
+	case "refresh-token-ttl":
+		dst.RefreshTokenTTL = src.RefreshTokenTTL
+	case "clabe-prefix":
+		dst.CLABEPrefix = src.CLABEPrefix
+	case "authorization-hold-days":
+		dst.AuthorizationHoldDays = src.AuthorizationHoldDays
+	case "min-payment-percent":
+		dst.MinPaymentPercent = src.MinPaymentPercent
+	case "min-payment-floor":
+		dst.MinPaymentFloor = src.MinPaymentFloor
+	default:
+		return false
+	}
+	return true
+}
+
+// ecommerceUpdate changes the settings of a partner that its flags give, keeps the others and
+// its token, and prints it without the token. It writes, so it migrates the database first.
+func ecommerceUpdate(ctx context.Context, env Env, args []string) error {
+	var (
+		id    int64
+		n     saldo.NewPartner
+		flags *flag.FlagSet
+	)
+	cfg, err := parse(env, "ecommerce update", args, false, func(fs *flag.FlagSet) {
+		flags = fs
+		fs.Int64Var(&id, "id", 0, "partner id (required)")
+		createFlags(fs, &n)
+	})
+	if err != nil {
+		return err
+	}
+	if id <= 0 {
+		return errors.New("ecommerce update: --id is required")
+	}
+	var given []string
+	flags.Visit(func(f *flag.Flag) {
+		if f.Name != "id" && f.Name != "database-url" {
+			given = append(given, f.Name)
+		}
+	})
+	if len(given) == 0 {
+		return errors.New("ecommerce update: no setting given to change; run 'saldo ecommerce update --help' for them")
+	}
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	e, err := saldo.NewService(store, saldo.SystemClock{}).UpdatePartner(ctx, id, func(cur *saldo.NewPartner) {
+		for _, name := range given {
+			setPartnerFlag(name, cur, &n)
+		}
+	})
+	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
+		return fmt.Errorf("ecommerce update: no partner with id %d", id)
+	}
+	if err != nil {
+		return fmt.Errorf("ecommerce update: %w", err)
+	}
+	return json.NewEncoder(env.Stdout).Encode(newPartnerJSON(e, ""))
 }
 
 // ecommerceList prints every partner, one JSON line each. It only reads: it never migrates,

@@ -15,9 +15,9 @@ import (
 )
 
 // A command that only reads never migrates: on a database that is missing, empty or behind the
-// binary's schema, ecommerce list says so, names the command that migrates it, exits 1 and
-// leaves the database as it found it; once migrated, it lists.
-func TestListNeverMigrates(t *testing.T) {
+// binary's schema, ecommerce list, ledger verify and kyc-levels list say so, name the command
+// that migrates it, exit 1 and leave the database as they found it; once migrated, they run.
+func TestReadOnlyCommandsNeverMigrate(t *testing.T) {
 	tests := []struct {
 		name         string
 		open         func(tb testing.TB) cliDatabase
@@ -35,32 +35,43 @@ func TestListNeverMigrates(t *testing.T) {
 		{"an empty postgres schema", postgresDatabase, func(testing.TB, cliDatabase) {}, "no saldo schema", true},
 		{"a postgres database one migration behind", postgresDatabase, oneMigrationBehind, "schema is behind", false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			db := tt.open(t)
-			tt.prepare(t, db)
-			env := map[string]string{"SALDO_DATABASE_URL": db.url, "SALDO_SECRET_KEY": strings.Repeat("ab", 32)}
-			before := db.tables(t)
+	for _, command := range []struct {
+		args []string
+		// migrated is what it prints on a database just migrated.
+		migrated string
+	}{
+		{[]string{"ecommerce", "list"}, ""},
+		{[]string{"ledger", "verify"}, "ledger OK"},
+		{[]string{"kyc-levels", "list"}, "no UDI value is known"},
+	} {
+		name := strings.Join(command.args, " ")
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				db := tt.open(t)
+				tt.prepare(t, db)
+				env := map[string]string{"SALDO_DATABASE_URL": db.url, "SALDO_SECRET_KEY": strings.Repeat("ab", 32)}
+				before := db.tables(t)
 
-			stdout, stderr, code := cliOutput(env, "ecommerce", "list")
-			fix := "run: saldo migrate --database-url '" + db.url + "'\n"
-			if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "saldo: ecommerce list: ") ||
-				!strings.Contains(stderr, tt.wantErr) || !strings.HasSuffix(stderr, fix) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and saldo: ecommerce list: …%s… %s", code, stdout, stderr, tt.wantErr, fix)
-			}
-			if after := db.tables(t); after != before {
-				t.Errorf("the database had %d tables before ecommerce list and %d after (-1: no database)", before, after)
-			}
-			if !tt.thenMigrated {
-				return
-			}
-			if _, code := cli(t, env, "migrate"); code != 0 {
-				t.Fatal("migrate failed")
-			}
-			if out, code := cli(t, env, "ecommerce", "list"); code != 0 || out != "" {
-				t.Errorf("ecommerce list after migrate: exit %d, %q; want 0 and no partners", code, out)
-			}
-		})
+				stdout, stderr, code := cliOutput(env, command.args...)
+				fix := "run: saldo migrate --database-url '" + db.url + "'\n"
+				if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "saldo: "+name+": ") ||
+					!strings.Contains(stderr, tt.wantErr) || !strings.HasSuffix(stderr, fix) {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and saldo: %s: …%s… %s", code, stdout, stderr, name, tt.wantErr, fix)
+				}
+				if after := db.tables(t); after != before {
+					t.Errorf("the database had %d tables before %s and %d after (-1: no database)", before, name, after)
+				}
+				if !tt.thenMigrated {
+					return
+				}
+				if _, code := cli(t, env, "migrate"); code != 0 {
+					t.Fatal("migrate failed")
+				}
+				if out, code := cli(t, env, command.args...); code != 0 || !strings.Contains(out, command.migrated) || command.migrated == "" && out != "" {
+					t.Errorf("%s after migrate: exit %d, %q; want 0 and %q", name, code, out, command.migrated)
+				}
+			})
+		}
 	}
 }
 

@@ -17,8 +17,15 @@ Usage:
   saldo migrate [--database-url URL]                         apply pending migrations
   saldo ecommerce create --name N [--composite-balances] [--max-credit-line C] [--strict-rfc]
                                                              register a partner (migrates first)
+  saldo ecommerce update --id N [--clabe-prefix P] [...]     change some of a partner's settings
   saldo ecommerce list                                       list the partners (never migrates)
   saldo ecommerce rotate-token --id N                        issue a partner a new token
+  saldo ledger verify                                        check the ledger sums up (never migrates)
+  saldo udi set --date YYYY-MM-DD --value 8.512345           store one day's UDI value
+  saldo udi import FILE                                      store the UDI values of a Banxico CSV file
+  saldo kyc-levels list                                      print the KYC levels' limits (never migrates)
+  saldo kyc-levels set --level N [--monthly-deposit-limit UDIS|none] [--balance-cap UDIS|none]
+                                                             change a KYC level's limits
   saldo version                                              print the version (also --version)
   saldo help [COMMAND]                                       print this, or a command's flags
 
@@ -32,10 +39,43 @@ const ecommerceUsage = `saldo ecommerce administers the e-commerce partners.
 
 Usage:
   saldo ecommerce create --name N [flags]    register a partner; prints it with its token, once
+  saldo ecommerce update --id N [flags]      change the settings given, keep the others and the token
   saldo ecommerce list                       print the partners, one JSON line each, no tokens
   saldo ecommerce rotate-token --id N        issue a partner a new token; the old one stops at once
 
 Run 'saldo ecommerce COMMAND --help' for a command's flags.
+`
+
+const ledgerUsage = `saldo ledger checks the ledger.
+
+Usage:
+  saldo ledger verify    recompute every balance from its entries and check that every
+                         transaction sums to zero; exit 1 on any mismatch
+
+Run 'saldo ledger verify --help' for its flags.
+`
+
+const udiUsage = `saldo udi loads the UDI values the KYC limits are converted at.
+
+Usage:
+  saldo udi set --date YYYY-MM-DD --value 8.512345    store one day's value
+  saldo udi import FILE                               store the values of a CSV file of date
+                                                      and value, as Banco de México publishes
+                                                      them (SIE series SP68257)
+
+Run 'saldo udi COMMAND --help' for a command's flags.
+`
+
+const kycLevelsUsage = `saldo kyc-levels administers the KYC levels' limits, in UDIs.
+
+Usage:
+  saldo kyc-levels list                                 print each level's monthly deposit limit
+                                                        and balance cap ("none": no limit)
+  saldo kyc-levels set --level N [--monthly-deposit-limit UDIS|none] [--balance-cap UDIS|none]
+                                                        change a level's limits; a limit not
+                                                        given keeps its value
+
+Run 'saldo kyc-levels COMMAND --help' for a command's flags.
 `
 
 // commandUsage is what a command's --help prints above its flags.
@@ -50,6 +90,39 @@ Applies pending migrations, prints "schema is up to date" and exits.`,
 
 Registers a partner and prints it as one JSON object with its token, shown this once.
 Migrates the database first.`,
+	"ecommerce update": `Usage: saldo ecommerce update --id N [flags]
+
+Changes the partner's settings that the flags give and keeps the others, and its token.
+Prints the partner as one JSON object, without a token. Migrates the database first.`,
+	"ledger verify": `Usage: saldo ledger verify [--database-url URL]
+
+Recomputes every balance from its ledger entries and checks that every transaction's entries
+sum to zero and that the customer balances and the system accounts sum to zero together, in
+one read-only transaction. Prints the totals and every fault found (at most 100 of each
+kind), and exits 1 when there is one. Only reads: on a database whose schema is behind this
+binary's it says so and exits 1, and never migrates.`,
+	"udi set": `Usage: saldo udi set --date YYYY-MM-DD --value 8.512345 [--database-url URL]
+
+Stores the UDI's value in pesos on a day (up to 6 decimals, read exactly), replacing any
+value of that day. Migrates the database first.`,
+	"udi import": `Usage: saldo udi import FILE [--database-url URL]
+
+Stores the UDI values of FILE, a CSV file of date and value as Banco de México and the
+Diario Oficial publish them (SIE series SP68257): the title and header lines before the first
+row that starts with a date are skipped; dates are DD/MM/YYYY or YYYY-MM-DD; values have up
+to 6 decimals; fields may be quoted. Days without a value (N/E) are skipped. A malformed row
+after the first dated one is an error naming its line, and then nothing is stored. Values
+of days already stored are replaced. Prints how many values it stored and their days.
+Migrates the database first.`,
+	"kyc-levels list": `Usage: saldo kyc-levels list [--database-url URL]
+
+Prints each KYC level's monthly deposit limit and balance cap in UDIs ("none" for no limit),
+and the newest UDI value. Only reads: on a database whose schema is behind this binary's it
+says so and exits 1, and never migrates.`,
+	"kyc-levels set": `Usage: saldo kyc-levels set --level N [--monthly-deposit-limit UDIS|none] [--balance-cap UDIS|none]
+
+Changes a level's limits, in whole UDIs or none for no limit; a limit not given keeps its
+value. Prints the level. Migrates the database first.`,
 	"ecommerce list": `Usage: saldo ecommerce list [--database-url URL]
 
 Prints every partner as one JSON object a line, without tokens. Only reads: on a database
