@@ -320,10 +320,12 @@ if [ "${BENCH_TRANSFERS:-1}" != 0 ]; then
   today=$(TZ=America/Mexico_City date +%F)
   month=${today%-*}
   log "transfers: $wallets wallets, $amount cent(s) each, modes $modes, concurrency $transfer_cs"
-  # A UDI value, without which a level-1 wallet takes no credit (503/7004); 8.5 pesos.
-  for schema in public ref; do
-    psql -q -d "$db" -c "INSERT INTO $schema.udi_values (day, value_micros) VALUES ('2000-01-01', 8500000) ON CONFLICT (day) DO NOTHING"
-  done
+  # A UDI value, without which a level-1 wallet takes no credit (503/7004): 8.5 pesos, for
+  # saldo with `saldo udi set` (when the binary has it), for the reference in SQL.
+  if ! "$work/saldo" udi set --date 2000-01-01 --value 8.5 --database-url "$url" >/dev/null 2>&1; then
+    psql -q -d "$db" -c "INSERT INTO public.udi_values (day, value_micros) VALUES ('2000-01-01', 8500000) ON CONFLICT (day) DO NOTHING"
+  fi
+  psql -q -d "$db" -c "INSERT INTO ref.udi_values (day, value_micros) VALUES ('2000-01-01', 8500000) ON CONFLICT (day) DO NOTHING"
   read -r ref_first ref_last < <(PGOPTIONS='-c search_path=ref' psql -Atq -d "$db" -v ecommerce_id="$ref_id" -v wallets="$wallets" \
     -v fund="$fund" -v hot_fund="$hot_fund" -v month="$month" -f "$root/bench/transfer_seed.sql")
   transfer_args=(-D ecommerce_id="$ref_id" -D first="$ref_first" -D last="$ref_last" -D amount="$amount" -D day="$today" -D month="$month")
@@ -382,6 +384,8 @@ done
 printf '{"kind":"rss","engine":"sqlite","c":%s,"vmhwm_kb":%s,"vmrss_kb":%s}\n' "$sqlite_c" "$(status_kb "$server_pid" VmHWM)" "$(status_kb "$server_pid" VmRSS)" >>"$raw"
 stop_server
 
+# BENCH_RAW_OUT: keep the raw measurements (one JSON object a line) there.
+[ -z "${BENCH_RAW_OUT:-}" ] || cp "$raw" "$BENCH_RAW_OUT"
 log "writing BENCHMARKS.md, bench/results.json and bench/chart.svg"
 go run bench/report.go -raw "$raw" -results bench/results.json -md BENCHMARKS.md -seconds "$seconds" -runs "$runs" \
   -pg "$(psql -Atq -d "$db" -c 'SELECT version()')" \
