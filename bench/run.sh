@@ -79,6 +79,9 @@ log() { echo "bench: $*" >&2; }
 json_str() {
   local s=${1//\\/\\\\}
   s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/}
   printf '"%s"' "$s"
 }
 
@@ -341,7 +344,7 @@ if [ "${BENCH_TRANSFERS:-1}" != 0 ]; then
   else
     printf '{"kind":"transfer_setup","setup":%s}\n' "$(cat "$work/setup.json")" >>"$raw"
     {
-      printf '{"kind":"command","what":"transfer_reference","cmd":%s}\n' "$(json_str "PGSSLMODE=disable PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f bench/transfer.sql -D ecommerce_id=$ref_id -D first=$ref_first -D last=$ref_last -D amount=$amount -D day=$today -D month=$month -D hot=<0 random, 1 hot> -c C -j min(C,2) -T $((seconds + pg_warmup)) -P 1 $db   # after: psql -v ecommerce_id=$ref_id -v wallets=$wallets -v fund=$fund -v hot_fund=$hot_fund -v month=$month -f bench/transfer_seed.sql")"
+      printf '{"kind":"command","what":"transfer_reference","cmd":%s}\n' "$(json_str "PGSSLMODE=disable PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f bench/transfer.sql -D ecommerce_id=$ref_id -D first=$ref_first -D last=$ref_last -D amount=$amount -D day=$today -D month=$month -D hot=<0 random, 1 hot> -c C -j min(C,2) -T $((seconds + pg_warmup)) -P 1 $db   # on the wallets of: psql -v ecommerce_id=$ref_id -v wallets=$wallets -v fund=$fund -v hot_fund=$hot_fund -v month=$month -f bench/transfer_seed.sql")"
       printf '{"kind":"command","what":"transfer_setup","cmd":%s}\n' "$(json_str "saldo-load --url http://127.0.0.1:<port> --token ek_… --concurrency 8 --composite --scenario transfers --setup-only --wallets $wallets --fund $fund --hot-fund $hot_fund --wallets-file wallets.json")"
       printf '{"kind":"command","what":"transfer_saldo","cmd":%s}\n' "$(json_str "saldo-load --url http://127.0.0.1:<port> --token ek_… --concurrency C --scenario transfers --mode <random|hot> --wallets-file wallets.json --amount $amount --duration ${seconds}s --json")"
     } >>"$raw"
