@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/saldo-mx/saldo"
+	saldohttp "github.com/saldo-mx/saldo/http"
+	"github.com/saldo-mx/saldo/internal/testdb"
 )
 
 // walletFake answers the wallet routes the transfers scenario sends, topUp and transfer, from
@@ -244,5 +249,44 @@ func TestTransferFlags(t *testing.T) {
 		if _, err := parseFlags(args, io.Discard, testNow); err == nil {
 			t.Errorf("parseFlags(%q) succeeded, want an error", args)
 		}
+	}
+}
+
+// The scenario against the real wallet routes (on SQLite): set-up, random and hot transfers,
+// and the ledger balances to the cent afterwards.
+func TestTransfersAgainstTheRealRoutes(t *testing.T) {
+	store := testdb.OpenSQLite(t)
+	svc := saldo.NewService(store, nil)
+	srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "load", CompositeBalances: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetUDIValues(ctx, []saldo.UDIValue{{Day: "2000-01-01", Micros: 8_500_000}}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "wallets.json")
+	base := []string{"--url", srv.URL, "--token", token, "--composite", "--scenario", "transfers", "--concurrency", "4",
+		"--wallets", "10", "--wallets-file", file}
+	if rep, err := runTransfersJSON(t, append(base, "--setup-only")...); err != nil || rep.Setup == nil || rep.Setup.ToppedUp != 10 {
+		t.Fatalf("set-up: %v, %+v", err, rep.Setup)
+	}
+	for _, mode := range []string{modeRandom, modeHot} {
+		rep, err := runTransfersJSON(t, append(base, "--mode", mode, "--count", "60")...)
+		if err != nil || rep.OK != 60 {
+			t.Fatalf("%s: %v; ok %d, errors %v", mode, err, rep.OK, rep.ErrorsBy)
+		}
+		if mode == modeHot && rep.HotBalanceAfter > 600_000-60 {
+			t.Errorf("hot wallet at %d after 60 transfers out of 600000", rep.HotBalanceAfter)
+		}
+	}
+	report, err := svc.VerifyLedger(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK() {
+		t.Errorf("ledger after the transfers: %+v", report)
 	}
 }
