@@ -30,6 +30,8 @@ type UDIValue struct {
 // KYCTx is what a transaction can do with the KYC levels and the UDI values.
 type KYCTx interface {
 	KYCLevels(ctx context.Context) ([]KYCLevel, error)
+	// LockKYCLevel returns a level's limits, locked until the transaction ends, or ENOTFOUND.
+	LockKYCLevel(ctx context.Context, level int) (KYCLevel, error)
 	// SetKYCLevel replaces the limits of an existing level, or fails with ENOTFOUND.
 	SetKYCLevel(ctx context.Context, l KYCLevel) error
 	// SetUDIValues stores values, replacing those of the same days.
@@ -113,21 +115,32 @@ func (s *Service) KYCLevels(ctx context.Context) ([]KYCLevel, error) {
 // maxLimitUDIs bounds a level's limits.
 const maxLimitUDIs = 10_000_000
 
-// SetKYCLevel replaces a level's limits.
-func (s *Service) SetKYCLevel(ctx context.Context, l KYCLevel) error {
-	var h Hints
-	if l.Level < 1 || l.Level > 4 {
-		h.Add("level", "invalid")
+// SetKYCLevel changes a level's limits: change receives the current ones and edits them, in
+// the transaction that stores them, so that two concurrent changes of different limits both
+// stay. It returns the level as stored.
+func (s *Service) SetKYCLevel(ctx context.Context, level int, change func(*KYCLevel)) (KYCLevel, error) {
+	if level < 1 || level > 4 {
+		return KYCLevel{}, Errorf(EINVALID, "level:invalid")
 	}
-	for field, v := range map[string]*int64{"monthly_deposit_limit": l.MonthlyDepositLimit, "balance_cap": l.BalanceCap} {
-		if v != nil && (*v < 0 || *v > maxLimitUDIs) {
-			h.Add(field, "invalid")
+	var l KYCLevel
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		if l, err = tx.LockKYCLevel(ctx, level); err != nil {
+			return err
 		}
-	}
-	if err := h.Err(EINVALID); err != nil {
-		return err
-	}
-	return s.store.Update(ctx, func(tx Tx) error { return tx.SetKYCLevel(ctx, l) })
+		change(&l)
+		l.Level = level
+		var h Hints
+		for field, v := range map[string]*int64{"monthly_deposit_limit": l.MonthlyDepositLimit, "balance_cap": l.BalanceCap} {
+			if v != nil && (*v < 0 || *v > maxLimitUDIs) {
+				h.Add(field, "invalid")
+			}
+		}
+		if err := h.Err(EINVALID); err != nil {
+			return err
+		}
+		return tx.SetKYCLevel(ctx, l)
+	})
+	return l, err
 }
 
 // SetUDIValues stores UDI values, replacing those of the same days.

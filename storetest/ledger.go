@@ -55,7 +55,8 @@ func newLedgerFixture(t testing.TB, h Harness) *ledgerFixture {
 func (f *ledgerFixture) unlimited(t testing.TB) {
 	t.Helper()
 	for level := 1; level <= 4; level++ {
-		if err := f.Service.SetKYCLevel(context.Background(), saldo.KYCLevel{Level: level}); err != nil {
+		_, err := f.Service.SetKYCLevel(context.Background(), level, func(l *saldo.KYCLevel) { *l = saldo.KYCLevel{} })
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -249,11 +250,12 @@ func testKYCLimits(t *testing.T, h Harness) {
 		}
 		// The monthly limit (750 UDIs) is lower than the cap: lift it to reach the cap.
 		monthly := int64(2_000)
-		if err := f.Service.SetKYCLevel(ctx, saldo.KYCLevel{Level: 1, MonthlyDepositLimit: &monthly, BalanceCap: ptr(int64(1_000))}); err != nil {
+		_, err := f.Service.SetKYCLevel(ctx, 1, func(l *saldo.KYCLevel) { l.MonthlyDepositLimit = &monthly })
+		if err != nil {
 			t.Fatal(err)
 		}
 		f.fund(t, c, 850_000)
-		_, err := f.topUp(t, c, 1)
+		_, err = f.topUp(t, c, 1)
 		wantCode(t, err, saldo.ELIMIT, "amount:balance_cap")
 		f.verify(t)
 	})
@@ -488,7 +490,7 @@ func testConcurrentMonthlyLimit(t *testing.T, h Harness) {
 	ctx := context.Background()
 	f := newLedgerFixture(t, h)
 	// 10 UDIs a month at 8.5 pesos: 8,500 cents, so 10 credits of 850 fit.
-	if err := f.Service.SetKYCLevel(ctx, saldo.KYCLevel{Level: 1, MonthlyDepositLimit: ptr(int64(10))}); err != nil {
+	if _, err := f.Service.SetKYCLevel(ctx, 1, func(l *saldo.KYCLevel) { l.MonthlyDepositLimit = ptr(int64(10)) }); err != nil {
 		t.Fatal(err)
 	}
 	c := f.customer(t)

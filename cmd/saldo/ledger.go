@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -216,22 +215,18 @@ func kycLevelsSet(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 	svc := saldo.NewService(store, saldo.SystemClock{})
-	levels, err := svc.KYCLevels(ctx)
-	if err != nil {
-		return fmt.Errorf("kyc-levels set: %w", err)
-	}
-	i := slices.IndexFunc(levels, func(l saldo.KYCLevel) bool { return l.Level == level })
-	if i < 0 {
+	l, err := svc.SetKYCLevel(ctx, level, func(l *saldo.KYCLevel) {
+		if monthly.set {
+			l.MonthlyDepositLimit = monthly.v
+		}
+		if capLimit.set {
+			l.BalanceCap = capLimit.v
+		}
+	})
+	if saldo.ErrorCode(err) == saldo.ENOTFOUND {
 		return fmt.Errorf("kyc-levels set: no level %d", level)
 	}
-	l := levels[i]
-	if monthly.set {
-		l.MonthlyDepositLimit = monthly.v
-	}
-	if capLimit.set {
-		l.BalanceCap = capLimit.v
-	}
-	if err := svc.SetKYCLevel(ctx, l); err != nil {
+	if err != nil {
 		return fmt.Errorf("kyc-levels set: %w", err)
 	}
 	printLevels(env, l)

@@ -333,6 +333,16 @@ func (t *tx) KYCLevels(ctx context.Context) ([]saldo.KYCLevel, error) {
 	}, "SELECT level, monthly_deposit_limit_udis, balance_cap_udis FROM kyc_levels ORDER BY level")
 }
 
+func (t *tx) LockKYCLevel(ctx context.Context, level int) (saldo.KYCLevel, error) {
+	l := saldo.KYCLevel{Level: level}
+	err := t.conn.QueryRow(ctx, "SELECT monthly_deposit_limit_udis, balance_cap_udis FROM kyc_levels WHERE level = $1"+t.d.ForUpdate,
+		level).Scan(&l.MonthlyDepositLimit, &l.BalanceCap)
+	if err != nil {
+		return l, t.notFound(err, "level")
+	}
+	return l, nil
+}
+
 func (t *tx) SetKYCLevel(ctx context.Context, l saldo.KYCLevel) error {
 	n, err := t.conn.Exec(ctx, "UPDATE kyc_levels SET monthly_deposit_limit_udis = $2, balance_cap_udis = $3 WHERE level = $1",
 		l.Level, l.MonthlyDepositLimit, l.BalanceCap)
