@@ -3,8 +3,8 @@ package saldo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"strconv"
 	"time"
 	"unicode/utf8"

@@ -309,6 +309,9 @@ func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amou
 	if !limit.Set {
 		cents = 1<<63 - 1
 	}
+	if t.d.AddDeposit != "" {
+		return t.d.Translate(t.conn.Send(ctx, t.d.AddDeposit, balanceID, month, amount, cents))
+	}
 	var total int64
 	err := t.conn.QueryRow(ctx, addDeposit, balanceID, month, amount, cents).Scan(&total)
 	if t.d.IsNoRows(err) {
