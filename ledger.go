@@ -169,6 +169,9 @@ type LedgerTx interface {
 	// WalletAccount returns the wallet of partner partnerID's customer, with day's UDI value
 	// (day is YYYY-MM-DD), or ENOTFOUND.
 	WalletAccount(ctx context.Context, partnerID, customerID int64, day string) (*WalletAccount, error)
+	// WalletAccounts is WalletAccount for several customers at once, in no particular order;
+	// a customer without a wallet is missing from the result.
+	WalletAccounts(ctx context.Context, partnerID int64, customerIDs []int64, day string) ([]WalletAccount, error)
 	// WalletAccountByID is WalletAccount for the wallet with balance id balanceID.
 	WalletAccountByID(ctx context.Context, partnerID, balanceID int64, day string) (*WalletAccount, error)
 	// Balance returns partner partnerID's balance id, or ENOTFOUND.
@@ -193,6 +196,11 @@ type LedgerTx interface {
 	// Credit adds amount to balance id when it is active and the result stays within limit,
 	// else fails with ENOTACTIVE or ELIMIT (amount:balance_cap), and returns the balance after.
 	Credit(ctx context.Context, id, amount int64, limit Limit) (BalanceAmounts, error)
+	// Move takes amount from balance from and adds it to balance to, in one statement that
+	// locks both in id order, when from is active and covers it and to is active and stays
+	// within limit; else it fails with ENOTACTIVE (its hint "account:not_active" prefixed by
+	// "from:" or "to:" through MoveRefusal), EFUNDS or ELIMIT.
+	Move(ctx context.Context, from, to, amount int64, limit Limit) (fromAfter, toAfter BalanceAmounts, err error)
 	// Return adds amount to balance id whatever its status: money coming back, such as a failed
 	// cash-out's, is never refused.
 	Return(ctx context.Context, id, amount int64) (BalanceAmounts, error)
@@ -214,4 +222,16 @@ type LedgerTx interface {
 	MismatchedBalances(ctx context.Context, limit int) ([]MismatchedBalance, error)
 
 	KYCTx
+}
+
+// MoveRefusal tells which side of a Move was not active.
+type MoveRefusal struct {
+	From bool // the debited balance, else the credited one
+}
+
+func (m *MoveRefusal) Error() string {
+	if m.From {
+		return "debited balance not active"
+	}
+	return "credited balance not active"
 }

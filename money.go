@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -346,12 +347,7 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	if err := insertTransaction(ctx, tx, &t); err != nil {
 		return nil, err
 	}
-	day := dayIn(now)
-	src, err := walletOf(ctx, tx, e, r.SourceCustomerID, day, "sourceCustomerID")
-	if err != nil {
-		return nil, err
-	}
-	dst, err := walletOf(ctx, tx, e, r.TargetCustomerID, day, "targetID")
+	src, dst, err := transferWallets(ctx, tx, e, r, dayIn(now))
 	if err != nil {
 		return nil, err
 	}
@@ -388,26 +384,41 @@ func inactiveAs(err, instead error) error {
 	return err
 }
 
-// moveBetween debits src and credits dst by amount, the balance of lower id first, so that
-// transfers in opposite directions between two wallets lock them in the same order and never
-// deadlock.
+// moveBetween debits src and credits dst by amount, within dst's balance cap. A balance that
+// is not active is named as the request names it: the source is the token's own customer.
 func moveBetween(ctx context.Context, tx Tx, src, dst *WalletAccount, amount int64) (srcAfter, dstAfter BalanceAmounts, err error) {
-	debit := func() (err error) {
-		srcAfter, err = tx.Debit(ctx, src.ID, amount)
-		return inactiveAs(err, activeAccount(AccountStatusBlocked))
-	}
-	credit := func() (err error) {
-		dstAfter, err = creditWallet(ctx, tx, dst, amount)
-		return inactiveAs(err, Errorf(ENOTACTIVE, "targetID:not_active"))
-	}
-	first, second := debit, credit
-	if dst.ID < src.ID {
-		first, second = credit, debit
-	}
-	if err = first(); err == nil {
-		err = second()
+	srcAfter, dstAfter, err = tx.Move(ctx, src.ID, dst.ID, amount, limitCents(dst.Level.BalanceCap, dst.UDIMicros))
+	var refusal *MoveRefusal
+	switch {
+	case errors.As(err, &refusal) && refusal.From:
+		err = activeAccount(AccountStatusBlocked)
+	case errors.As(err, &refusal):
+		err = Errorf(ENOTACTIVE, "targetID:not_active")
 	}
 	return srcAfter, dstAfter, err
+}
+
+// transferWallets reads the source's and the target's wallets in one query.
+func transferWallets(ctx context.Context, tx Tx, e *Partner, r TransferRequest, day string) (src, dst *WalletAccount, err error) {
+	found, err := tx.WalletAccounts(ctx, e.ID, []int64{r.SourceCustomerID, r.TargetCustomerID}, day)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range found {
+		switch found[i].CustomerID {
+		case r.SourceCustomerID:
+			src = &found[i]
+		case r.TargetCustomerID:
+			dst = &found[i]
+		}
+	}
+	switch {
+	case src == nil:
+		return nil, nil, Errorf(ENOTFOUND, "sourceCustomerID:not_found")
+	case dst == nil:
+		return nil, nil, Errorf(ENOTFOUND, "targetID:not_found")
+	}
+	return src, dst, nil
 }
 
 // walletOf returns partner e's customer's wallet, naming field when there is none.

@@ -156,9 +156,6 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionT
 			if err != nil {
 				return nil, notFoundIsUnauthorized(err)
 			}
-			if err := activeAccount(status); err != nil {
-				return nil, err
-			}
 			key, err := tx.TokenByHash(ctx, HashSecret(v.privateKey))
 			if err != nil {
 				return nil, notFoundIsUnauthorized(err)
@@ -166,6 +163,10 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionT
 			if key.PartnerID != e.ID || key.CustomerID != customerID || key.Kind != TokenPrivateKey ||
 				!key.ActiveAt(now) || !secretMatches(v.privateKey, key.Hash) {
 				return nil, Errorf(EUNAUTHORIZED)
+			}
+			// A genuine credential of an account that is not active is refused as such.
+			if err := activeAccount(status); err != nil {
+				return nil, err
 			}
 		}
 		if _, err := tx.RevokeCustomerTokens(ctx, e.ID, customerID, []TokenKind{TokenRefresh, TokenOAuth}, now, RevokeSuperseded); err != nil {

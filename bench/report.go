@@ -52,12 +52,22 @@ type line struct {
 	VmHWMKB  int64     `json:"vmhwm_kb"`
 	VmRSSKB  int64     `json:"vmrss_kb"`
 	Rows     int64     `json:"customers"`
-	Report   *struct {
+	Mode     string    `json:"mode"` // the transfer lines': random or hot
+	Setup    *struct {
+		Wallets int `json:"wallets"`
+		Setup   *struct {
+			ElapsedSeconds float64 `json:"elapsed_s"`
+		} `json:"setup"`
+	} `json:"setup"`
+	Ledger *LedgerCheck `json:"ledger"`
+	Report *struct {
 		Sent             int64              `json:"sent"`
 		OK               int64              `json:"ok"`
 		Errors           int64              `json:"errors"`
 		ElapsedSeconds   float64            `json:"elapsed_s"`
 		CreatesPerSecond float64            `json:"creates_per_s"`
+		TransfersPerS    float64            `json:"transfers_per_s"`
+		HotBalanceAfter  int64              `json:"hot_balance_after"`
 		Latency          map[string]float64 `json:"latency_ms"`
 		ErrorsBy         map[string]int64   `json:"errors_by"`
 		Verify           *struct {
@@ -113,6 +123,63 @@ type Point struct {
 	SaldoClientCPUMS     float64 `json:"saldo_load_cpu_ms_per_create"`
 }
 
+// TransferPoint is the transfer figures in one mode at one concurrency: saldo's transfers
+// and the reference's (bench/transfer.sql), medians over the runs and the runs themselves.
+type TransferPoint struct {
+	Mode        string `json:"mode"` // random or hot
+	Concurrency int    `json:"concurrency"`
+
+	ReferenceTPS       []float64 `json:"reference_tps"`
+	ReferenceTPSMedian float64   `json:"reference_tps_median"`
+	ReferenceFailed    int64     `json:"reference_failed"`
+	ReferenceLatencyMS float64   `json:"reference_latency_avg_ms_median"`
+
+	SaldoPerS       []float64        `json:"saldo_transfers_per_s"`
+	SaldoPerSMedian float64          `json:"saldo_transfers_per_s_median"`
+	Ratio           float64          `json:"ratio,omitempty"` // saldo / reference, of the medians
+	HotOverRandom   float64          `json:"hot_over_random,omitempty"`
+	P50MS           float64          `json:"saldo_p50_ms"`
+	P95MS           float64          `json:"saldo_p95_ms"`
+	P99MS           float64          `json:"saldo_p99_ms"`
+	P99MSRuns       []float64        `json:"saldo_p99_ms_runs"`
+	MaxMS           float64          `json:"saldo_max_ms"`
+	Errors          int64            `json:"saldo_errors"`
+	ErrorsBy        map[string]int64 `json:"saldo_errors_by,omitempty"`
+	CPUMSPerOp      float64          `json:"server_cpu_ms_per_transfer"`
+	SaldoBusy       float64          `json:"saldo_machine_busy_median"`
+	ReferenceBusy   float64          `json:"reference_machine_busy_median"`
+	ServerShare     float64          `json:"server_machine_share_median"`
+	HotBalanceAfter int64            `json:"hot_balance_after,omitempty"` // the hot wallet's lowest, over the runs
+	// The machine's busy share in the second before each run: others' work on a shared machine.
+	ReferenceBefore float64 `json:"reference_machine_busy_before_median"`
+	SaldoBefore     float64 `json:"saldo_machine_busy_before_median"`
+}
+
+// LedgerCheck is bench/run.sh's SQL check of a schema's ledger after the transfer runs.
+type LedgerCheck struct {
+	Schema       string `json:"schema"`
+	Transactions int64  `json:"transactions"`
+	Transfers    int64  `json:"transfers"`
+	TopUps       int64  `json:"top_ups"`
+	Entries      int64  `json:"entries"`
+	Unbalanced   int64  `json:"unbalanced_transactions"`
+	Mismatched   int64  `json:"mismatched_balances"`
+	SumOfEntries int64  `json:"sum_of_entries"`
+}
+
+// TransferChecks is what the ledger looked like after the transfer runs, against what
+// saldo-load counted.
+type TransferChecks struct {
+	Saldo          *LedgerCheck `json:"saldo,omitempty"`
+	Reference      *LedgerCheck `json:"reference,omitempty"`
+	OKTransfers    int64        `json:"ok_transfers"` // every saldo-load transfers run's, warm-ups included
+	Wallets        int          `json:"wallets"`
+	SetupSeconds   float64      `json:"setup_s"`
+	VerifyExit     *int         `json:"ledger_verify_exit,omitempty"` // saldo ledger verify, when the binary has it
+	VerifyOutput   string       `json:"ledger_verify_output,omitempty"`
+	SkippedBecause string       `json:"skipped_because,omitempty"`
+}
+
 // Results is bench/results.json, what bench/chart.go draws.
 type Results struct {
 	Generated string            `json:"generated"`
@@ -124,6 +191,9 @@ type Results struct {
 	SQLite    *Point            `json:"sqlite,omitempty"`
 	Verify    map[string]int64  `json:"verify,omitempty"`
 	Rows      map[string]int64  `json:"rows,omitempty"`
+
+	Transfers      []*TransferPoint `json:"transfers,omitempty"`
+	TransferChecks *TransferChecks  `json:"transfer_checks,omitempty"`
 }
 
 func main() {
@@ -181,9 +251,11 @@ func readLines(path string) ([]*line, error) {
 // one for SQLite with the medians of their runs, the verification and the row count.
 func build(lines []*line) *Results {
 	b := &builder{
-		res:     &Results{Generated: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commands: map[string]string{}},
-		points:  map[int]*Point{},
-		samples: map[*Point]*samples{},
+		res:       &Results{Generated: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commands: map[string]string{}},
+		points:    map[int]*Point{},
+		samples:   map[*Point]*samples{},
+		transfers: map[transferKey]*TransferPoint{},
+		tsamples:  map[*TransferPoint]*samples{},
 	}
 	for _, l := range lines {
 		b.add(l)
@@ -197,6 +269,151 @@ type builder struct {
 	points    map[int]*Point      // the PostgreSQL points by concurrency
 	samples   map[*Point]*samples // the figures of each point's runs, for the medians
 	okCreates int64               // successful creates of the PostgreSQL runs so far
+
+	transfers map[transferKey]*TransferPoint
+	tsamples  map[*TransferPoint]*samples
+}
+
+// transferKey names a transfer point.
+type transferKey struct {
+	mode string
+	c    int
+}
+
+// transferPoint is the transfer point of mode at concurrency c, made at the first line for it.
+func (b *builder) transferPoint(mode string, c int) (*TransferPoint, *samples) {
+	k := transferKey{mode, c}
+	if b.transfers[k] == nil {
+		b.transfers[k] = &TransferPoint{Mode: mode, Concurrency: c}
+		b.tsamples[b.transfers[k]] = &samples{}
+	}
+	return b.transfers[k], b.tsamples[b.transfers[k]]
+}
+
+// checks is the transfer checks, made at the first line for them.
+func (b *builder) checks() *TransferChecks {
+	if b.res.TransferChecks == nil {
+		b.res.TransferChecks = &TransferChecks{}
+	}
+	return b.res.TransferChecks
+}
+
+// addTransfer takes a line of the transfer points.
+func (b *builder) addTransfer(l *line) {
+	switch l.Kind {
+	case "transfer_reference":
+		p, s := b.transferPoint(l.Mode, l.C)
+		if l.TPS > 0 {
+			s.refTPS = append(s.refTPS, l.TPS)
+			s.refLat = append(s.refLat, l.LatAvgMS)
+			s.refBusy = append(s.refBusy, l.busyShare())
+			s.refBefore = append(s.refBefore, l.Quiet/100)
+		}
+		p.ReferenceFailed += l.Failed
+		if l.Exit != 0 && l.Failed == 0 {
+			p.ReferenceFailed++
+		}
+	case "transfer_saldo", "transfer_warmup":
+		r := l.Report
+		if r == nil {
+			log.Fatalf("a %s line without a report", l.Kind)
+		}
+		b.checks().OKTransfers += r.OK
+		if l.Kind == "transfer_warmup" {
+			return
+		}
+		p, s := b.transferPoint(l.Mode, l.C)
+		s.rate = append(s.rate, r.TransfersPerS)
+		s.p50 = append(s.p50, r.Latency["p50"])
+		s.p95 = append(s.p95, r.Latency["p95"])
+		s.p99 = append(s.p99, r.Latency["p99"])
+		s.max = append(s.max, r.Latency["max"])
+		s.saldoBusy = append(s.saldoBusy, l.busyShare())
+		s.saldoBefore = append(s.saldoBefore, l.Quiet/100)
+		if len(l.Busy) == 2 && len(l.BusyEnd) == 2 && l.BusyEnd[1] > l.Busy[1] {
+			s.serverShare = append(s.serverShare, l.CPUTicks/(l.BusyEnd[1]-l.Busy[1]))
+		}
+		if r.OK > 0 && l.ClkTck > 0 {
+			s.cpu = append(s.cpu, l.CPUTicks/l.ClkTck*1000/float64(r.OK))
+		}
+		if l.Mode == "hot" && r.OK > 0 && (p.HotBalanceAfter == 0 || r.HotBalanceAfter < p.HotBalanceAfter) {
+			p.HotBalanceAfter = r.HotBalanceAfter
+		}
+		p.Errors += r.Errors
+		if l.Exit != 0 && r.Errors == 0 {
+			p.Errors++
+		}
+		for k, v := range r.ErrorsBy {
+			if p.ErrorsBy == nil {
+				p.ErrorsBy = map[string]int64{}
+			}
+			p.ErrorsBy[k] += v
+		}
+	case "transfer_setup":
+		if l.Setup != nil {
+			b.checks().Wallets = l.Setup.Wallets
+			if l.Setup.Setup != nil {
+				b.checks().SetupSeconds = round(l.Setup.Setup.ElapsedSeconds, 1)
+			}
+		}
+	case "transfer_skipped":
+		b.checks().SkippedBecause = l.Cmd
+	case "ledger_verify":
+		exit := l.Exit
+		b.checks().VerifyExit, b.checks().VerifyOutput = &exit, l.Cmd
+	case "ledger":
+		if l.Engine == "reference" {
+			b.checks().Reference = l.Ledger
+		} else {
+			b.checks().Saldo = l.Ledger
+		}
+	}
+}
+
+// transferResults sets each transfer point's medians, the hot mode's share of the random
+// mode's throughput at the same concurrency, and lists them by mode, then concurrency.
+func (b *builder) transferResults() {
+	for p, s := range b.tsamples {
+		p.ReferenceTPS = roundAll(s.refTPS, 1)
+		p.ReferenceTPSMedian = round(median(s.refTPS), 1)
+		p.ReferenceLatencyMS = round(median(s.refLat), 2)
+		p.ReferenceBusy = round(median(s.refBusy), 2)
+		p.SaldoPerS = roundAll(s.rate, 1)
+		p.SaldoPerSMedian = round(median(s.rate), 1)
+		if median(s.refTPS) > 0 {
+			p.Ratio = round(median(s.rate)/median(s.refTPS), 2)
+		}
+		p.P50MS = round(median(s.p50), 2)
+		p.P95MS = round(median(s.p95), 2)
+		p.P99MS = round(median(s.p99), 2)
+		p.P99MSRuns = roundAll(s.p99, 2)
+		p.MaxMS = round(median(s.max), 2)
+		p.CPUMSPerOp = round(median(s.cpu), 3)
+		p.SaldoBusy = round(median(s.saldoBusy), 2)
+		p.ServerShare = round(median(s.serverShare), 2)
+		p.ReferenceBefore = round(median(s.refBefore), 2)
+		p.SaldoBefore = round(median(s.saldoBefore), 2)
+	}
+	for k, p := range b.transfers {
+		if random := b.transfers[transferKey{"random", k.c}]; k.mode == "hot" && random != nil && random.SaldoPerSMedian > 0 {
+			p.HotOverRandom = round(p.SaldoPerSMedian/random.SaldoPerSMedian, 2)
+		}
+		b.res.Transfers = append(b.res.Transfers, p)
+	}
+	slices.SortFunc(b.res.Transfers, func(x, y *TransferPoint) int {
+		if x.Mode != y.Mode {
+			return strings.Compare(modeOrder(x.Mode), modeOrder(y.Mode))
+		}
+		return x.Concurrency - y.Concurrency
+	})
+}
+
+// modeOrder sorts random before hot.
+func modeOrder(m string) string {
+	if m == "random" {
+		return "0"
+	}
+	return "1" + m
 }
 
 // samples are the figures of a point's runs, one a run, of which Results has the medians.
@@ -245,7 +462,9 @@ func (b *builder) add(l *line) {
 		b.addRSS(l)
 	case "rows":
 		b.res.Rows = map[string]int64{"customers": l.Rows, "ok_creates": b.okCreates}
-	case "reference_warmup":
+	case "transfer_reference", "transfer_saldo", "transfer_warmup", "transfer_setup", "transfer_skipped", "ledger_verify", "ledger":
+		b.addTransfer(l)
+	case "reference_warmup", "transfer_reference_warmup":
 	default:
 		log.Fatalf("unknown kind %q", l.Kind)
 	}
@@ -346,6 +565,7 @@ func (b *builder) results() *Results {
 		b.res.Points = append(b.res.Points, p)
 	}
 	slices.SortFunc(b.res.Points, func(a, b *Point) int { return a.Concurrency - b.Concurrency })
+	b.transferResults()
 	return b.res
 }
 
@@ -450,6 +670,7 @@ func markdown(res *Results) string {
 	writeMedians(&b, res)
 	writeRuns(&b, res)
 	writeChecks(&b, res)
+	writeTransfers(&b, res)
 	writeCommands(&b, res)
 	b.WriteString("![Creates per second of the reference and of saldo, and saldo's p99 latency, against concurrency](bench/chart.svg)\n")
 	return b.String()
@@ -542,12 +763,103 @@ func writeChecks(b *strings.Builder, res *Results) {
 // writeCommands writes the commands the figures came from.
 func writeCommands(b *strings.Builder, res *Results) {
 	b.WriteString("\n\n**Commands.**\n\n```sh\n")
-	for _, k := range []string{"run", "server", "reference", "saldo", "sqlite"} {
+	for _, k := range []string{"run", "server", "reference", "saldo", "sqlite", "transfer_reference", "transfer_setup", "transfer_saldo"} {
 		if c, ok := res.Commands[k]; ok {
 			fmt.Fprintf(b, "%s\n", c)
 		}
 	}
 	b.WriteString("```\n\n")
+}
+
+// writeTransfers writes the transfer points: a table of the medians against the reference,
+// the targets, every run behind a fold, and the ledger's checks.
+func writeTransfers(b *strings.Builder, res *Results) {
+	tc := res.TransferChecks
+	if len(res.Transfers) == 0 && tc == nil {
+		return
+	}
+	b.WriteString("\n\n### Transfers\n\n")
+	if tc != nil && tc.SkippedBecause != "" {
+		fmt.Fprintf(b, "No transfer figures: the set-up failed (`%s`).", strings.TrimSpace(tc.SkippedBecause))
+		return
+	}
+	b.WriteString("| mode | concurrency | reference tps | saldo transfers/s | saldo / reference | hot / random (saldo) | saldo p50 ms | saldo p99 ms | errors (saldo / reference) | server CPU ms per transfer |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range res.Transfers {
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s | %d / %d | %s |\n", p.Mode, p.Concurrency,
+			num(p.ReferenceTPSMedian, 0), num(p.SaldoPerSMedian, 0), num(p.Ratio, 2), num(p.HotOverRandom, 2),
+			num(p.P50MS, 1), num(p.P99MS, 1), p.Errors, p.ReferenceFailed, num(p.CPUMSPerOp, 2))
+	}
+	if tc != nil {
+		fmt.Fprintf(b, "\nThe reference is pgbench running `bench/transfer.sql`: what one transfer does in PostgreSQL, as plain SQL in one transaction, "+
+			"on %d wallets seeded by `bench/transfer_seed.sql`; saldo's figures are `POST /wallet/v1/transfer` over HTTP among %d wallets that "+
+			"saldo-load created and topped up through the API (%.1f s). random: source and target at random; hot: every transfer out of one wallet "+
+			"to a random other. Level-1 wallets with their KYC limits in force (UDI at 8.50), 1 cent a transfer.\n\n", tc.Wallets, tc.Wallets, tc.SetupSeconds)
+	}
+	writeTransferTargets(b, res)
+	b.WriteString("<details><summary>Every transfer run</summary>\n\n")
+	b.WriteString("| mode | concurrency | reference tps | saldo transfers/s | saldo p99 ms | saldo p95 ms | saldo max ms | machine CPU busy (reference / saldo runs) | saldo server's share of the machine | machine busy just before (reference / saldo runs) | errors by status/code |\n")
+	b.WriteString("|---|---:|---|---|---|---:|---:|---:|---:|---:|---|\n")
+	for _, p := range res.Transfers {
+		var errs []string
+		for k, v := range p.ErrorsBy {
+			errs = append(errs, fmt.Sprintf("`%s` × %d", k, v))
+		}
+		slices.Sort(errs)
+		if len(errs) == 0 {
+			errs = []string{"none"}
+		}
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s |\n", p.Mode, p.Concurrency, joinNums(p.ReferenceTPS, 0),
+			joinNums(p.SaldoPerS, 0), joinNums(p.P99MSRuns, 1), num(p.P95MS, 1), num(p.MaxMS, 1), pct(p.ReferenceBusy), pct(p.SaldoBusy),
+			pct(p.ServerShare), pct(p.ReferenceBefore), pct(p.SaldoBefore), strings.Join(errs, ", "))
+	}
+	b.WriteString("\n</details>\n\n")
+	if tc == nil {
+		return
+	}
+	if l := tc.Saldo; l != nil {
+		fmt.Fprintf(b, "**Ledger after the transfer runs.** saldo's: %d transactions (%d transfers, %d top-ups), %d entries; "+
+			"%d transactions whose entries are fewer than two or do not sum to zero, %d balances that are not the sum of their entries (or below what they hold); "+
+			"the entries sum to %d. saldo-load counted %d successful transfers, warm-ups included; the ledger holds %d.",
+			l.Transactions, l.Transfers, l.TopUps, l.Entries, l.Unbalanced, l.Mismatched, l.SumOfEntries, tc.OKTransfers, l.Transfers)
+	}
+	if tc.VerifyExit != nil {
+		fmt.Fprintf(b, " `saldo ledger verify` exited %d: `%s`.", *tc.VerifyExit, strings.Join(strings.Fields(tc.VerifyOutput), " "))
+	} else {
+		b.WriteString(" (This build has no `saldo ledger verify`: the checks above are its queries in SQL.)")
+	}
+	if l := tc.Reference; l != nil {
+		fmt.Fprintf(b, " The reference's: %d transactions, %d unbalanced, %d mismatched balances.", l.Transactions, l.Unbalanced, l.Mismatched)
+	}
+}
+
+// writeTransferTargets writes whether the transfer figures meet the issue's targets: random
+// wallets ≥ 0.7 of the reference, the hot wallet ≥ 0.5 of the random figure, p99 at 16
+// clients ≤ 25 ms.
+func writeTransferTargets(b *strings.Builder, res *Results) {
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	b.WriteString("**Targets.**\n\n")
+	for _, p := range res.Transfers {
+		if p.Mode == "random" && p.Ratio > 0 {
+			fmt.Fprintf(b, "- random wallets at %d clients ≥ 0.7 of the reference: %s, %.2f\n", p.Concurrency, verdict(p.Ratio >= 0.7), p.Ratio)
+		}
+	}
+	for _, p := range res.Transfers {
+		if p.Mode == "hot" && p.HotOverRandom > 0 {
+			fmt.Fprintf(b, "- hot wallet at %d clients ≥ 0.5 of random wallets: %s, %.2f\n", p.Concurrency, verdict(p.HotOverRandom >= 0.5), p.HotOverRandom)
+		}
+	}
+	for _, p := range res.Transfers {
+		if p.Concurrency == 16 && p.P99MS > 0 {
+			fmt.Fprintf(b, "- p99 at 16 clients ≤ 25 ms, %s: %s, %.1f ms\n", p.Mode, verdict(p.P99MS <= 25), p.P99MS)
+		}
+	}
+	b.WriteString("\n")
 }
 
 func refErrors(p *Point) string {

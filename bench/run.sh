@@ -12,13 +12,26 @@
 # up to this many seconds for the machine to be at most BENCH_QUIET % busy), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres),
 # BENCH_DB (saldo_bench: dropped and created afresh, and dropped at the end).
 #
+# Transfers (after the create points; BENCH_TRANSFERS=0 skips them): BENCH_TRANSFER_CONCURRENCY
+# ("8 16"), BENCH_TRANSFER_MODES ("random hot"), BENCH_WALLETS (1000), BENCH_AMOUNT (1 cent).
+# A UDI value is loaded into both schemas and the KYC level limits are kept: the wallets are
+# level 1, so every credit runs within the balance cap and the monthly deposit upsert, and the
+# amounts are small enough that no limit is reached (see BENCHMARKS.md). saldo's wallets are
+# made by `saldo-load --scenario transfers --setup-only` through the API (creates and
+# top-ups), the reference's by bench/transfer_seed.sql, in the same state; then for each mode
+# and concurrency, BENCH_RUNS times, a pgbench run of bench/transfer.sql and a saldo-load
+# transfers run alternate. Last, the ledger is checked: every transaction's entries sum to
+# zero, every balance is the sum of its entries (`saldo ledger verify` when the binary has it,
+# and the same checks in SQL in any case).
+#
 # It creates the database, builds saldo and saldo-load into a temporary directory, migrates the
 # database twice (schema public for saldo, schema ref for the reference, so both use the real
 # table definitions), registers a partner with composite balances in each, and starts
 # `saldo serve` on a free port of 127.0.0.1. For each concurrency C it then alternates, BENCH_RUNS
 # times, a pgbench run of the reference and a saldo-load run of composite creates, each for
 # BENCH_SECONDS; it samples the server's CPU time (utime+stime) around each saldo run and its
-# peak RSS (VmHWM) after each C. Last, one point on the embedded SQLite default. Every
+# peak RSS (VmHWM) after each C. Then the transfer points (below). Last, one point on the
+# embedded SQLite default. Every
 # process it starts is stopped, and the database dropped, however it ends. All traffic is to
 # 127.0.0.1.
 set -euo pipefail
@@ -66,6 +79,9 @@ log() { echo "bench: $*" >&2; }
 json_str() {
   local s=${1//\\/\\\\}
   s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/}
   printf '"%s"' "$s"
 }
 
@@ -128,6 +144,7 @@ id_of() { sed -n 's/.*"id":\([0-9]*\).*/\1/p'; }
 raw="$work/raw.jsonl"
 : >"$raw"
 seq_offset=0 # a fresh database; each run continues from the last one's seq_end
+mode=""      # the transfer mode of the runs under way, "" for creates
 run_no=0
 
 # saldo_run KIND C RUN [ARGS...]: one saldo-load run of composite creates against the server,
@@ -166,8 +183,11 @@ ref_run() {
   wait_quiet
   g0=$(child_ticks)
   b0=$(busy_ticks)
-  PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f "$root/bench/create.sql" \
-    -D ecommerce_id="$ref_id" -D base="$((run_no * 10000000))" -D k=0 \
+  local script=(-f "$root/bench/create.sql" -D ecommerce_id="$ref_id" -D base="$((run_no * 10000000))" -D k=0)
+  case $kind in
+  transfer_*) script=(-f "$root/bench/transfer.sql" "${transfer_args[@]}" -D hot="$([ "$mode" = hot ] && echo 1 || echo 0)") ;;
+  esac
+  PGOPTIONS='-c search_path=ref' pgbench -n -M prepared "${script[@]}" \
     -c "$c" -j "$(( c < 2 ? c : 2 ))" "$@" "$db" >"$out" 2>&1 || status=$?
   b1=$(busy_ticks)
   g1=$(child_ticks)
@@ -175,7 +195,7 @@ ref_run() {
   txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out")
   pgbench_tps=${tps:-0}
-  if [ "$kind" = reference ]; then
+  if [ "$kind" = reference ] || [ "$kind" = transfer_reference ]; then
     # The steady state: the mean of the per-second progress figures after the warm-up, so
     # that 64 fresh backends connecting and filling their catalog caches are not counted (saldo's
     # pool is warm). This makes the reference stronger, so the ratio stricter.
@@ -191,9 +211,55 @@ ref_run() {
     tps=0
   fi
   [ "$status" = 0 ] || log "pgbench exited $status"
-  printf '{"kind":"%s","c":%s,"run":%s,"exit":%s,"tps":%s,"pgbench_tps":%s,"transactions":%s,"failed":%s,"latency_avg_ms":%s,"client_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s]}\n' \
-    "$kind" "$c" "$r" "$status" "$tps" "$pgbench_tps" "${txns:-0}" "${failed:-0}" "${lat:-0}" "$((g1 - g0))" "$clk_tck" "$quiet_pct" "${b0/ /,}" "${b1/ /,}" >>"$raw"
-  log "$kind c=$c run $r: $tps tps, exit $status"
+  printf '{"kind":"%s","mode":"%s","c":%s,"run":%s,"exit":%s,"tps":%s,"pgbench_tps":%s,"transactions":%s,"failed":%s,"latency_avg_ms":%s,"client_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s]}\n' \
+    "$kind" "${mode:-}" "$c" "$r" "$status" "$tps" "$pgbench_tps" "${txns:-0}" "${failed:-0}" "${lat:-0}" "$((g1 - g0))" "$clk_tck" "$quiet_pct" "${b0/ /,}" "${b1/ /,}" >>"$raw"
+  log "$kind ${mode:-} c=$c run $r: $tps tps, exit $status"
+}
+
+# transfer_run KIND C RUN [ARGS...]: one saldo-load transfers run in the current $mode over the
+# wallets set up in $wallets_file, its report, the server's CPU ticks and the machine's busy
+# share appended to raw.jsonl.
+transfer_run() {
+  local kind=$1 c=$2 r=$3
+  shift 3
+  local out="$work/load.json" t0 t1 b0 b1 g0 g1 status=0
+  wait_quiet
+  g0=$(child_ticks)
+  t0=$(cpu_ticks "$server_pid")
+  b0=$(busy_ticks)
+  "$work/saldo-load" --url "$server_url" --token "$token" --concurrency "$c" --scenario transfers --mode "$mode" \
+    --wallets-file "$wallets_file" --amount "$amount" --json --progress=false "$@" >"$out" 2>"$work/load.err" || status=$?
+  t1=$(cpu_ticks "$server_pid")
+  b1=$(busy_ticks)
+  g1=$(child_ticks)
+  if ! grep -q '"transfers_per_s"' "$out"; then
+    cat "$work/load.err" >&2
+    log "saldo-load gave no transfers report"
+    exit 1
+  fi
+  [ "$status" = 0 ] || log "saldo-load exited $status: $(cat "$work/load.err")"
+  printf '{"kind":"%s","mode":"%s","c":%s,"run":%s,"exit":%s,"cpu_ticks":%s,"client_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"report":%s}\n' \
+    "$kind" "$mode" "$c" "$r" "$status" "$((t1 - t0))" "$((g1 - g0))" "$clk_tck" "$quiet_pct" "${b0/ /,}" "${b1/ /,}" "$(cat "$out")" >>"$raw"
+  log "$kind $mode c=$c run $r: $(sed -n 's/.*"transfers_per_s":\([0-9.]*\).*/\1/p' "$out") transfers/s, exit $status"
+}
+
+# ledger_check SCHEMA: the ledger's invariants in SQL, as `saldo ledger verify` checks them
+# (internal/sqlstore/ledger.go), as one JSON object: transactions whose entries are fewer than
+# two or do not sum to zero, balances whose amount is not the sum of their entries or is below
+# what they hold, and the counts.
+ledger_check() {
+  psql -Atq -d "$db" -c "SET search_path = $1" -c "SELECT json_build_object(
+    'schema', '$1',
+    'transactions', (SELECT count(*) FROM ledger_transactions),
+    'transfers', (SELECT count(*) FROM ledger_transactions WHERE kind = 'transfer'),
+    'top_ups', (SELECT count(*) FROM ledger_transactions WHERE kind = 'top_up'),
+    'entries', (SELECT count(*) FROM ledger_entries),
+    'unbalanced_transactions', (SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING count(*) < 2 OR sum(amount) <> 0) u)
+      + (SELECT count(*) FROM ledger_transactions t WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)),
+    'mismatched_balances', (SELECT count(*) FROM balances b LEFT JOIN (SELECT balance_id, sum(amount) AS total FROM ledger_entries
+      WHERE balance_id IS NOT NULL GROUP BY balance_id) s ON s.balance_id = b.id
+      WHERE b.amount <> COALESCE(s.total, 0) OR b.held < 0 OR (b.kind = 'wallet' AND b.amount < b.held)),
+    'sum_of_entries', (SELECT COALESCE(sum(amount), 0) FROM ledger_entries))"
 }
 
 log "database $db, $seconds s per run, $runs runs per point, concurrency $concurrencies"
@@ -245,6 +311,69 @@ done
 # A correctness check after the timed runs: read back every customer of one more run.
 saldo_run verify 8 0 --count 500 --verify
 printf '{"kind":"rows","engine":"postgres","customers":%s}\n' "$(psql -Atq -d "$db" -c "SELECT count(*) FROM public.customers")" >>"$raw"
+
+if [ "${BENCH_TRANSFERS:-1}" != 0 ]; then
+  transfer_cs=${BENCH_TRANSFER_CONCURRENCY:-"8 16"}
+  modes=${BENCH_TRANSFER_MODES:-"random hot"}
+  wallets=${BENCH_WALLETS:-1000}
+  amount=${BENCH_AMOUNT:-1}
+  fund=100000      # cents per wallet: $1,000
+  hot_fund=600000  # the hot wallet's: within level 1's monthly deposits at 8.5 (637,500) and its cap (850,000)
+  wallets_file="$work/wallets.json"
+  today=$(TZ=America/Mexico_City date +%F)
+  month=${today%-*}
+  log "transfers: $wallets wallets, $amount cent(s) each, modes $modes, concurrency $transfer_cs"
+  # A UDI value, without which a level-1 wallet takes no credit (503/7004): 8.5 pesos, for
+  # saldo with `saldo udi set` (when the binary has it), for the reference in SQL.
+  if ! "$work/saldo" udi set --date 2000-01-01 --value 8.5 --database-url "$url" >/dev/null 2>&1; then
+    psql -q -d "$db" -c "INSERT INTO public.udi_values (day, value_micros) VALUES ('2000-01-01', 8500000) ON CONFLICT (day) DO NOTHING"
+  fi
+  psql -q -d "$db" -c "INSERT INTO ref.udi_values (day, value_micros) VALUES ('2000-01-01', 8500000) ON CONFLICT (day) DO NOTHING"
+  read -r ref_first ref_last < <(PGOPTIONS='-c search_path=ref' psql -Atq -d "$db" -v ecommerce_id="$ref_id" -v wallets="$wallets" \
+    -v fund="$fund" -v hot_fund="$hot_fund" -v month="$month" -f "$root/bench/transfer_seed.sql")
+  transfer_args=(-D ecommerce_id="$ref_id" -D first="$ref_first" -D last="$ref_last" -D amount="$amount" -D day="$today" -D month="$month")
+  setup_status=0
+  "$work/saldo-load" --url "$server_url" --token "$token" --concurrency 8 --composite --scenario transfers --setup-only \
+    --wallets "$wallets" --fund "$fund" --hot-fund "$hot_fund" --wallets-file "$wallets_file" --prefix "xfer$RANDOM." \
+    --seq-offset "$seq_offset" --json --progress=false >"$work/setup.json" 2>"$work/setup.err" || setup_status=$?
+  if [ "$setup_status" != 0 ]; then
+    # Before the wallet routes exist, the set-up's first top-up is refused: the create
+    # figures stand alone.
+    log "transfers skipped: the set-up failed: $(cat "$work/setup.err")"
+    printf '{"kind":"transfer_skipped","cmd":%s}\n' "$(json_str "$(cat "$work/setup.err")")" >>"$raw"
+  else
+    printf '{"kind":"transfer_setup","setup":%s}\n' "$(cat "$work/setup.json")" >>"$raw"
+    {
+      printf '{"kind":"command","what":"transfer_reference","cmd":%s}\n' "$(json_str "PGSSLMODE=disable PGOPTIONS='-c search_path=ref' pgbench -n -M prepared -f bench/transfer.sql -D ecommerce_id=$ref_id -D first=$ref_first -D last=$ref_last -D amount=$amount -D day=$today -D month=$month -D hot=<0 random, 1 hot> -c C -j min(C,2) -T $((seconds + pg_warmup)) -P 1 $db   # on the wallets of: psql -v ecommerce_id=$ref_id -v wallets=$wallets -v fund=$fund -v hot_fund=$hot_fund -v month=$month -f bench/transfer_seed.sql")"
+      printf '{"kind":"command","what":"transfer_setup","cmd":%s}\n' "$(json_str "saldo-load --url http://127.0.0.1:<port> --token ek_… --concurrency 8 --composite --scenario transfers --setup-only --wallets $wallets --fund $fund --hot-fund $hot_fund --wallets-file wallets.json")"
+      printf '{"kind":"command","what":"transfer_saldo","cmd":%s}\n' "$(json_str "saldo-load --url http://127.0.0.1:<port> --token ek_… --concurrency C --scenario transfers --mode <random|hot> --wallets-file wallets.json --amount $amount --duration ${seconds}s --json")"
+    } >>"$raw"
+    psql -q -d "$db" -c "ANALYZE"
+    for mode in $modes; do
+      transfer_run transfer_warmup 4 0 --count 200
+      ref_run transfer_reference_warmup 4 0 -t 50
+    done
+    for mode in $modes; do
+      for c in $transfer_cs; do
+        for r in $(seq 1 "$runs"); do
+          ref_run transfer_reference "$c" "$r" -T "$((seconds + pg_warmup))" -P 1
+          transfer_run transfer_saldo "$c" "$r" --duration "${seconds}s"
+        done
+      done
+    done
+    mode=""
+    verify_out=""
+    verify_status=0
+    if "$work/saldo" ledger verify --help >/dev/null 2>&1; then
+      verify_out=$("$work/saldo" ledger verify --database-url "$url" 2>&1) || verify_status=$?
+      printf '{"kind":"ledger_verify","exit":%s,"cmd":%s}\n' "$verify_status" "$(json_str "$verify_out")" >>"$raw"
+      log "saldo ledger verify: exit $verify_status"
+    fi
+    printf '{"kind":"ledger","engine":"postgres","ledger":%s}\n' "$(ledger_check public)" >>"$raw"
+    printf '{"kind":"ledger","engine":"reference","ledger":%s}\n' "$(ledger_check ref)" >>"$raw"
+    log "ledger (saldo): $(ledger_check public)"
+  fi
+fi
 stop_server
 
 log "the embedded SQLite default, concurrency $sqlite_c"
@@ -258,6 +387,8 @@ done
 printf '{"kind":"rss","engine":"sqlite","c":%s,"vmhwm_kb":%s,"vmrss_kb":%s}\n' "$sqlite_c" "$(status_kb "$server_pid" VmHWM)" "$(status_kb "$server_pid" VmRSS)" >>"$raw"
 stop_server
 
+# BENCH_RAW_OUT: keep the raw measurements (one JSON object a line) there.
+[ -z "${BENCH_RAW_OUT:-}" ] || cp "$raw" "$BENCH_RAW_OUT"
 log "writing BENCHMARKS.md, bench/results.json and bench/chart.svg"
 go run bench/report.go -raw "$raw" -results bench/results.json -md BENCHMARKS.md -seconds "$seconds" -runs "$runs" \
   -pg "$(psql -Atq -d "$db" -c 'SELECT version()')" \

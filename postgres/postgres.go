@@ -257,6 +257,8 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %s", saldo.ErrRetry, pgErr.Code)
 		case pgErr.Code == tokenChanged: // raised by saldo_check_ecommerce_token
 			return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
+		case pgErr.Code == depositLimit: // raised by saldo_add_deposit
+			return &saldo.Error{Code: saldo.ELIMIT, Hints: []string{"amount:monthly_deposit_limit"}, Err: err}
 		case pgErr.Code == "23505": // unique_violation
 			return &saldo.Error{Code: saldo.ECONFLICT, Err: fmt.Errorf("%w: %s", saldo.ErrDuplicate, pgErr.ConstraintName)}
 		case pgErr.Code == "55P03": // lock_not_available: a lock_timeout ran out behind another writer
@@ -309,10 +311,15 @@ var dialect = sqlstore.Dialect{
 	// A function (migration 0006), because only an error can stop the rest of a pipelined
 	// transaction: a SELECT that found nothing would let the inserts after it commit.
 	CheckPartnerToken: "SELECT saldo_check_ecommerce_token($1, $2)",
+	// Migration 0010, for the same reason.
+	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
 }
 
 // tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.
 const tokenChanged = "SA401"
+
+// depositLimit is the SQLSTATE saldo_add_deposit raises.
+const depositLimit = "SA504"
 
 // pgTimes stores instants as timestamptz, which pgx maps to time.Time directly.
 type pgTimes struct{}

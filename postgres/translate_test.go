@@ -22,6 +22,7 @@ func TestTranslateBySQLState(t *testing.T) {
 		{"ERROR", "40P01", ""}, // deadlock_detected
 		{"ERROR", "23505", saldo.ECONFLICT},
 		{"ERROR", tokenChanged, saldo.EUNAUTHORIZED},
+		{"ERROR", depositLimit, saldo.ELIMIT},
 		{"FATAL", "08006", saldo.EUNAVAILABLE}, // connection_failure
 		{"FATAL", "08P01", saldo.EUNAVAILABLE}, // protocol_violation
 		{"FATAL", "57P01", saldo.EUNAVAILABLE}, // admin_shutdown: pg_terminate_backend, a fast shutdown

@@ -522,7 +522,7 @@ func testConcurrentMonthlyLimit(t *testing.T, h Harness) {
 
 func testTransferFault(t *testing.T, h Harness) {
 	ctx := context.Background()
-	for _, step := range []string{"transaction", "debit", "credit", "deposit", "entries", "events", "commit"} {
+	for _, step := range []string{"transaction", "move", "deposit", "entries", "events", "commit"} {
 		t.Run("after "+step, func(t *testing.T) {
 			f := newLedgerFixture(t, h)
 			a, b := f.customer(t), f.customer(t)

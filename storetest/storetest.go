@@ -53,6 +53,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Composite", func(t *testing.T) { testComposite(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, h) })
+	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 }
@@ -555,12 +556,21 @@ func (t *faultTx) Credit(ctx context.Context, id, amount int64, limit saldo.Limi
 	return b, t.after(ctx, "credit", err)
 }
 
+func (t *faultTx) Move(ctx context.Context, from, to, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, saldo.BalanceAmounts, error) {
+	a, b, err := t.Tx.Move(ctx, from, to, amount, limit)
+	return a, b, t.after(ctx, "move", err)
+}
+
 func (t *faultTx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {
 	return t.after(ctx, "deposit", t.Tx.AddDeposit(ctx, balanceID, month, amount, limit))
 }
 
 func (t *faultTx) InsertEntries(ctx context.Context, entries []saldo.Entry) error {
 	return t.after(ctx, "entries", t.Tx.InsertEntries(ctx, entries))
+}
+
+func (t *faultTx) UpdateCustomer(ctx context.Context, c *saldo.Customer) error {
+	return t.after(ctx, "update", t.Tx.UpdateCustomer(ctx, c))
 }
 
 func errorsIsInjected(err error) bool { return errors.Is(err, errInjected) }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/gen"
 	"github.com/saldo-mx/saldo/internal/testdb"
+	"github.com/saldo-mx/saldo/postgres"
 )
 
 // BenchmarkCreate drives b.N composite account creates at concurrency 8 through the generator
@@ -99,5 +102,61 @@ func benchmarkLoader(b *testing.B, url, token string) {
 	b.ReportMetric(rep.Latency.P99, "p99-ms")
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	}
+}
+
+// BenchmarkTransfer drives b.N wallet-to-wallet transfers at concurrency 16 through the
+// generator against an in-process server on PostgreSQL (SALDO_TEST_DATABASE_URL), among 200
+// level-1 wallets it sets up first (not timed), in each mode: random wallets, and all out of
+// one hot wallet. It skips when the server has no wallet routes. Profile with
+//
+//	go test -run='^$' -bench=Transfer/random -benchtime=5000x -cpuprofile=cpu.out ./cmd/saldo-load/
+func BenchmarkTransfer(b *testing.B) {
+	for _, mode := range []string{modeRandom, modeHot} {
+		b.Run(mode, func(b *testing.B) {
+			store := testdb.OpenPostgres(b, postgres.Options{})
+			svc := saldo.NewService(store, nil)
+			srv := httptest.NewServer(saldohttp.NewServer(svc, slog.New(slog.NewJSONHandler(io.Discard, nil))))
+			defer srv.Close()
+			ctx := context.Background()
+			_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "bench", CompositeBalances: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := svc.SetUDIValues(ctx, []saldo.UDIValue{{Day: "2000-01-01", Micros: 8_500_000}}); err != nil {
+				b.Fatal(err)
+			}
+			file := filepath.Join(b.TempDir(), "wallets.json")
+			cfg := &config{
+				url: srv.URL, token: token, concurrency: 16, composite: true, creditLine: 10_000_000,
+				prefix: "bench.", seqOffset: defaultSeqOffset(time.Now()), timeout: 30 * time.Second,
+				scenario: "transfers", mode: mode, wallets: 200, amount: 1, fund: 100_000, hotFund: 600_000,
+				walletsFile: file, setupOnly: true,
+			}
+			if _, err := newLoader(cfg, io.Discard).runTransfers(ctx); err != nil {
+				if strings.Contains(err.Error(), "route:not_found") {
+					b.Skip("this server has no wallet routes")
+				}
+				b.Fatal(err)
+			}
+			cfg.setupOnly, cfg.count = false, int64(b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			rep, err := newLoader(cfg, io.Discard).runTransfers(ctx)
+			cpu = processCPU() - cpu
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rep.failure(); err != nil {
+				b.Fatalf("%v: %v", err, rep.ErrorsBy)
+			}
+			b.ReportMetric(rep.TransfersPerSecond, "transfers/s")
+			b.ReportMetric(rep.Latency.P99, "p99-ms")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+			}
+		})
 	}
 }

@@ -41,6 +41,10 @@ type loader struct {
 	stderr    io.Writer
 	transport *http.Transport
 	api       *client.Client
+	// For the requests the client has no method for: the same transport, and the
+	// Authorization-ecommerce header value.
+	httpClient    *http.Client
+	partnerHeader []string
 
 	next         atomic.Int64 // the next request's index
 	done, failed atomic.Int64
@@ -70,12 +74,14 @@ func newLoader(cfg *config, stderr io.Writer) *loader {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
+	hc := &http.Client{Transport: tr, Timeout: cfg.timeout}
 	return &loader{
-		cfg:       cfg,
-		stderr:    stderr,
-		transport: tr,
-		api: client.New(cfg.url, cfg.token,
-			client.WithHTTPClient(&http.Client{Transport: tr, Timeout: cfg.timeout}), client.WithUserAgent("saldo-load")),
+		cfg:           cfg,
+		stderr:        stderr,
+		transport:     tr,
+		api:           client.New(cfg.url, cfg.token, client.WithHTTPClient(hc), client.WithUserAgent("saldo-load")),
+		httpClient:    hc,
+		partnerHeader: []string{cfg.token},
 	}
 }
 

@@ -3,6 +3,13 @@
 //
 //	saldo-load --url http://127.0.0.1:8080 --token ek_… --concurrency 8 --duration 10s --composite --verify
 //
+// With --scenario transfers it drives wallet-to-wallet transfers instead (transfer.go): it
+// creates --wallets customers through the API, funds each wallet with a top-up (or reads
+// them from --wallets-file), then sends transfers between random wallets (--mode random) or
+// out of one hot wallet to random others (--mode hot).
+//
+//	saldo-load --url … --token ek_… --composite --scenario transfers --mode hot --wallets 1000 --concurrency 16
+//
 // Every customer it sends is unique and valid (saldo/internal/gen), also across runs against
 // the same database: see --prefix and --seq-offset. It exits non-zero when any request failed
 // or, with --verify, when any created customer is missing or differs from what was sent. The
@@ -53,6 +60,16 @@ type config struct {
 	timeout     time.Duration
 	idempotency bool
 	progress    bool
+
+	// The transfers scenario.
+	scenario    string
+	mode        string
+	wallets     int
+	amount      int64
+	fund        int64
+	hotFund     int64
+	walletsFile string
+	setupOnly   bool
 }
 
 // validPrefix keeps the prefix usable in an email's local part and in a JSON string unescaped.
@@ -77,6 +94,14 @@ func parseFlags(args []string, stdout io.Writer, now time.Time) (*config, error)
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.BoolVar(&c.idempotency, "idempotency-key", false, "send a fresh Idempotency-Key header with every create")
 	fs.BoolVar(&c.progress, "progress", true, "show progress on stderr once a second")
+	fs.StringVar(&c.scenario, "scenario", "creates", "what to send: creates, or transfers between wallets")
+	fs.StringVar(&c.mode, "mode", modeRandom, "transfers: random (source and target at random) or hot (all out of one wallet)")
+	fs.IntVar(&c.wallets, "wallets", 1000, "transfers: how many customers the set-up creates and funds")
+	fs.Int64Var(&c.amount, "amount", 1, "transfers: cents per transfer")
+	fs.Int64Var(&c.fund, "fund", 100_000, "transfers: cents the set-up tops each wallet up with")
+	fs.Int64Var(&c.hotFund, "hot-fund", 600_000, "transfers: cents the set-up tops the first (hot) wallet up with")
+	fs.StringVar(&c.walletsFile, "wallets-file", "", "transfers: read the set-up's wallets from this file; when it does not exist, set up and write it")
+	fs.BoolVar(&c.setupOnly, "setup-only", false, "transfers: set up the wallets (and write --wallets-file), send no transfer")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "usage: saldo-load [flags]\n\nFlags:\n%s", cliflag.Defaults(fs))
 		return nil, err
@@ -104,6 +129,18 @@ func parseFlags(args []string, stdout io.Writer, now time.Time) (*config, error)
 		return nil, errors.New("--credit-line must not be negative")
 	case !validPrefix.MatchString(c.prefix):
 		return nil, errors.New("--prefix: at most 64 of A-Z a-z 0-9 . _ + -")
+	case c.scenario != "creates" && c.scenario != "transfers":
+		return nil, fmt.Errorf("--scenario %q: creates or transfers", c.scenario)
+	case c.mode != modeRandom && c.mode != modeHot:
+		return nil, fmt.Errorf("--mode %q: random or hot", c.mode)
+	case c.scenario == "transfers" && c.verify:
+		return nil, errors.New("--verify reads creates back; the transfers scenario has none to read")
+	case c.scenario == "transfers" && (c.wallets < 2 || c.wallets > seqSpace):
+		return nil, errors.New("--wallets must be at least 2")
+	case c.amount < 1 || c.fund < 1 || c.hotFund < 1:
+		return nil, errors.New("--amount, --fund and --hot-fund must be positive")
+	case c.setupOnly && c.scenario != "transfers":
+		return nil, errors.New("--setup-only sets up the transfers scenario: give --scenario transfers")
 	}
 	if c.duration == 0 && c.count == 0 {
 		c.duration = 10 * time.Second
@@ -125,7 +162,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := newLoader(cfg, stderr).run(ctx)
+	var rep outcome
+	if cfg.scenario == "transfers" {
+		rep, err = newLoader(cfg, stderr).runTransfers(ctx)
+	} else {
+		rep, err = newLoader(cfg, stderr).run(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -138,4 +180,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return rep.failure()
+}
+
+// outcome is a run's report, of either scenario.
+type outcome interface {
+	writeJSON(io.Writer) error
+	writeText(io.Writer) error
+	failure() error
 }

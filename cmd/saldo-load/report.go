@@ -64,37 +64,46 @@ func newReport(cfg *config, sent int64, elapsed time.Duration, stats []workerSta
 		ElapsedSeconds: elapsed.Seconds(),
 		ErrorsBy:       map[string]int64{},
 	}
+	var all []time.Duration
+	all, r.Latency, r.ErrorsBy, r.Errors = summarize(stats)
+	r.OK = int64(len(all)) - r.Errors
+	if elapsed > 0 {
+		r.CreatesPerSecond = float64(r.OK) / elapsed.Seconds()
+	}
+	return r
+}
+
+// summarize merges the workers' figures: every latency, sorted, their percentiles, and the
+// errors by problem and in all.
+func summarize(stats []workerStats) (all []time.Duration, lat latencyReport, errorsBy map[string]int64, errs int64) {
 	n := 0
 	for i := range stats {
 		n += len(stats[i].latencies)
 	}
-	all := make([]time.Duration, 0, n)
+	all = make([]time.Duration, 0, n)
+	errorsBy = map[string]int64{}
 	for i := range stats {
 		all = append(all, stats[i].latencies...)
 		for k, v := range stats[i].errors {
-			r.ErrorsBy[k] += v
-			r.Errors += v
+			errorsBy[k] += v
+			errs += v
 		}
-	}
-	r.OK = int64(len(all)) - r.Errors
-	if elapsed > 0 {
-		r.CreatesPerSecond = float64(r.OK) / elapsed.Seconds()
 	}
 	slices.Sort(all)
 	var sum time.Duration
 	for _, d := range all {
 		sum += d
 	}
-	r.Latency = latencyReport{
+	lat = latencyReport{
 		P50: ms(percentile(all, 50)),
 		P95: ms(percentile(all, 95)),
 		P99: ms(percentile(all, 99)),
 		Max: ms(percentile(all, 100)),
 	}
 	if len(all) > 0 {
-		r.Latency.Mean = ms(sum / time.Duration(len(all)))
+		lat.Mean = ms(sum / time.Duration(len(all)))
 	}
-	return r
+	return all, lat, errorsBy, errs
 }
 
 // percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of sorted, which is in

@@ -100,6 +100,9 @@ const walletAccountQuery = "SELECT b.id, b.amount, b.held, b.ecommerce_id, b.cus
 	" FROM balances b JOIN customers c ON c.id = b.customer_id JOIN kyc_levels k ON k.level = c.account_level" +
 	" WHERE b.kind = 'wallet' AND b.ecommerce_id = $2 AND "
 
+// walletAccountsQuery is walletAccountQuery with the partner as $1 and the day as $2.
+var walletAccountsQuery = strings.NewReplacer("$3", "$2", "b.ecommerce_id = $2", "b.ecommerce_id = $1").Replace(walletAccountQuery)
+
 var (
 	insertTransaction       = transactionColumnsNoID.insert(1) + " RETURNING id"
 	insertTransactionWithID = withID(transactionColumns.insert(1))
@@ -121,10 +124,14 @@ var (
 		" WHERE wallet_deposits.amount + excluded.amount <= $4 RETURNING amount"
 )
 
+func walletAccountDests(w *saldo.WalletAccount) []any {
+	return []any{&w.ID, &w.Amount, &w.Held, &w.PartnerID, &w.CustomerID,
+		&w.CustomerStatus, &w.Level.Level, &w.Level.MonthlyDepositLimit, &w.Level.BalanceCap, &w.UDIMicros}
+}
+
 func (t *tx) walletAccount(ctx context.Context, query string, id, partnerID int64, day string) (*saldo.WalletAccount, error) {
 	var w saldo.WalletAccount
-	err := t.conn.QueryRow(ctx, query, id, partnerID, day).Scan(&w.ID, &w.Amount, &w.Held, &w.PartnerID, &w.CustomerID,
-		&w.CustomerStatus, &w.Level.Level, &w.Level.MonthlyDepositLimit, &w.Level.BalanceCap, &w.UDIMicros)
+	err := t.conn.QueryRow(ctx, query, id, partnerID, day).Scan(walletAccountDests(&w)...)
 	if err != nil {
 		return nil, t.notFound(err, "wallet")
 	}
@@ -133,6 +140,18 @@ func (t *tx) walletAccount(ctx context.Context, query string, id, partnerID int6
 
 func (t *tx) WalletAccount(ctx context.Context, partnerID, customerID int64, day string) (*saldo.WalletAccount, error) {
 	return t.walletAccount(ctx, selectWalletAccount, customerID, partnerID, day)
+}
+
+func (t *tx) WalletAccounts(ctx context.Context, partnerID int64, customerIDs []int64, day string) ([]saldo.WalletAccount, error) {
+	args := []any{partnerID, day}
+	for _, id := range customerIDs {
+		args = append(args, id)
+	}
+	return queryAll(ctx, t, func(rows Rows) (saldo.WalletAccount, error) {
+		var w saldo.WalletAccount
+		err := rows.Scan(walletAccountDests(&w)...)
+		return w, err
+	}, walletAccountsQuery+"b.customer_id IN ("+inList(3, len(customerIDs))+")", args...)
 }
 
 func (t *tx) WalletAccountByID(ctx context.Context, partnerID, balanceID int64, day string) (*saldo.WalletAccount, error) {
@@ -215,6 +234,68 @@ func (t *tx) Credit(ctx context.Context, id, amount int64, limit saldo.Limit) (s
 	return t.moveBalance(ctx, id, saldo.Errorf(saldo.ELIMIT, "amount:balance_cap"), creditBalanceCapped, id, amount, limit.Cents)
 }
 
+// moveBetween debits $1 and credits $2 by $3 in one statement. Its CTE locks both rows in id
+// order first (a locking clause applies after ORDER BY), so that moves between the same two
+// balances in opposite directions never wait on each other in a cycle; the engine's locking
+// clause goes between the two halves. Each row's condition is its own rule; a row that fails
+// it is left out, and the caller refuses a move that did not change both.
+var moveBetween = [2]string{
+	"WITH locked AS (SELECT id FROM balances WHERE id IN ($1, $2) ORDER BY id",
+	") UPDATE balances SET amount = amount + CASE WHEN balances.id = $1 THEN -$3 ELSE $3 END" +
+		" FROM locked WHERE balances.id = locked.id AND status = 1" +
+		" AND (balances.id <> $1 OR amount - $3 >= held) AND (balances.id <> $2 OR $4 = 0 OR amount + $3 <= $5)" +
+		" RETURNING balances.id, amount, held",
+}
+
+func (t *tx) Move(ctx context.Context, from, to, amount int64, limit saldo.Limit) (fromAfter, toAfter saldo.BalanceAmounts, err error) {
+	capped := 0
+	if limit.Set {
+		capped = 1
+	}
+	moved, err := queryAll(ctx, t, func(rows Rows) (saldo.BalanceAmounts, error) {
+		var b saldo.BalanceAmounts
+		err := rows.Scan(&b.ID, &b.Amount, &b.Held)
+		return b, err
+	}, moveBetween[0]+t.d.ForUpdate+moveBetween[1], from, to, amount, capped, limit.Cents)
+	if err != nil {
+		return fromAfter, toAfter, err
+	}
+	for _, b := range moved {
+		if b.ID == from {
+			fromAfter = b
+		} else {
+			toAfter = b
+		}
+	}
+	if len(moved) == 2 {
+		return fromAfter, toAfter, nil
+	}
+	return fromAfter, toAfter, t.moveRefusal(ctx, from, to, amount, limit)
+}
+
+// moveRefusal says why a move changed fewer than both balances: the first rule it finds
+// broken, in the order the debit's come first.
+func (t *tx) moveRefusal(ctx context.Context, from, to, amount int64, limit saldo.Limit) error {
+	var fromStatus, toStatus int
+	var fromAmount, fromHeld, toAmount int64
+	err := t.conn.QueryRow(ctx, "SELECT f.status, f.amount, f.held, d.status, d.amount FROM balances f, balances d WHERE f.id = $1 AND d.id = $2",
+		from, to).Scan(&fromStatus, &fromAmount, &fromHeld, &toStatus, &toAmount)
+	if err != nil {
+		return t.notFound(err, "balance_id")
+	}
+	switch {
+	case fromStatus != saldo.BalanceStatusActive:
+		return &saldo.Error{Code: saldo.ENOTACTIVE, Hints: []string{"account:not_active"}, Err: &saldo.MoveRefusal{From: true}}
+	case toStatus != saldo.BalanceStatusActive:
+		return &saldo.Error{Code: saldo.ENOTACTIVE, Hints: []string{"account:not_active"}, Err: &saldo.MoveRefusal{}}
+	case fromAmount-amount < fromHeld:
+		return saldo.Errorf(saldo.EFUNDS, "amount:insufficient_funds")
+	case limit.Set && toAmount+amount > limit.Cents:
+		return saldo.Errorf(saldo.ELIMIT, "amount:balance_cap")
+	}
+	return saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "move of %d from %d to %d refused for no rule", amount, from, to)
+}
+
 func (t *tx) Return(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
 	return t.moveBalance(ctx, id, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d not found", id), returnToBalance, id, amount)
 }
@@ -227,6 +308,9 @@ func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amou
 	cents := limit.Cents
 	if !limit.Set {
 		cents = 1<<63 - 1
+	}
+	if t.d.AddDeposit != "" {
+		return t.d.Translate(t.conn.Send(ctx, t.d.AddDeposit, balanceID, month, amount, cents))
 	}
 	var total int64
 	err := t.conn.QueryRow(ctx, addDeposit, balanceID, month, amount, cents).Scan(&total)

@@ -52,6 +52,11 @@ type Dialect struct {
 	// an EUNAUTHORIZED wrapping saldo.ErrPartnerTokenChanged unless $2 is partner $1's token
 	// hash; it goes through Conn.Send. Without it, the check is a query, answered at once.
 	CheckPartnerToken string
+	// AddDeposit, when set, is a statement of ($1 wallet, $2 month, $3 amount, $4 ceiling) that
+	// adds amount to the wallet's month or fails with an error Translate makes the ELIMIT of
+	// the monthly deposit limit; it goes through Conn.Send. Without it, the upsert is a
+	// query, answered at once.
+	AddDeposit string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row

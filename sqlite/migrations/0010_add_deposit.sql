@@ -1,0 +1,4 @@
+-- Intentionally empty. Its PostgreSQL counterpart adds a function that lets a pipelined batch
+-- count a credit against the monthly deposit limit without waiting for an answer; SQLite runs
+-- in the process, where there is no round trip to save. The file exists so that a migration's
+-- number means the same schema change on both engines.
