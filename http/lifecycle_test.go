@@ -249,11 +249,10 @@ func TestAccountStatus(t *testing.T) {
 		if code, _ := errorOfC(t, o); o.status != 401 || code != 4401 {
 			t.Errorf("a closed customer's refresh token: %d %s", o.status, o.raw)
 		}
-		// The private key is refused too; the service checks the account before the key, so
-		// this one says why.
+		// The private key is revoked too.
 		o = h.do(request{path: "/oauth/v1/get-customer-connection-token", token: h.composite,
 			body: jsonBody(map[string]any{"customer_id": c.id, "customer_private_key": c.privateKey, "device_id": "phone"})})
-		if code, hints := errorOfC(t, o); o.status != 403 || code != 4403 || !slices.Equal(hints, []string{"account:closed"}) {
+		if code, _ := errorOfC(t, o); o.status != 401 || code != 4401 {
 			t.Errorf("a closed customer's private key: %d %s", o.status, o.raw)
 		}
 		// Closing is final.
