@@ -44,7 +44,8 @@ func renderProfileOf(e *saldo.Partner, p *saldo.CustomerProfile) any { return re
 
 // decodeCustomerUpdate reads the path's customer and the create's fields, in any content
 // type the create takes. The composite balance parent is the create's only: a credit line
-// sent here is refused rather than dropped without a word.
+// sent here is refused rather than dropped without a word, except 0, which partner code sends
+// by default with every form and which asks for nothing.
 func decodeCustomerUpdate(r *http.Request) (customerUpdate, error) {
 	id, err := customerID(r)
 	if err != nil {
@@ -54,7 +55,7 @@ func decodeCustomerUpdate(r *http.Request) (customerUpdate, error) {
 	if err != nil {
 		return customerUpdate{}, err
 	}
-	if fields.CompositeCreditLine != "" {
+	if line := strings.TrimSpace(fields.CompositeCreditLine); line != "" && line != "0" {
 		return customerUpdate{}, saldo.Errorf(saldo.EINVALID, "composite_balance:not_allowed")
 	}
 	return customerUpdate{customerID: id, fields: fields}, nil

@@ -144,6 +144,10 @@ func TestUpdateAccount(t *testing.T) {
 			400, 5000, "password:not_allowed", "email:invalid")
 		userRefused(t, h.patchAccount(h.composite, a.id, map[string]any{"composite_balance": map[string]any{"parent": map[string]any{"credit_line": 5}}}, nil),
 			"a credit line", 400, 5000, "composite_balance:not_allowed")
+		// The 0 that partner code sends with every form asks for nothing.
+		if rs := rsOf(t, h.patchAccount(h.composite, a.id, map[string]any{"credit_line": 0, "city": "Toluca"}, nil), "credit_line 0"); rs["city"] != "Toluca" {
+			t.Errorf("an update with credit_line 0 answered city %v", rs["city"])
+		}
 		userRefused(t, h.patchAccount(h.composite, a.id, map[string]any{"state_id": "9"}, nil), "a string state_id", 400, 4400, "state_id:must_be_integer")
 		if rs := rsOf(t, h.patchAccount(h.composite, a.id, map[string]any{"gender": 1}, nil), "gender 2 to 1"); rs["gender_string"] != "Female" {
 			t.Errorf("gender 2 to 1 answered %v", rs["gender_string"])
