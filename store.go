@@ -65,6 +65,12 @@ type Tx interface {
 	CompositeParentOf(ctx context.Context, partnerID, customerID int64) (*CompositeParent, error)
 
 	InsertEvents(ctx context.Context, events []Event) error
+	// EventsAfter returns up to limit events of partner partnerID in the order their
+	// transactions committed, after event after (0: from the first), and only events no
+	// transaction still running can come before.
+	EventsAfter(ctx context.Context, partnerID, after int64, limit int) ([]Event, error)
+	// Event returns partner partnerID's event id, or ENOTFOUND.
+	Event(ctx context.Context, partnerID, id int64) (*Event, error)
 
 	UpdatePartner(ctx context.Context, e *Partner) error
 

@@ -313,6 +313,8 @@ var dialect = sqlstore.Dialect{
 	CheckPartnerToken: "SELECT saldo_check_ecommerce_token($1, $2)",
 	// Migration 0010, for the same reason.
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
+	// Migration 0011: ids do not follow commit order here.
+	EventsAfter: sqlstore.EventsAfterByXID,
 }
 
 // tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -493,4 +494,64 @@ func (t *tx) UpdatePartner(ctx context.Context, e *saldo.Partner) error {
 		return saldo.Errorf(saldo.ENOTFOUND, "ecommerce:not_found")
 	}
 	return nil
+}
+
+// eventRead are the events columns read.
+var eventRead = newColumns("events", []column[saldo.Event]{
+	field("id", func(ev *saldo.Event) *int64 { return &ev.ID }),
+	field("ecommerce_id", func(ev *saldo.Event) *int64 { return &ev.PartnerID }),
+	field("type", func(ev *saldo.Event) *string { return &ev.Type }),
+	field("subject_id", func(ev *saldo.Event) *string { return &ev.SubjectID }),
+	{
+		name: "payload",
+		arg:  func(ev *saldo.Event, _ Times) any { return string(ev.Payload) },
+		dest: func(ev *saldo.Event, _ Times) any { return (*textBytes)(&ev.Payload) },
+	},
+	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
+})
+
+// textBytes scans a text or JSON column into bytes, whichever form the driver gives.
+type textBytes []byte
+
+func (b *textBytes) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*b = []byte(v)
+	case []byte:
+		*b = append((*b)[:0], v...)
+	default:
+		return fmt.Errorf("sqlstore: event payload of type %T", src)
+	}
+	return nil
+}
+
+// eventsAfterByID is the event feed on an engine whose writers are serialized.
+var eventsAfterByID = eventRead.selectWhere("ecommerce_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+
+// EventsAfterByXID is the event feed on PostgreSQL (migration 0011): in (xid, id) order, and
+// only events whose transaction is older than every transaction still running.
+var EventsAfterByXID = eventRead.selectWhere("ecommerce_id = $1" +
+	" AND xid < pg_snapshot_xmin(pg_current_snapshot())" +
+	" AND ($2 = 0 OR (xid, id) > (SELECT c.xid, c.id FROM events c WHERE c.id = $2))" +
+	" ORDER BY xid, id LIMIT $3")
+
+func (t *tx) EventsAfter(ctx context.Context, partnerID, after int64, limit int) ([]saldo.Event, error) {
+	q := eventsAfterByID
+	if t.d.EventsAfter != "" {
+		q = t.d.EventsAfter
+	}
+	return queryAll(ctx, t, func(rows Rows) (saldo.Event, error) {
+		var ev saldo.Event
+		err := rows.Scan(eventRead.dests(&ev, t.d.Times)...)
+		return ev, err
+	}, q, partnerID, after, limit)
+}
+
+func (t *tx) Event(ctx context.Context, partnerID, id int64) (*saldo.Event, error) {
+	var ev saldo.Event
+	err := t.conn.QueryRow(ctx, eventRead.selectWhere("id = $1 AND ecommerce_id = $2"), id, partnerID).Scan(eventRead.dests(&ev, t.d.Times)...)
+	if err != nil {
+		return nil, t.notFound(err, "after")
+	}
+	return &ev, nil
 }

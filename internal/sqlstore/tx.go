@@ -57,6 +57,10 @@ type Dialect struct {
 	// the monthly deposit limit; it goes through Conn.Send. Without it, the upsert is a
 	// query, answered at once.
 	AddDeposit string
+	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
+	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
+	// is commit order on an engine whose writers are serialized.
+	EventsAfter string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row

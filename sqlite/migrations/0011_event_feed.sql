@@ -1,0 +1,4 @@
+-- Intentionally empty. Its PostgreSQL counterpart records which transaction wrote each event,
+-- so that the event feed follows commit order; SQLite serializes its writers, so an event's id
+-- already follows the order of the commits (events_ecommerce, from 0001, serves the feed).
+-- The file exists so that a migration's number means the same schema change on both engines.
