@@ -45,6 +45,9 @@ type Config struct {
 	// ShutdownTimeout bounds how long serve waits on SIGTERM for in-flight requests; then it
 	// closes the connections left.
 	ShutdownTimeout time.Duration
+	// DebugAddr, when set, is a listener of its own for Go's profiler (/debug/pprof/), never
+	// the API's: for operators on an internal network.
+	DebugAddr string
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
 	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
@@ -102,6 +105,8 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 		}
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout,
 			"on SIGTERM, how long in-flight requests may take to finish before their connections are closed (env SALDO_SHUTDOWN_TIMEOUT)")
+		fs.StringVar(&c.DebugAddr, "debug-addr", getenv("SALDO_DEBUG_ADDR"),
+			"listen address of Go's profiler, /debug/pprof/; off when empty, never on the API's address (env SALDO_DEBUG_ADDR)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
 		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
 	}
@@ -125,6 +130,8 @@ func (c *Config) validate() error {
 		return errors.New("set SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, not both")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) || c.RateBurst < 0:
 		return errors.New("rate limit and burst must be zero or positive numbers")
+	case c.serve && c.DebugAddr != "" && c.DebugAddr == c.Addr:
+		return fmt.Errorf("debug address %s: the profiler needs a listener of its own, not the API's", c.DebugAddr)
 	case c.serve && c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown timeout %v: want a positive duration such as 15s", c.ShutdownTimeout)
 	}

@@ -183,6 +183,14 @@ func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Servic
 		env.Listening(ln.Addr().String())
 	}
 
+	if cfg.DebugAddr != "" {
+		stop, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	select {

@@ -32,7 +32,8 @@ Usage:
 Run 'saldo COMMAND --help' for a command's flags. The settings can also come from the
 environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
 SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, SALDO_LOG_FORMAT,
-SALDO_LOG_LEVEL, SALDO_RATE_LIMIT, SALDO_RATE_BURST and SALDO_SHUTDOWN_TIMEOUT; flags win.
+SALDO_LOG_LEVEL, SALDO_RATE_LIMIT, SALDO_RATE_BURST, SALDO_SHUTDOWN_TIMEOUT and SALDO_DEBUG_ADDR;
+flags win.
 `
 
 const ecommerceUsage = `saldo ecommerce administers the e-commerce partners.
