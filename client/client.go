@@ -162,7 +162,7 @@ type style int
 
 const (
 	styleA      style = iota // /user/v1: {"rs": …, "err": …}
-	styleB                   // /wallet/v1: {"text", "timestamp", "endpoint", "error", "payload"}
+	styleB                   // /wallet/v1, /events/v1: {"text", "timestamp", "endpoint", "error", "payload"}
 	styleC                   // /oauth/v1: {"response": …, "err": …}
 	styleHealth              // /healthz, /readyz: style A, or the object itself as servers before it answered
 )

@@ -109,6 +109,13 @@ func TestResultTypesMatchTheServersAnswers(t *testing.T) {
 	_, err = c.GetBalance(ctx, acct.EwalletID)
 	must(err)
 	checkWire[client.Balance](t, rec, "payload")
+	// The feed, with every kind of event above in it.
+	events, err := c.EventFeed(ctx, 0, 100)
+	must(err)
+	if len(events.Events) == 0 {
+		t.Error("the event feed is empty")
+	}
+	checkWire[client.EventPage](t, rec, "payload")
 	_, err = c.GetSPEICLABE(ctx, acct.ID)
 	must(err)
 	checkWire[client.SPEICLABE](t, rec, "rs")

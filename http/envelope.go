@@ -72,14 +72,16 @@ type envelope int
 
 const (
 	userEnvelope   envelope = iota // /user/v1 and the rest: {"rs": …, "err": …}
-	walletEnvelope                 // /wallet/v1: {"text", "timestamp", "endpoint", "error", "payload"}
+	walletEnvelope                 // /wallet/, /events/, /webhooks/: {"text", "timestamp", "endpoint", "error", "payload"}
 	oauthEnvelope                  // /oauth/v1: {"response": …, "err": …}
 )
 
-// envelopeOf is the envelope of a path's prefix.
+// envelopeOf is the envelope of a path's prefix. The event feed (/events/) and the webhook
+// routes (/webhooks/) answer in the wallet envelope, as the contract lists them with the
+// wallet routes.
 func envelopeOf(path string) envelope {
 	switch {
-	case strings.HasPrefix(path, "/wallet/"):
+	case strings.HasPrefix(path, "/wallet/"), strings.HasPrefix(path, "/events/"), strings.HasPrefix(path, "/webhooks/"):
 		return walletEnvelope
 	case strings.HasPrefix(path, "/oauth/"):
 		return oauthEnvelope

@@ -118,10 +118,10 @@ func (d *apiDocument) route(r *http.Request) *apiRoute {
 }
 
 // envelopeStyle is the style letter of a path, as the document's description states it:
-// B under /wallet/, C under /oauth/, A everywhere else.
+// B under /wallet/, /events/ and /webhooks/, C under /oauth/, A everywhere else.
 func envelopeStyle(path string) string {
 	switch {
-	case strings.HasPrefix(path, "/wallet/"):
+	case strings.HasPrefix(path, "/wallet/"), strings.HasPrefix(path, "/events/"), strings.HasPrefix(path, "/webhooks/"):
 		return "B"
 	case strings.HasPrefix(path, "/oauth/"):
 		return "C"

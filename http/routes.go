@@ -36,8 +36,9 @@ func (s *Server) routes() []route {
 		{"POST", "/oauth/v1/revoke", handleWrite(s, s.revokeToken())},
 		{"POST", "/oauth/v1/introspect", s.introspectToken},
 
-		// The wallet envelope, {"text", "timestamp", "endpoint", "error", "payload"}; the
-		// composite balance routes map unknown ids to "incorrect <id>" (mapError).
+		// The wallet envelope, {"text", "timestamp", "endpoint", "error", "payload"}, which
+		// /events/ and /webhooks/ answer in too; the composite balance routes map unknown ids
+		// to "incorrect <id>" (mapError).
 		{"POST", "/wallet/v1/topUp", handleWrite(s, s.topUp())},
 		{"POST", "/wallet/v1/transfer", handleWrite(s, s.transfer())},
 		{"POST", "/wallet/v1/spei-cashout", handleWrite(s, s.cashout())},
@@ -51,6 +52,8 @@ func (s *Server) routes() []route {
 		{"POST", composite + "/child", handleWrite(s, s.createChild())},
 		{"GET", composite + "/child/{child_id}", s.getChild},
 		{"PUT", composite + "/child/{child_id}/update-credit-line", handleWrite(s, s.updateChildCreditLine())},
+		// The event feed.
+		{"GET", "/events/v1", s.getEvents},
 
 		{"GET", "/healthz", s.healthz},
 		{"GET", "/readyz", s.readyz},
