@@ -16,7 +16,14 @@ type Event struct {
 	SubjectID string // the id of what changed: a customer id, a parent id
 	Payload   []byte // JSON of the type's EventPayload
 	CreatedAt time.Time
+
+	// dispatched marks an event delivered by the write that records it (a test send), which
+	// the fan-out to endpoints passes over.
+	dispatched bool
 }
+
+// Dispatched reports whether the event needs no fan-out to the partner's endpoints.
+func (e *Event) Dispatched() bool { return e.dispatched }
 
 // Event types.
 const (

@@ -19,6 +19,7 @@ type Service struct {
 	sealer         *sealer
 	inFlight       inFlight
 	partners       partnerCache
+	webhooks       WebhookPolicy
 }
 
 // Option configures a Service.
@@ -27,6 +28,12 @@ type Option func(*options)
 type options struct {
 	secretKey   *[32]byte // nil: a key made for this process alone
 	retiredKeys [][32]byte
+	webhooks    WebhookPolicy
+}
+
+// WithWebhookPolicy sets which webhook endpoint URLs are allowed.
+func WithWebhookPolicy(p WebhookPolicy) Option {
+	return func(o *options) { o.webhooks = p }
 }
 
 // WithSecretKey sets the server secret key that encrypts stored responses.
@@ -56,7 +63,8 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 		_, _ = rand.Read(o.secretKey[:])
 	}
 	return &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}}}
+		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}},
+		webhooks: o.webhooks}
 }
 
 // Now is the service's clock reading.

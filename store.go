@@ -65,6 +65,8 @@ type Tx interface {
 	CompositeParentOf(ctx context.Context, partnerID, customerID int64) (*CompositeParent, error)
 
 	InsertEvents(ctx context.Context, events []Event) error
+	// InsertEvent stores one event and sets its ID.
+	InsertEvent(ctx context.Context, ev *Event) error
 	// EventsAfter returns up to limit events of partner partnerID in the order their
 	// transactions committed, after event after (0: from the first), and only events no
 	// transaction still running can come before.
@@ -78,6 +80,7 @@ type Tx interface {
 	CompositeTx
 	LedgerTx
 	LifecycleTx
+	WebhookTx
 	IdempotencyTx
 	RekeyTx
 }

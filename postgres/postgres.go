@@ -315,6 +315,7 @@ var dialect = sqlstore.Dialect{
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
+	SkipLocked:  " FOR UPDATE SKIP LOCKED",
 }
 
 // tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.

@@ -55,6 +55,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, h) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
 	t.Run("Feed", func(t *testing.T) { testFeed(t, h) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, h) })
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 }

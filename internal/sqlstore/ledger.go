@@ -532,7 +532,7 @@ var eventsAfterByID = eventRead.selectWhere("ecommerce_id = $1 AND id > $2 ORDER
 // only events whose transaction is older than every transaction still running.
 var EventsAfterByXID = eventRead.selectWhere("ecommerce_id = $1" +
 	" AND xid < pg_snapshot_xmin(pg_current_snapshot())" +
-	" AND ($2 = 0 OR (xid, id) > (SELECT c.xid, c.id FROM events c WHERE c.id = $2))" +
+	" AND ($2::bigint = 0 OR (xid, id) > (SELECT c.xid, c.id FROM events c WHERE c.id = $2::bigint))" +
 	" ORDER BY xid, id LIMIT $3")
 
 func (t *tx) EventsAfter(ctx context.Context, partnerID, after int64, limit int) ([]saldo.Event, error) {

@@ -179,6 +179,7 @@ var eventColumns = newColumns("events", []column[saldo.Event]{
 	field("type", func(ev *saldo.Event) *string { return &ev.Type }),
 	field("subject_id", func(ev *saldo.Event) *string { return &ev.SubjectID }),
 	derived("payload", func(ev *saldo.Event) string { return string(ev.Payload) }),
+	derived("dispatched", (*saldo.Event).Dispatched),
 	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
 }).batched(4)
 

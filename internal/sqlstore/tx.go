@@ -61,6 +61,10 @@ type Dialect struct {
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
 	// is commit order on an engine whose writers are serialized.
 	EventsAfter string
+	// SkipLocked ends a SELECT that locks the rows it reads and passes over those another
+	// transaction holds: " FOR UPDATE SKIP LOCKED" on PostgreSQL, for work that several
+	// processes share; "" on SQLite, whose writers are serialized already.
+	SkipLocked string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row

@@ -1,0 +1,270 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/saldo-mx/saldo"
+)
+
+// nullInstant is a column holding an instant of T whose zero value is stored as NULL.
+func nullInstant[T any](name string, at func(*T) *time.Time) column[T] {
+	return column[T]{
+		name: name,
+		arg: func(r *T, tm Times) any {
+			if at(r).IsZero() {
+				return nil
+			}
+			return tm.Arg(*at(r))
+		},
+		dest: func(r *T, tm Times) any { return &nullTime{t: at(r), tm: tm} },
+	}
+}
+
+// nullTime scans an instant that may be NULL, leaving the zero time for NULL.
+type nullTime struct {
+	t  *time.Time
+	tm Times
+}
+
+func (n *nullTime) Scan(src any) error {
+	if src == nil {
+		*n.t = time.Time{}
+		return nil
+	}
+	if t, ok := src.(time.Time); ok {
+		*n.t = t
+		return nil
+	}
+	d := n.tm.Dest(n.t)
+	if s, ok := d.(interface{ Scan(any) error }); ok {
+		return s.Scan(src)
+	}
+	*n.t = time.Time{}
+	return nil
+}
+
+// endpointColumns are the webhook_endpoints columns, the id first.
+var (
+	endpointColumns = newColumns("webhook_endpoints", []column[saldo.WebhookEndpointRow]{
+		field("id", func(w *saldo.WebhookEndpointRow) *int64 { return &w.ID }),
+		field("ecommerce_id", func(w *saldo.WebhookEndpointRow) *int64 { return &w.PartnerID }),
+		field("url", func(w *saldo.WebhookEndpointRow) *string { return &w.URL }),
+		{
+			name: "events",
+			arg: func(w *saldo.WebhookEndpointRow, _ Times) any {
+				b, _ := json.Marshal(w.Events)
+				return string(b)
+			},
+			dest: func(w *saldo.WebhookEndpointRow, _ Times) any { return (*jsonStrings)(&w.Events) },
+		},
+		field("description", func(w *saldo.WebhookEndpointRow) *string { return &w.Description }),
+		field("secret", func(w *saldo.WebhookEndpointRow) *[]byte { return &w.SealedSecret }),
+		field("old_secret", func(w *saldo.WebhookEndpointRow) *[]byte { return &w.SealedOldSecret }),
+		nullInstant("old_secret_until", func(w *saldo.WebhookEndpointRow) *time.Time { return &w.OldSecretUntil }),
+		nullInstant("disabled_at", func(w *saldo.WebhookEndpointRow) *time.Time { return &w.DisabledAt }),
+		field("disabled_reason", func(w *saldo.WebhookEndpointRow) *string { return &w.DisabledReason }),
+		nullInstant("failing_since", func(w *saldo.WebhookEndpointRow) *time.Time { return &w.FailingSince }),
+		instant("created_at", func(w *saldo.WebhookEndpointRow) *time.Time { return &w.CreatedAt }),
+		instant("updated_at", func(w *saldo.WebhookEndpointRow) *time.Time { return &w.UpdatedAt }),
+	})
+	endpointColumnsNoID = endpointColumns.withoutFirst()
+)
+
+// jsonStrings scans a JSON array of strings stored as text.
+type jsonStrings []string
+
+func (j *jsonStrings) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	}
+	return json.Unmarshal(b, (*[]string)(j))
+}
+
+// deliveryColumns are the webhook_deliveries columns, the id first.
+var (
+	deliveryColumns = newColumns("webhook_deliveries", []column[saldo.WebhookDelivery]{
+		field("id", func(d *saldo.WebhookDelivery) *int64 { return &d.ID }),
+		field("ecommerce_id", func(d *saldo.WebhookDelivery) *int64 { return &d.PartnerID }),
+		field("endpoint_id", func(d *saldo.WebhookDelivery) *int64 { return &d.EndpointID }),
+		field("event_id", func(d *saldo.WebhookDelivery) *int64 { return &d.EventID }),
+		field("status", func(d *saldo.WebhookDelivery) *string { return &d.Status }),
+		field("attempts", func(d *saldo.WebhookDelivery) *int { return &d.Attempts }),
+		instant("next_attempt_at", func(d *saldo.WebhookDelivery) *time.Time { return &d.NextAttemptAt }),
+		nullInstant("lease_until", func(d *saldo.WebhookDelivery) *time.Time { return &d.LeaseUntil }),
+		instant("created_at", func(d *saldo.WebhookDelivery) *time.Time { return &d.CreatedAt }),
+		instant("updated_at", func(d *saldo.WebhookDelivery) *time.Time { return &d.UpdatedAt }),
+	})
+	deliveryColumnsNoID = deliveryColumns.withoutFirst()
+)
+
+// attemptColumns are the webhook_attempts columns, the id first.
+var (
+	attemptColumns = newColumns("webhook_attempts", []column[saldo.WebhookAttempt]{
+		field("id", func(a *saldo.WebhookAttempt) *int64 { return &a.ID }),
+		field("delivery_id", func(a *saldo.WebhookAttempt) *int64 { return &a.DeliveryID }),
+		field("endpoint_id", func(a *saldo.WebhookAttempt) *int64 { return &a.EndpointID }),
+		field("event_id", func(a *saldo.WebhookAttempt) *int64 { return &a.EventID }),
+		instant("attempted_at", func(a *saldo.WebhookAttempt) *time.Time { return &a.AttemptedAt }),
+		field("status_code", func(a *saldo.WebhookAttempt) *int { return &a.StatusCode }),
+		{
+			name: "duration_ms",
+			arg:  func(a *saldo.WebhookAttempt, _ Times) any { return int64(a.Duration / time.Millisecond) },
+			dest: func(a *saldo.WebhookAttempt, _ Times) any { return (*millis)(&a.Duration) },
+		},
+		field("response", func(a *saldo.WebhookAttempt) *string { return &a.Response }),
+		field("error", func(a *saldo.WebhookAttempt) *string { return &a.Error }),
+	})
+	attemptColumnsNoID = attemptColumns.withoutFirst()
+)
+
+// millis scans whole milliseconds into a duration.
+type millis time.Duration
+
+func (m *millis) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		*m = millis(time.Duration(v) * time.Millisecond)
+	case int32:
+		*m = millis(time.Duration(v) * time.Millisecond)
+	}
+	return nil
+}
+
+func (t *tx) scanEndpoint(rows Rows) (saldo.WebhookEndpointRow, error) {
+	var w saldo.WebhookEndpointRow
+	err := rows.Scan(endpointColumns.dests(&w, t.d.Times)...)
+	return w, err
+}
+
+func (t *tx) scanDelivery(rows Rows) (saldo.WebhookDelivery, error) {
+	var d saldo.WebhookDelivery
+	err := rows.Scan(deliveryColumns.dests(&d, t.d.Times)...)
+	return d, err
+}
+
+func (t *tx) InsertWebhookEndpoint(ctx context.Context, w *saldo.WebhookEndpointRow) error {
+	err := t.conn.QueryRow(ctx, endpointColumnsNoID.insert(1)+" RETURNING id", endpointColumnsNoID.args(w, t.d.Times)...).Scan(&w.ID)
+	return t.d.Translate(err)
+}
+
+func (t *tx) WebhookEndpoint(ctx context.Context, partnerID, id int64, lock bool) (*saldo.WebhookEndpointRow, error) {
+	q := endpointColumns.selectWhere("id = $1 AND ecommerce_id = $2")
+	if lock {
+		q += t.d.ForUpdate
+	}
+	var w saldo.WebhookEndpointRow
+	if err := t.conn.QueryRow(ctx, q, id, partnerID).Scan(endpointColumns.dests(&w, t.d.Times)...); err != nil {
+		return nil, t.notFound(err, "endpoint_id")
+	}
+	return &w, nil
+}
+
+func (t *tx) WebhookEndpoints(ctx context.Context, partnerID int64) ([]saldo.WebhookEndpointRow, error) {
+	return queryAll(ctx, t, t.scanEndpoint, endpointColumns.selectWhere("ecommerce_id = $1 ORDER BY id"), partnerID)
+}
+
+func (t *tx) UpdateWebhookEndpoint(ctx context.Context, w *saldo.WebhookEndpointRow) error {
+	var sets []string
+	args := []any{w.ID}
+	for _, c := range endpointColumns.list[2:] {
+		args = append(args, c.arg(w, t.d.Times))
+		sets = append(sets, c.name+" = "+dollar(len(args)))
+	}
+	_, err := t.conn.Exec(ctx, "UPDATE webhook_endpoints SET "+strings.Join(sets, ", ")+" WHERE id = $1", args...)
+	return t.d.Translate(err)
+}
+
+func (t *tx) DeleteWebhookEndpoint(ctx context.Context, partnerID, id int64, now time.Time) error {
+	n, err := t.conn.Exec(ctx, "DELETE FROM webhook_endpoints WHERE id = $1 AND ecommerce_id = $2", id, partnerID)
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	if n == 0 {
+		return saldo.Errorf(saldo.ENOTFOUND, "endpoint_id:not_found")
+	}
+	_, err = t.conn.Exec(ctx, "UPDATE webhook_deliveries SET status = 'failed', updated_at = $2 WHERE endpoint_id = $1 AND status = 'pending'",
+		id, t.d.Times.Arg(now))
+	return t.d.Translate(err)
+}
+
+func (t *tx) InsertEvent(ctx context.Context, ev *saldo.Event) error {
+	err := t.conn.QueryRow(ctx, eventColumns.insert(1)+" RETURNING id", eventColumns.args(ev, t.d.Times)...).Scan(&ev.ID)
+	return t.d.Translate(err)
+}
+
+func (t *tx) UndispatchedEvents(ctx context.Context, limit int) ([]saldo.Event, error) {
+	q := eventRead.selectWhere("NOT dispatched ORDER BY id LIMIT $1") + t.d.SkipLocked
+	return queryAll(ctx, t, func(rows Rows) (saldo.Event, error) {
+		var ev saldo.Event
+		err := rows.Scan(eventRead.dests(&ev, t.d.Times)...)
+		return ev, err
+	}, q, limit)
+}
+
+func (t *tx) MarkDispatched(ctx context.Context, eventIDs []int64) error {
+	args := make([]any, len(eventIDs))
+	for i, id := range eventIDs {
+		args[i] = id
+	}
+	_, err := t.conn.Exec(ctx, "UPDATE events SET dispatched = true WHERE id IN ("+inList(1, len(eventIDs))+")", args...)
+	return t.d.Translate(err)
+}
+
+func (t *tx) InsertDeliveries(ctx context.Context, deliveries []saldo.WebhookDelivery) error {
+	for i := range deliveries {
+		err := t.conn.QueryRow(ctx, deliveryColumnsNoID.insert(1)+" RETURNING id",
+			deliveryColumnsNoID.args(&deliveries[i], t.d.Times)...).Scan(&deliveries[i].ID)
+		if err != nil {
+			return t.d.Translate(err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]saldo.WebhookDelivery, error) {
+	q := deliveryColumns.selectWhere("status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)"+
+		" ORDER BY next_attempt_at, id LIMIT $2") + t.d.SkipLocked
+	due, err := queryAll(ctx, t, t.scanDelivery, q, t.d.Times.Arg(now), limit)
+	if err != nil || len(due) == 0 {
+		return due, err
+	}
+	args := []any{t.d.Times.Arg(leaseUntil)}
+	for _, d := range due {
+		args = append(args, d.ID)
+	}
+	if _, err := t.conn.Exec(ctx, "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN ("+inList(2, len(due))+")", args...); err != nil {
+		return nil, t.d.Translate(err)
+	}
+	for i := range due {
+		due[i].LeaseUntil = leaseUntil
+	}
+	return due, nil
+}
+
+func (t *tx) UpdateDelivery(ctx context.Context, d *saldo.WebhookDelivery) error {
+	_, err := t.conn.Exec(ctx, "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = $5, updated_at = $6 WHERE id = $1",
+		d.ID, d.Status, d.Attempts, t.d.Times.Arg(d.NextAttemptAt), nullInstant("", func(d *saldo.WebhookDelivery) *time.Time { return &d.LeaseUntil }).arg(d, t.d.Times),
+		t.d.Times.Arg(d.UpdatedAt))
+	return t.d.Translate(err)
+}
+
+func (t *tx) InsertAttempt(ctx context.Context, a *saldo.WebhookAttempt) error {
+	err := t.conn.QueryRow(ctx, attemptColumnsNoID.insert(1)+" RETURNING id", attemptColumnsNoID.args(a, t.d.Times)...).Scan(&a.ID)
+	return t.d.Translate(err)
+}
+
+func (t *tx) WebhookAttempts(ctx context.Context, endpointID, beforeID int64, limit int) ([]saldo.WebhookAttempt, error) {
+	q := attemptColumns.selectWhere("endpoint_id = $1 AND (CAST($2 AS BIGINT) = 0 OR id < CAST($2 AS BIGINT)) ORDER BY id DESC LIMIT $3")
+	return queryAll(ctx, t, func(rows Rows) (saldo.WebhookAttempt, error) {
+		var a saldo.WebhookAttempt
+		err := rows.Scan(attemptColumns.dests(&a, t.d.Times)...)
+		return a, err
+	}, q, endpointID, beforeID, limit)
+}
