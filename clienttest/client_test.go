@@ -34,6 +34,7 @@ type fixture struct {
 	clock     *saldo.ManualClock
 	composite *client.Client // the partner with composite balances
 	plain     *client.Client // a partner without
+	svc       *saldo.Service // the server's service
 }
 
 // fixtureNow is where the fixture's clock starts; tests move it to expire tokens.
@@ -41,9 +42,15 @@ var fixtureNow = time.Date(2026, 11, 24, 16, 26, 49, 0, time.UTC)
 
 func newFixture(tb testing.TB, opts ...saldohttp.Option) *fixture {
 	tb.Helper()
+	return newFixtureWith(tb, nil, opts...)
+}
+
+// newFixtureWith is newFixture with the server's service configured by svcOpts.
+func newFixtureWith(tb testing.TB, svcOpts []saldo.Option, opts ...saldohttp.Option) *fixture {
+	tb.Helper()
 	store := testdb.OpenSQLite(tb)
 	clock := saldo.NewManualClock(fixtureNow)
-	svc := saldo.NewService(store, clock)
+	svc := saldo.NewService(store, clock, svcOpts...)
 	ctx := context.Background()
 	_, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
@@ -57,7 +64,7 @@ func newFixture(tb testing.TB, opts ...saldohttp.Option) *fixture {
 	tb.Cleanup(srv.Close)
 	hc := srv.Client()
 	return &fixture{
-		url: srv.URL, token: composite, hc: hc, store: store, clock: clock,
+		url: srv.URL, token: composite, hc: hc, store: store, clock: clock, svc: svc,
 		composite: client.New(srv.URL, composite, client.WithHTTPClient(hc)),
 		plain:     client.New(srv.URL, plain, client.WithHTTPClient(hc)),
 	}

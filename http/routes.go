@@ -21,6 +21,7 @@ type route struct {
 // handleWrite): its decoder, the service method it calls and how its result is shown.
 func (s *Server) routes() []route {
 	const composite = "/wallet/v1/composite-balance"
+	const webhooks = "/webhooks/v1"
 	routes := []route{
 		// The user envelope, {"rs", "err"}: /user/v1 and everything outside the two below.
 		{"POST", "/user/v1/account/create", handleWrite(s, s.createAccount())},
@@ -54,6 +55,16 @@ func (s *Server) routes() []route {
 		{"PUT", composite + "/child/{child_id}/update-credit-line", handleWrite(s, s.updateChildCreditLine())},
 		// The event feed.
 		{"GET", "/events/v1", s.getEvents},
+		// Webhooks.
+		{"POST", webhooks + "/endpoints", handleWrite(s, s.createWebhookEndpoint())},
+		{"GET", webhooks + "/endpoints", s.listWebhookEndpoints},
+		{"GET", webhooks + "/endpoints/{id}", s.getWebhookEndpoint},
+		{"PATCH", webhooks + "/endpoints/{id}", handleWrite(s, s.updateWebhookEndpoint())},
+		{"DELETE", webhooks + "/endpoints/{id}", handleWrite(s, s.deleteWebhookEndpoint())},
+		{"POST", webhooks + "/endpoints/{id}/rotate-secret", handleWrite(s, s.rotateWebhookSecret())},
+		{"POST", webhooks + "/endpoints/{id}/test", handleWrite(s, s.testWebhookEndpoint())},
+		{"GET", webhooks + "/endpoints/{id}/attempts", s.listWebhookAttempts},
+		{"POST", webhooks + "/events/{event_id}/redeliver", handleWrite(s, s.redeliverEvent())},
 
 		{"GET", "/healthz", s.healthz},
 		{"GET", "/readyz", s.readyz},

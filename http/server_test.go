@@ -33,6 +33,7 @@ type harness struct {
 	composite string // token of the partner with composite balances
 	plain     string // token of the partner without
 	compID    int64
+	svc       *saldo.Service // the server's service
 	// answersChecked is set when srv checks every answer against the OpenAPI document as it
 	// writes it (newHarness); do then checks only the requests it sends.
 	answersChecked bool
@@ -51,12 +52,14 @@ type serving struct {
 	// through, when set, is the store the server's service works on instead of the harness'
 	// own, which holds the partners.
 	through saldo.Store
+	// svcOpts configure the server's service.
+	svcOpts []saldo.Option
 }
 
 // harnessOn is a harness over store, its server set up as cfg says.
 func harnessOn(t testing.TB, store saldo.Store, cfg serving) *harness {
 	t.Helper()
-	svc := saldo.NewService(store, cfg.clock)
+	svc := saldo.NewService(store, cfg.clock, cfg.svcOpts...)
 	ctx := context.Background()
 	e, composite, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
 	if err != nil {
@@ -67,7 +70,7 @@ func harnessOn(t testing.TB, store saldo.Store, cfg serving) *harness {
 		t.Fatal(err)
 	}
 	if cfg.through != nil {
-		svc = saldo.NewService(cfg.through, cfg.clock)
+		svc = saldo.NewService(cfg.through, cfg.clock, cfg.svcOpts...)
 	}
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
@@ -75,7 +78,7 @@ func harnessOn(t testing.TB, store saldo.Store, cfg serving) *harness {
 	// Every answer is checked against the OpenAPI document, also those to requests that do not
 	// go through do (the hostile corpus, raw connections).
 	srv := serveLikeSaldo(t, saldohttp.NewServer(svc, cfg.log, cfg.opts...), checkAnswers)
-	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID, answersChecked: true}
+	return &harness{t: t, srv: srv, store: store, composite: composite, plain: plain, compID: e.ID, svc: svc, answersChecked: true}
 }
 
 // serveLikeSaldo serves api as saldo serve does, with its http.Server settings and on its

@@ -61,6 +61,8 @@ func run(ctx context.Context, env Env, args []string) error {
 		return udiCmd(ctx, env, args)
 	case cmd == "kyc-levels":
 		return kycLevelsCmd(ctx, env, args)
+	case cmd == "webhooks":
+		return webhooksCmd(ctx, env, args)
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):

@@ -26,6 +26,9 @@ Usage:
   saldo kyc-levels list                                      print the KYC levels' limits (never migrates)
   saldo kyc-levels set --level N [--monthly-deposit-limit UDIS|none] [--balance-cap UDIS|none]
                                                              change a KYC level's limits
+  saldo webhooks list|get|attempts --ecommerce-id N [...]    read a partner's webhook endpoints (never migrates)
+  saldo webhooks create|update|delete|rotate-secret|test|redeliver --ecommerce-id N [...]
+                                                             change them, as /webhooks/v1 does
   saldo version                                              print the version (also --version)
   saldo help [COMMAND]                                       print this, or a command's flags
 
@@ -65,6 +68,28 @@ Usage:
                                                       them (SIE series SP68257)
 
 Run 'saldo udi COMMAND --help' for a command's flags.
+`
+
+const webhooksUsage = `saldo webhooks administers a partner's webhook endpoints, as /webhooks/v1 does.
+
+Usage:
+  saldo webhooks list --ecommerce-id N                   print the endpoints, without secrets
+  saldo webhooks get --ecommerce-id N --id N             print one endpoint, without its secret
+  saldo webhooks create --ecommerce-id N --url U --events T[,T…] [--description D]
+                                                         register an endpoint; prints its secret, once
+  saldo webhooks update --ecommerce-id N --id N [--url U] [--events T,…] [--description D] [--enabled true|false]
+                                                         change the fields given, keep the others
+  saldo webhooks delete --ecommerce-id N --id N          delete an endpoint; its pending deliveries fail
+  saldo webhooks rotate-secret --ecommerce-id N --id N   issue a new secret, printed once; the old one
+                                                         signs beside it for 24 hours
+  saldo webhooks test --ecommerce-id N --id N            queue a webhook.test delivery to the endpoint
+  saldo webhooks attempts --ecommerce-id N --id N [--limit 20] [--cursor C]
+                                                         print its delivery attempts, newest first
+  saldo webhooks redeliver --ecommerce-id N --event-id N queue an event again to the endpoints that want it
+
+Each prints one JSON object. The reads (list, get, attempts) never migrate; the others
+migrate the database first, and seal secrets under the server secret key.
+Run 'saldo webhooks COMMAND --help' for a command's flags.
 `
 
 const kycLevelsUsage = `saldo kyc-levels administers the KYC levels' limits, in UDIs.
@@ -124,6 +149,42 @@ says so and exits 1, and never migrates.`,
 
 Changes a level's limits, in whole UDIs or none for no limit; a limit not given keeps its
 value. Prints the level. Migrates the database first.`,
+	"webhooks list": `Usage: saldo webhooks list --ecommerce-id N [--database-url URL]
+
+Prints the partner's webhook endpoints, oldest first, as {"endpoints": […]}, without their
+secrets. Only reads: never migrates.`,
+	"webhooks get": `Usage: saldo webhooks get --ecommerce-id N --id N [--database-url URL]
+
+Prints one endpoint as a JSON object, without its secret. Only reads: never migrates.`,
+	"webhooks attempts": `Usage: saldo webhooks attempts --ecommerce-id N --id N [--limit 20] [--cursor C]
+
+Prints the endpoint's delivery attempts, newest first, with next_cursor (null on the last
+page; pass it as --cursor for the next). Only reads: never migrates.`,
+	"webhooks create": `Usage: saldo webhooks create --ecommerce-id N --url U --events T[,T…] [--description D]
+
+Registers an endpoint under the rules of POST /webhooks/v1/endpoints (https, public
+addresses only, known event types or *) and prints it with its signing secret, shown this
+once. Migrates the database first; the secret is sealed under the server secret key.`,
+	"webhooks update": `Usage: saldo webhooks update --ecommerce-id N --id N [flags]
+
+Changes the fields the flags give and keeps the others; --enabled true enables the endpoint
+and forgets its failures. Prints it, without its secret. Migrates the database first.`,
+	"webhooks delete": `Usage: saldo webhooks delete --ecommerce-id N --id N
+
+Deletes the endpoint; its pending deliveries fail. Prints {"deleted": N}. Migrates the
+database first.`,
+	"webhooks rotate-secret": `Usage: saldo webhooks rotate-secret --ecommerce-id N --id N
+
+Gives the endpoint a new signing secret and prints it, once; the old one keeps signing
+beside it for 24 hours. Migrates the database first.`,
+	"webhooks test": `Usage: saldo webhooks test --ecommerce-id N --id N
+
+Records a webhook.test event and queues its delivery to this endpoint alone; prints the
+delivery. Migrates the database first.`,
+	"webhooks redeliver": `Usage: saldo webhooks redeliver --ecommerce-id N --event-id N
+
+Queues the partner's event again to every enabled endpoint that wants it; prints the
+deliveries queued. Migrates the database first.`,
 	"ecommerce list": `Usage: saldo ecommerce list [--database-url URL]
 
 Prints every partner as one JSON object a line, without tokens. Only reads: on a database
