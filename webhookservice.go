@@ -90,13 +90,39 @@ func withoutSecrets(w WebhookEndpoint) WebhookEndpoint {
 // checkEndpoint checks an endpoint's fields against their rules and the URL policy.
 func (s *Service) checkEndpoint(ctx context.Context, url string, events []string, description string) error {
 	var h Hints
+	s.checkURL(ctx, &h, url)
+	checkEvents(&h, events)
+	checkLength(&h, "description", description, 255)
+	return h.Err(EINVALID)
+}
+
+// checkChange checks the fields an update gives, as a create would; the stored ones passed
+// when they were set.
+func (s *Service) checkChange(ctx context.Context, c WebhookEndpointChange) error {
+	var h Hints
+	if c.URL != nil {
+		s.checkURL(ctx, &h, *c.URL)
+	}
+	if c.Events != nil {
+		checkEvents(&h, *c.Events)
+	}
+	if c.Description != nil {
+		checkLength(&h, "description", *c.Description, 255)
+	}
+	return h.Err(EINVALID)
+}
+
+func (s *Service) checkURL(ctx context.Context, h *Hints, url string) {
 	if url == "" {
 		h.Add("url", "required")
-	} else if err := s.webhooks.CheckURL(ctx, url); err != nil {
-		for _, hint := range ErrorHints(err) {
-			h = append(h, hint)
-		}
+		return
 	}
+	if err := s.webhooks.CheckURL(ctx, url); err != nil {
+		*h = append(*h, ErrorHints(err)...)
+	}
+}
+
+func checkEvents(h *Hints, events []string) {
 	if len(events) == 0 {
 		h.Add("events", "required")
 	}
@@ -105,8 +131,6 @@ func (s *Service) checkEndpoint(ctx context.Context, url string, events []string
 			h.Add("events", "unknown_type")
 		}
 	}
-	checkLength(&h, "description", description, 255)
-	return h.Err(EINVALID)
 }
 
 func containsString(list []string, s string) bool {
@@ -173,6 +197,11 @@ func (s *Service) WebhookEndpoint(ctx context.Context, e *Partner, id int64) (*W
 // UpdateWebhookEndpoint changes an endpoint's URL, events, description, or enables or
 // disables it. Enabling it again forgets its failures.
 func (s *Service) UpdateWebhookEndpoint(ctx context.Context, e *Partner, id int64, c WebhookEndpointChange, idem *Idempotency[*WebhookEndpoint]) (*WebhookEndpoint, error) {
+	// The fields given are checked before the transaction: a URL's check resolves its host,
+	// which must not hold the endpoint's lock.
+	if err := s.checkChange(ctx, c); err != nil {
+		return nil, err
+	}
 	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
 		row, err := w.WebhookEndpoint(ctx, e.ID, id, true)
 		if err != nil {
@@ -187,9 +216,6 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, e *Partner, id int6
 		}
 		if c.Description != nil {
 			ep.Description = *c.Description
-		}
-		if err := s.checkEndpoint(ctx, ep.URL, ep.Events, ep.Description); err != nil {
-			return nil, err
 		}
 		switch {
 		case c.Enabled == nil:
