@@ -305,9 +305,9 @@ func (d *Deliverer) attempt(ctx context.Context, c *saldo.ClaimedDelivery) {
 }
 
 // send makes one HTTP attempt of c.
-func (d *Deliverer) send(ctx context.Context, c *saldo.ClaimedDelivery) saldo.WebhookAttempt {
+func (d *Deliverer) send(ctx context.Context, c *saldo.ClaimedDelivery) (a saldo.WebhookAttempt) {
 	now := d.svc.Now()
-	a := saldo.WebhookAttempt{AttemptedAt: now}
+	a.AttemptedAt = now
 	begin := time.Now()
 	defer func() { a.Duration = time.Since(begin) }()
 
