@@ -83,11 +83,14 @@ func (o *Options) defaults() {
 //
 // Concurrency: at most Options.Workers attempts at once, and at most Options.PerEndpoint to
 // one endpoint. A claimed delivery whose endpoint has its slots full does not take a worker:
-// it waits in a small queue of its endpoint, in memory, and goes out when a slot of that
-// endpoint frees, if its lease still leaves time for a whole attempt. When that queue is full,
-// or the lease too short, the delivery is left alone: its lease runs out and it is claimed
-// again then, by this process or another. So a hanging endpoint holds its own slots and a
-// queue of its own, never a worker another endpoint could use.
+// it waits in its endpoint's queue, in memory, and goes out on the next slot of that endpoint
+// that frees, if its lease still leaves time for a whole attempt (else it is left to its lease,
+// and claimed again when that runs out, by this process or another). The queue of an endpoint
+// that keeps up counts as work to do, so a burst is not claimed faster than it goes out. An
+// endpoint is slow when its slots have all been busy for 250 ms without an attempt ending: its
+// queue (at most 64; more is left to the lease) then stops counting, so the claims move past
+// its backlog to other endpoints. A hanging endpoint holds its own slots and queue, never a
+// worker another endpoint could use.
 type Deliverer struct {
 	svc    *saldo.Service
 	log    *slog.Logger
@@ -98,6 +101,7 @@ type Deliverer struct {
 	inflight int                               // attempts running
 	busy     map[int64]int                     // endpoint id: attempts running to it
 	held     map[int64][]saldo.ClaimedDelivery // endpoint id: claimed, waiting for a slot
+	progress map[int64]time.Time               // endpoint id: when an attempt to it last began idle or ended
 	wake     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -109,7 +113,7 @@ const maxHeld = 64
 func NewDeliverer(svc *saldo.Service, log *slog.Logger, o Options) *Deliverer {
 	o.defaults()
 	return &Deliverer{svc: svc, log: log, o: o, client: NewClient(o.AllowInsecure, o.Timeout, o.PerEndpoint),
-		busy: map[int64]int{}, held: map[int64][]saldo.ClaimedDelivery{}, wake: make(chan struct{}, 1)}
+		busy: map[int64]int{}, progress: map[int64]time.Time{}, held: map[int64][]saldo.ClaimedDelivery{}, wake: make(chan struct{}, 1)}
 }
 
 // ErrAddressNotAllowed is why the dialer refuses a local address.
@@ -204,11 +208,18 @@ func (d *Deliverer) dispatch(ctx context.Context) error {
 }
 
 // claim leases due deliveries for the free workers and starts them, or queues them behind
-// their endpoint's attempts.
+// their endpoint's attempts. Deliveries queued behind an endpoint that is keeping up count as
+// work to do, so that a burst to one endpoint is not claimed faster than it can go out; those
+// behind a slow endpoint do not, so that the claims move past its backlog to other endpoints.
 func (d *Deliverer) claim(ctx, sendCtx context.Context) error {
 	for range 10 {
 		d.mu.Lock()
 		free := d.o.Workers - d.inflight
+		for ep, q := range d.held {
+			if !d.slow(ep) {
+				free -= len(q)
+			}
+		}
 		d.mu.Unlock()
 		if free <= 0 {
 			return nil
@@ -217,34 +228,50 @@ func (d *Deliverer) claim(ctx, sendCtx context.Context) error {
 		if err != nil {
 			return err
 		}
-		started := 0
+		more := len(claimed) == free
 		d.mu.Lock()
 		for _, c := range claimed {
 			ep := c.Endpoint.ID
 			switch {
 			case d.busy[ep] < d.o.PerEndpoint && d.inflight < d.o.Workers && len(d.held[ep]) == 0:
 				d.start(sendCtx, c)
-				started++
+			case !d.slow(ep):
+				// It keeps up: its queue empties soon; claim no more this round.
+				d.held[ep] = append(d.held[ep], c)
+				more = false
 			case len(d.held[ep]) < maxHeld:
 				d.held[ep] = append(d.held[ep], c)
 			default:
-				// Left alone: its lease runs out and it is claimed again then.
+				// Behind a slow endpoint's full queue: left alone, its lease runs out and it
+				// is claimed again then.
 			}
 		}
 		d.mu.Unlock()
-		if len(claimed) < free || started == len(claimed) {
-			// Nothing more is due, or every worker that was free has work.
+		if !more {
 			return nil
 		}
-		// Some went to their endpoint's queue: workers may still be free for other endpoints.
+		// The workers left free may still find other endpoints' deliveries.
 	}
 	return nil
+}
+
+// slowAfter is how long an endpoint with every slot busy may go without finishing an attempt
+// before it counts as slow.
+const slowAfter = 250 * time.Millisecond
+
+// slow reports whether endpoint ep has every slot busy and has finished no attempt for
+// slowAfter; d.mu is held.
+func (d *Deliverer) slow(ep int64) bool {
+	return d.busy[ep] >= d.o.PerEndpoint && time.Since(d.progress[ep]) > slowAfter
 }
 
 // start runs an attempt of c on a worker; d.mu is held.
 func (d *Deliverer) start(sendCtx context.Context, c saldo.ClaimedDelivery) {
 	ep := c.Endpoint.ID
 	d.inflight++
+	if d.busy[ep] == 0 {
+		d.progress[ep] = time.Now()
+	}
 	d.busy[ep]++
 	d.wg.Add(1)
 	go func() {
@@ -270,6 +297,7 @@ func (d *Deliverer) next(ep int64) (saldo.ClaimedDelivery, bool) {
 	now := d.svc.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.progress[ep] = time.Now()
 	for len(d.held[ep]) > 0 {
 		c := d.held[ep][0]
 		d.held[ep] = d.held[ep][1:]
@@ -283,6 +311,7 @@ func (d *Deliverer) next(ep int64) (saldo.ClaimedDelivery, bool) {
 	d.busy[ep]--
 	if d.busy[ep] == 0 {
 		delete(d.busy, ep)
+		delete(d.progress, ep)
 	}
 	return saldo.ClaimedDelivery{}, false
 }

@@ -335,16 +335,17 @@ func TestAHangingEndpointDoesNotDelayAnother(t *testing.T) {
 func TestEndpointSlotsQueueWithoutLosingTheLease(t *testing.T) {
 	f := insecure(t)
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 		w.WriteHeader(http.StatusOK)
 	})
 	w := f.endpoint(t, rc.URL)
-	const n = 12
+	// A burst far beyond the workers and the endpoint's queue: none may wait for its lease.
+	const n = 90
 	for range n {
 		f.testSend(t, w.ID)
 	}
 	begin := time.Now()
-	f.run(t, webhooks.Options{AllowInsecure: true, Workers: 8, PerEndpoint: 2})
+	f.run(t, webhooks.Options{AllowInsecure: true, Workers: 4, PerEndpoint: 2})
 	f.attempts(t, w.ID, n)
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("%d deliveries to one endpoint took %v: those waiting for its slots must not wait for their lease", n, took)
