@@ -22,6 +22,7 @@ import (
 	"github.com/saldo-mx/saldo/internal/migrate"
 	"github.com/saldo-mx/saldo/postgres"
 	"github.com/saldo-mx/saldo/sqlite"
+	"github.com/saldo-mx/saldo/webhooks"
 )
 
 // DefaultDatabaseURL is the embedded default: an SQLite file in the working directory.
@@ -48,6 +49,15 @@ type Config struct {
 	// DebugAddr, when set, is a listener of its own for Go's profiler (/debug/pprof/), never
 	// the API's: for operators on an internal network.
 	DebugAddr string
+	// WebhooksAllowInsecure allows http:// webhook endpoints and local addresses, for
+	// development and tests. Unset, it is on for the embedded SQLite sandbox and off otherwise.
+	WebhooksAllowInsecure bool
+	webhooksInsecureSet   bool // the operator set it, by flag or environment
+	// WebhooksLease is how long a claimed delivery is one process's before another may take
+	// it up, should that process die.
+	WebhooksLease time.Duration
+	// WebhooksWorkers is how many webhook attempts a process runs at once.
+	WebhooksWorkers int
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
 	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
@@ -107,6 +117,25 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			"on SIGTERM, how long in-flight requests may take to finish before their connections are closed (env SALDO_SHUTDOWN_TIMEOUT)")
 		fs.StringVar(&c.DebugAddr, "debug-addr", getenv("SALDO_DEBUG_ADDR"),
 			"listen address of Go's profiler, /debug/pprof/; off when empty, never on the API's address (env SALDO_DEBUG_ADDR)")
+		insecure, err := optionalBool(getenv("SALDO_WEBHOOKS_ALLOW_INSECURE"))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_ALLOW_INSECURE: %w", err))
+		}
+		c.WebhooksAllowInsecure, c.webhooksInsecureSet = insecure, getenv("SALDO_WEBHOOKS_ALLOW_INSECURE") != ""
+		fs.Var(&setBool{&c.WebhooksAllowInsecure, &c.webhooksInsecureSet}, "webhooks-allow-insecure",
+			"allow http:// webhook endpoints and loopback, private and link-local addresses, for development and tests; "+
+				"on by default for the embedded SQLite sandbox, off otherwise (env SALDO_WEBHOOKS_ALLOW_INSECURE)")
+		lease, err := time.ParseDuration(env("SALDO_WEBHOOKS_LEASE", webhooks.DefaultLease.String()))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_LEASE: %w", err))
+		}
+		fs.DurationVar(&c.WebhooksLease, "webhooks-lease", lease,
+			"how long a claimed webhook delivery is one process's; if it dies, another takes the delivery up after this (env SALDO_WEBHOOKS_LEASE)")
+		workers, err := strconv.Atoi(env("SALDO_WEBHOOKS_WORKERS", strconv.Itoa(webhooks.DefaultWorkers)))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_WORKERS: %w", err))
+		}
+		fs.IntVar(&c.WebhooksWorkers, "webhooks-workers", workers, "webhook attempts a process makes at once (env SALDO_WEBHOOKS_WORKERS)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
 		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
 	}
@@ -132,6 +161,10 @@ func (c *Config) validate() error {
 		return errors.New("rate limit and burst must be zero or positive numbers")
 	case c.serve && c.DebugAddr != "" && c.DebugAddr == c.Addr:
 		return fmt.Errorf("debug address %s: the profiler needs a listener of its own, not the API's", c.DebugAddr)
+	case c.serve && c.WebhooksLease < 2*time.Second:
+		return fmt.Errorf("webhooks lease %v: want at least 2s (an attempt lasts at most half the lease)", c.WebhooksLease)
+	case c.serve && c.WebhooksWorkers < 1:
+		return fmt.Errorf("webhooks workers %d: want at least 1", c.WebhooksWorkers)
 	case c.serve && c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown timeout %v: want a positive duration such as 15s", c.ShutdownTimeout)
 	}
@@ -139,6 +172,47 @@ func (c *Config) validate() error {
 		c.RateBurst = max(1, int(math.Ceil(2*c.RateLimit)))
 	}
 	return nil
+}
+
+// webhooksInsecure reports whether webhooks may go to http:// and local addresses, and why:
+// the operator's setting, or else on for the embedded SQLite sandbox and off on PostgreSQL.
+func (c *Config) webhooksInsecure() (allow bool, why string) {
+	switch {
+	case c.webhooksInsecureSet:
+		return c.WebhooksAllowInsecure, "set by --webhooks-allow-insecure or SALDO_WEBHOOKS_ALLOW_INSECURE"
+	case c.engine() == "sqlite":
+		return true, "the embedded SQLite sandbox; set --webhooks-allow-insecure=false to refuse them"
+	}
+	return false, "the default"
+}
+
+// setBool is a boolean flag that remembers whether it was given.
+type setBool struct{ v, set *bool }
+
+func (b *setBool) String() string {
+	if b == nil || b.v == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b *setBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.v, *b.set = v, true
+	return nil
+}
+
+func (b *setBool) IsBoolFlag() bool { return true }
+
+// optionalBool parses an environment variable's boolean; "" is false.
+func optionalBool(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	return strconv.ParseBool(s)
 }
 
 // secretKey returns the 32-byte server secret key. On the embedded default without one, it

@@ -18,6 +18,7 @@ import (
 	"github.com/saldo-mx/saldo"
 	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/cliflag"
+	"github.com/saldo-mx/saldo/webhooks"
 )
 
 // Env is the outside world of one run of the command, so tests can drive it in-process.
@@ -144,7 +145,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...))
+	insecure, why := cfg.webhooksInsecure()
+	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...),
+		saldo.WithWebhookPolicy(saldo.WebhookPolicy{AllowInsecure: insecure}))
 	if err := rekeyCustomers(ctx, svc, log); err != nil {
 		return err
 	}
@@ -167,6 +170,15 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := warnStaleUDI(ctx, svc, log); err != nil {
 		return err
 	}
+	// Webhook delivery runs beside the API and stops, its attempts drained, before the store
+	// closes.
+	log.Info("webhook delivery", "allow_insecure", insecure, "because", why, "lease", cfg.WebhooksLease, "workers", cfg.WebhooksWorkers)
+	deliverer := webhooks.NewDeliverer(svc, log, webhooks.Options{AllowInsecure: insecure, Workers: cfg.WebhooksWorkers,
+		Lease: cfg.WebhooksLease, Drain: cfg.ShutdownTimeout})
+	deliverCtx, stopDelivery := context.WithCancel(ctx)
+	delivered := make(chan struct{})
+	go func() { deliverer.Run(deliverCtx); close(delivered) }()
+	defer func() { stopDelivery(); <-delivered }()
 	return listenAndServe(ctx, env, cfg, svc, newRegistry(store), handler)
 }
 
