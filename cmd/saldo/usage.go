@@ -88,7 +88,9 @@ Usage:
   saldo webhooks redeliver --ecommerce-id N --event-id N queue an event again to the endpoints that want it
 
 Each prints one JSON object. The reads (list, get, attempts) never migrate; the others
-migrate the database first, and seal secrets under the server secret key.
+migrate the database first, and seal secrets under the server secret key. URLs must be
+public https:// here, on any database; on the embedded sandbox, register a local http://
+receiver through the API, which serve's --webhooks-allow-insecure governs.
 Run 'saldo webhooks COMMAND --help' for a command's flags.
 `
 
