@@ -47,7 +47,7 @@ profile_dir=${BENCH_PROFILE_DIR:-$root/bench/profile}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 export PGSSLMODE=disable
 db=${BENCH_DB:-saldo_hbench}
-url="postgres://$PGUSER@$PGHOST:$PGPORT/$db?sslmode=disable"
+url="postgres://$PGUSER@$PGHOST:$PGPORT/$db?sslmode=disable${BENCH_DB_PARAMS:-}"  # BENCH_DB_PARAMS: e.g. &pool_max_conns=16
 endpoint_counts="0 1 10 100"
 
 for tool in go psql createdb dropdb pg_isready curl getconf jq; do
@@ -99,6 +99,8 @@ purge() {
 }
 backlog() { sql "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') || ' ' || (SELECT count(*) FROM events WHERE NOT dispatched)"; }
 rstats() { curl -sf "$receiver_url/stats"; }
+# pool_wait: seconds the server's requests and deliveries have spent waiting for a pooled connection.
+pool_wait() { curl -sf "$server_url/metrics" | awk '$1 == "saldo_db_acquire_wait_seconds_total" {print $2}'; }
 
 log "database $db, $seconds s per run, $runs runs, concurrency $concurrencies, bursts $bursts"
 dropdb --if-exists --force "$db"
@@ -154,19 +156,21 @@ load() {
   shift 4
   local out="$work/load.json" t0 t1 l0 l1 g0 g1 b0 b1 d0 d1 status=0
   d0=$(rstats | jq .distinct)
+  w0=$(pool_wait || true)
   g0=$(child_ticks); t0=$(cpu_ticks "$server_pid"); l0=$(cpu_ticks "$receiver_pid"); b0=$(busy_ticks)
   "$work/saldo-load" --url "$server_url" --token "${token[$n]}" --concurrency "$c" --composite --json \
     --prefix "h$RANDOM.n$n.c$c.r$r." --seq-offset "$seq_offset" --progress=false "$@" >"$out" 2>"$work/load.err" || status=$?
   g1=$(child_ticks); t1=$(cpu_ticks "$server_pid"); l1=$(cpu_ticks "$receiver_pid"); b1=$(busy_ticks)
   d1=$(rstats | jq .distinct)
+  w1=$(pool_wait || true)
   grep -q '"seq_end"' "$out" || { cat "$work/load.err" >&2; log "saldo-load gave no report"; exit 1; }
   seq_offset=$(jq .seq_end "$out")
   local bl
   bl=($(backlog))
-  printf '{"kind":"%s","endpoints":%s,"c":%s,"run":%s,"exit":%s,"server_ticks":%s,"load_ticks":%s,"receiver_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"delivered":%s,"pending_after":%s,"undispatched_after":%s,"report":%s}\n' \
+  printf '{"kind":"%s","endpoints":%s,"c":%s,"run":%s,"exit":%s,"server_ticks":%s,"load_ticks":%s,"receiver_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"delivered":%s,"pending_after":%s,"undispatched_after":%s,"pool_wait_s":%s,"report":%s}\n' \
     "$kind" "$n" "$c" "$r" "$status" "$((t1 - t0))" "$((g1 - g0))" "$((l1 - l0))" "$clk_tck" "$quiet_pct" \
-    "${b0/ /,}" "${b1/ /,}" "$((d1 - d0))" "${bl[0]}" "${bl[1]}" "$(cat "$out")" >>"$raw"
-  log "$kind n=$n c=$c run $r: $(jq .creates_per_s "$out") creates/s, p99 $(jq .latency_ms.p99 "$out") ms, $((d1 - d0)) delivered, ${bl[0]} pending after"
+    "${b0/ /,}" "${b1/ /,}" "$((d1 - d0))" "${bl[0]}" "${bl[1]}" "$(awk -v a="${w0:-0}" -v b="${w1:-0}" 'BEGIN {printf "%.3f", b - a}')" "$(cat "$out")" >>"$raw"
+  log "$kind n=$n c=$c run $r: $(jq .creates_per_s "$out") creates/s, p99 $(jq .latency_ms.p99 "$out") ms, $((d1 - d0)) delivered, ${bl[0]} pending after, pool wait $(awk -v a="${w0:-0}" -v b="${w1:-0}" 'BEGIN {printf "%.2f", b - a}') s"
 }
 
 # Warm-up, not recorded.
@@ -246,6 +250,6 @@ fi
 pg_version=$(sql 'SELECT version()')
 stop_pid "$server_pid"; server_pid=""
 stop_pid "$receiver_pid"; receiver_pid=""
-go run bench/webhooks_report.go -raw "$raw" -md BENCHMARKS.md -seconds "$seconds" -runs "$runs" -pg "$pg_version" \
+go run bench/webhooks_report.go -raw "$raw" -md "${BENCH_MD:-BENCHMARKS.md}" -seconds "$seconds" -runs "$runs" -pg "$pg_version" \
   -profile "$( [ "$profile" = 1 ] && echo "${profile_dir#"$root"/}" )"
 log "done"
