@@ -31,7 +31,11 @@
 # pg_stat_activity is sampled every 0.2 s; the outputs go to BENCH_PROFILE_DIR (bench/profile).
 #
 # CPU: the server's, saldo-load's, the receiver's and the whole machine's, per run.
-# PGHOST/PGPORT/PGUSER as for run.sh; BENCH_DB (saldo_hbench) is created afresh and dropped.
+# The pool's waits (saldo_db_acquire_wait_seconds_total) are read around every run, into the
+# raw output (BENCH_RAW_OUT: keep it there) and the log lines.
+# PGHOST/PGPORT/PGUSER as for run.sh; BENCH_DB (saldo_hbench) is created afresh and dropped;
+# BENCH_DB_PARAMS is appended to the database URL (e.g. '&pool_max_conns=16'); BENCH_MD is
+# the file the section is written into (BENCHMARKS.md). BENCH_BURST=" " runs no burst.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
