@@ -3,7 +3,7 @@
 # local PostgreSQL; the figures into BENCHMARKS.md between <!-- webhooks:begin --> and
 # <!-- webhooks:end --> (bench/run.sh's own section is left alone).
 #
-#   bash bench/webhooks.sh                                   # about 10 minutes
+#   bash bench/webhooks.sh                                   # about 15 minutes
 #   BENCH_SECONDS=3 BENCH_RUNS=1 BENCH_BURST="1:200 10:100 100:20" bash bench/webhooks.sh   # smoke
 #
 # One `saldo serve --webhooks-allow-insecure` on PostgreSQL, four partners with composite
