@@ -472,6 +472,14 @@ func (s *Service) RecordAttempt(ctx context.Context, c *ClaimedDelivery, a Webho
 		if err := tx.InsertAttempt(ctx, &a); err != nil {
 			return err
 		}
+		succeeded := a.StatusCode >= 200 && a.StatusCode < 300
+		if succeeded && c.Endpoint.FailingSince.IsZero() {
+			// The common case: a success to an endpoint that was not failing changes nothing of
+			// the endpoint, so it is neither locked nor written.
+			d.Attempts++
+			d.Status = DeliverySucceeded
+			return finishAttempt(ctx, tx, &d, now)
+		}
 		row, err := tx.WebhookEndpoint(ctx, d.PartnerID, d.EndpointID, true)
 		if ErrorCode(err) == ENOTFOUND {
 			d.Status = DeliveryFailed
@@ -481,7 +489,6 @@ func (s *Service) RecordAttempt(ctx context.Context, c *ClaimedDelivery, a Webho
 			return err
 		}
 		d.Attempts++
-		succeeded := a.StatusCode >= 200 && a.StatusCode < 300
 		switch {
 		case succeeded:
 			d.Status = DeliverySucceeded

@@ -217,12 +217,36 @@ func (t *tx) MarkDispatched(ctx context.Context, eventIDs []int64) error {
 	return t.d.Translate(err)
 }
 
+// deliveryBatch is how many deliveries one INSERT stores: 10 columns each, well within the
+// engines' limits on a statement's parameters.
+const deliveryBatch = 500
+
+// InsertDeliveries stores deliveries a batch a statement and sets their ids. The ids come back
+// with the (endpoint, event) each belongs to, which is unique within one call, so their order
+// does not matter.
 func (t *tx) InsertDeliveries(ctx context.Context, deliveries []saldo.WebhookDelivery) error {
-	for i := range deliveries {
-		err := t.conn.QueryRow(ctx, deliveryColumnsNoID.insert(1)+" RETURNING id",
-			deliveryColumnsNoID.args(&deliveries[i], t.d.Times)...).Scan(&deliveries[i].ID)
+	type key struct{ endpoint, event int64 }
+	for start := 0; start < len(deliveries); start += deliveryBatch {
+		batch := deliveries[start:min(len(deliveries), start+deliveryBatch)]
+		at := make(map[key]*saldo.WebhookDelivery, len(batch))
+		args := make([]any, 0, len(batch)*len(deliveryColumnsNoID.list))
+		for i := range batch {
+			at[key{batch[i].EndpointID, batch[i].EventID}] = &batch[i]
+			args = deliveryColumnsNoID.appendArgs(args, &batch[i], t.d.Times)
+		}
+		type returned struct{ id, endpoint, event int64 }
+		rows, err := queryAll(ctx, t, func(rows Rows) (returned, error) {
+			var r returned
+			err := rows.Scan(&r.id, &r.endpoint, &r.event)
+			return r, err
+		}, deliveryColumnsNoID.insert(len(batch))+" RETURNING id, endpoint_id, event_id", args...)
 		if err != nil {
-			return t.d.Translate(err)
+			return err
+		}
+		for _, r := range rows {
+			if d := at[key{r.endpoint, r.event}]; d != nil {
+				d.ID = r.id
+			}
 		}
 	}
 	return nil
@@ -249,15 +273,16 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 }
 
 func (t *tx) UpdateDelivery(ctx context.Context, d *saldo.WebhookDelivery) error {
-	_, err := t.conn.Exec(ctx, "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = $5, updated_at = $6 WHERE id = $1",
+	err := t.conn.Send(ctx, "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = $5, updated_at = $6 WHERE id = $1",
 		d.ID, d.Status, d.Attempts, t.d.Times.Arg(d.NextAttemptAt), nullInstant("", func(d *saldo.WebhookDelivery) *time.Time { return &d.LeaseUntil }).arg(d, t.d.Times),
 		t.d.Times.Arg(d.UpdatedAt))
 	return t.d.Translate(err)
 }
 
+// InsertAttempt stores an attempt without waiting for it (its id is not needed), so that a
+// success is recorded in one round trip with its delivery's update and the COMMIT.
 func (t *tx) InsertAttempt(ctx context.Context, a *saldo.WebhookAttempt) error {
-	err := t.conn.QueryRow(ctx, attemptColumnsNoID.insert(1)+" RETURNING id", attemptColumnsNoID.args(a, t.d.Times)...).Scan(&a.ID)
-	return t.d.Translate(err)
+	return t.d.Translate(t.conn.Send(ctx, attemptColumnsNoID.insert(1), attemptColumnsNoID.args(a, t.d.Times)...))
 }
 
 func (t *tx) WebhookAttempts(ctx context.Context, endpointID, beforeID int64, limit int) ([]saldo.WebhookAttempt, error) {
