@@ -3,6 +3,7 @@ package saldo
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -293,7 +294,8 @@ func (q *CustomerQuery) normalize() error {
 	if q.Email != "" {
 		q.Email = emailKey(q.Email)
 	}
-	q.RFC, q.CURP = upperASCII(q.RFC), upperASCII(q.CURP)
+	// Upper-cased as checkRFC and checkCURP store them ("ñ" too).
+	q.RFC, q.CURP = strings.ToUpper(q.RFC), strings.ToUpper(q.CURP)
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		h.Add("created_to", "before_created_from")
 	}
@@ -332,14 +334,4 @@ func profilesOf(ctx context.Context, tx Tx, e *Partner, customers []Customer) ([
 		out[i] = CustomerProfile{Customer: c, Wallet: walletOf[c.ID], Parent: parentOf[c.ID]}
 	}
 	return out, nil
-}
-
-func upperASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }

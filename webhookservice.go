@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -127,19 +128,10 @@ func checkEvents(h *Hints, events []string) {
 		h.Add("events", "required")
 	}
 	for _, typ := range events {
-		if typ != "*" && !containsString(webhookTypes, typ) {
+		if typ != "*" && !slices.Contains(webhookTypes, typ) {
 			h.Add("events", "unknown_type")
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CreateWebhookEndpoint registers an endpoint for partner e's events and returns it with its
