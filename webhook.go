@@ -177,8 +177,15 @@ func BlockedAddr(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip)
+		carrierNAT.Contains(ip) || thisNetwork.Contains(ip)
 }
+
+// The ranges BlockedAddr adds to the standard library's classes; every connection a delivery
+// makes is checked against them.
+var (
+	carrierNAT  = netip.MustParsePrefix("100.64.0.0/10")
+	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+)
 
 // CheckURL refuses a webhook URL the policy does not allow: one that is not https (unless
 // insecure is allowed), has credentials or a fragment, or whose host is, or resolves to, a

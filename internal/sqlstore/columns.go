@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,3 +137,33 @@ func insert(table, names string, n, rows int) string {
 
 // dollar numbers placeholders $1, $2, … as PostgreSQL and SQLite both accept.
 func dollar(n int) string { return "$" + strconv.Itoa(n) }
+
+// update is an UPDATE of the columns of cs but fixed, for the rows where matches: the
+// placeholders of where come first ($1 … $keys), then those of the columns set.
+type update[T any] struct {
+	sql  string
+	cols []column[T]
+}
+
+// update builds "UPDATE table SET c = $keys+1, … WHERE where".
+func (cs *columns[T]) update(where string, keys int, fixed ...string) update[T] {
+	var u update[T]
+	var sets []string
+	for _, c := range cs.list {
+		if !slices.Contains(fixed, c.name) {
+			u.cols = append(u.cols, c)
+			sets = append(sets, c.name+" = "+dollar(keys+len(sets)+1))
+		}
+	}
+	u.sql = "UPDATE " + cs.table + " SET " + strings.Join(sets, ", ") + " WHERE " + where
+	return u
+}
+
+// args are the arguments of u: the keys of its WHERE clause, then r's values.
+func (u update[T]) args(r *T, tm Times, keys ...any) []any {
+	args := append(make([]any, 0, len(keys)+len(u.cols)), keys...)
+	for _, c := range u.cols {
+		args = append(args, c.arg(r, tm))
+	}
+	return args
+}

@@ -303,13 +303,14 @@ func (t *tx) Return(ctx context.Context, id, amount int64) (saldo.BalanceAmounts
 
 func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {
 	refused := saldo.Errorf(saldo.ELIMIT, "amount:monthly_deposit_limit")
-	if limit.Set && amount > limit.Cents {
+	if !limit.Set {
+		// A level without a monthly limit counts nothing (saldo's addDeposit never asks).
+		return nil
+	}
+	if amount > limit.Cents {
 		return refused
 	}
 	cents := limit.Cents
-	if !limit.Set {
-		cents = 1<<63 - 1
-	}
 	if t.d.AddDeposit != "" {
 		return t.d.Translate(t.conn.Send(ctx, t.d.AddDeposit, balanceID, month, amount, cents))
 	}
@@ -486,7 +487,7 @@ func (t *tx) LatestUDIValue(ctx context.Context) (saldo.UDIValue, error) {
 
 func (t *tx) UpdatePartner(ctx context.Context, e *saldo.Partner) error {
 	r := partnerRow{e: e}
-	n, err := t.conn.Exec(ctx, updatePartner, append([]any{e.ID}, partnerSettings.args(&r, t.d.Times)...)...)
+	n, err := t.conn.Exec(ctx, updatePartner.sql, updatePartner.args(&r, t.d.Times, e.ID)...)
 	if err != nil {
 		return t.d.Translate(err)
 	}

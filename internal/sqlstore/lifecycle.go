@@ -9,17 +9,9 @@ import (
 
 var (
 	selectCustomerForUpdate = customerColumns.selectWhere("id = $1 AND ecommerce_id = $2")
-	// updateCustomer sets every column but the id, the partner and the creation time ($3, …)
-	// of customer $1 of partner $2.
-	updateCustomer = func() string {
-		var sets []string
-		for _, c := range customerColumns.list {
-			if c.name != "id" && c.name != "ecommerce_id" && c.name != "created_at" {
-				sets = append(sets, c.name+" = "+dollar(len(sets)+3))
-			}
-		}
-		return "UPDATE customers SET " + strings.Join(sets, ", ") + " WHERE id = $1 AND ecommerce_id = $2"
-	}()
+	// updateCustomer sets every column but the id, the partner and the creation time of
+	// customer $1 of partner $2.
+	updateCustomer    = customerColumns.update("id = $1 AND ecommerce_id = $2", 2, "id", "ecommerce_id", "created_at")
 	setBalancesStatus = "UPDATE balances SET status = $3 WHERE customer_id = $1 AND ecommerce_id = $2 RETURNING " +
 		balanceColumns.names
 	// What a customer owes on composite balances: its own children's debt, and that of the
@@ -41,13 +33,7 @@ func (t *tx) LockCustomerRow(ctx context.Context, partnerID, id int64) (*saldo.C
 }
 
 func (t *tx) UpdateCustomer(ctx context.Context, c *saldo.Customer) error {
-	args := []any{c.ID, c.PartnerID}
-	for _, col := range customerColumns.list {
-		if col.name != "id" && col.name != "ecommerce_id" && col.name != "created_at" {
-			args = append(args, col.arg(c, t.d.Times))
-		}
-	}
-	n, err := t.conn.Exec(ctx, updateCustomer, args...)
+	n, err := t.conn.Exec(ctx, updateCustomer.sql, updateCustomer.args(c, t.d.Times, c.ID, c.PartnerID)...)
 	if err != nil {
 		return t.d.Translate(err)
 	}

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -183,23 +182,6 @@ var eventColumns = newColumns("events", []column[saldo.Event]{
 	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
 }).batched(4)
 
-// partnerSettings are the ecommerces columns an update changes: all but the id, the token
-// and the creation time.
-var partnerSettings = func() *columns[partnerRow] {
-	var list []column[partnerRow]
-	for _, c := range partnerColumns.list {
-		if c.name != "id" && c.name != "token_hash" && c.name != "created_at" {
-			list = append(list, c)
-		}
-	}
-	return newColumns("ecommerces", list)
-}()
-
-// updatePartner sets partnerSettings ($2, …) of partner $1.
-var updatePartner = func() string {
-	sets := make([]string, len(partnerSettings.list))
-	for i, c := range partnerSettings.list {
-		sets[i] = c.name + " = " + dollar(i+2)
-	}
-	return "UPDATE ecommerces SET " + strings.Join(sets, ", ") + " WHERE id = $1"
-}()
+// updatePartner sets partner $1's settings: every column but the id, the token and the
+// creation time.
+var updatePartner = partnerColumns.update("id = $1", 1, "id", "token_hash", "created_at")

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -170,14 +169,13 @@ func (t *tx) WebhookEndpoints(ctx context.Context, partnerID int64) ([]saldo.Web
 	return queryAll(ctx, t, t.scanEndpoint, endpointColumns.selectWhere("ecommerce_id = $1 ORDER BY id"), partnerID)
 }
 
+var (
+	updateEndpoint = endpointColumns.update("id = $1", 1, "id", "ecommerce_id", "created_at")
+	updateDelivery = deliveryColumns.update("id = $1", 1, "id", "ecommerce_id", "endpoint_id", "event_id", "created_at")
+)
+
 func (t *tx) UpdateWebhookEndpoint(ctx context.Context, w *saldo.WebhookEndpointRow) error {
-	var sets []string
-	args := []any{w.ID}
-	for _, c := range endpointColumns.list[2:] {
-		args = append(args, c.arg(w, t.d.Times))
-		sets = append(sets, c.name+" = "+dollar(len(args)))
-	}
-	_, err := t.conn.Exec(ctx, "UPDATE webhook_endpoints SET "+strings.Join(sets, ", ")+" WHERE id = $1", args...)
+	_, err := t.conn.Exec(ctx, updateEndpoint.sql, updateEndpoint.args(w, t.d.Times, w.ID)...)
 	return t.d.Translate(err)
 }
 
@@ -273,9 +271,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 }
 
 func (t *tx) UpdateDelivery(ctx context.Context, d *saldo.WebhookDelivery) error {
-	err := t.conn.Send(ctx, "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = $5, updated_at = $6 WHERE id = $1",
-		d.ID, d.Status, d.Attempts, t.d.Times.Arg(d.NextAttemptAt), nullInstant("", func(d *saldo.WebhookDelivery) *time.Time { return &d.LeaseUntil }).arg(d, t.d.Times),
-		t.d.Times.Arg(d.UpdatedAt))
+	err := t.conn.Send(ctx, updateDelivery.sql, updateDelivery.args(d, t.d.Times, d.ID)...)
 	return t.d.Translate(err)
 }
 
