@@ -548,16 +548,6 @@ func (t *faultTx) InsertTransaction(ctx context.Context, lt *saldo.LedgerTransac
 	return t.after(ctx, "transaction", t.Tx.InsertTransaction(ctx, lt))
 }
 
-func (t *faultTx) Debit(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
-	b, err := t.Tx.Debit(ctx, id, amount)
-	return b, t.after(ctx, "debit", err)
-}
-
-func (t *faultTx) Credit(ctx context.Context, id, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, error) {
-	b, err := t.Tx.Credit(ctx, id, amount, limit)
-	return b, t.after(ctx, "credit", err)
-}
-
 func (t *faultTx) Move(ctx context.Context, from, to, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, saldo.BalanceAmounts, error) {
 	a, b, err := t.Tx.Move(ctx, from, to, amount, limit)
 	return a, b, t.after(ctx, "move", err)
