@@ -4,8 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/http"
-	"net/url"
-	"strconv"
 )
 
 // CompositeParent is a composite balance parent as GET
@@ -120,19 +118,12 @@ func (c *Client) GetCompositeChild(ctx context.Context, childID int64, opts ...C
 // ListCompositeChildren returns one page of parent parentID's children. A nil page is the
 // first page at the default size.
 func (c *Client) ListCompositeChildren(ctx context.Context, parentID string, page *ListChildrenOptions, opts ...CallOption) (*ChildrenPage, error) {
-	path := compositeBase + "/parent/" + pathSegment(parentID) + "/children"
+	q := query{}
 	if page != nil {
-		q := url.Values{}
-		if page.Limit != 0 {
-			q.Set("limit", strconv.Itoa(page.Limit))
-		}
-		if page.Cursor != "" {
-			q.Set("cursor", page.Cursor)
-		}
-		if len(q) > 0 {
-			path += "?" + q.Encode()
-		}
+		q.number("limit", int64(page.Limit))
+		q.text("cursor", page.Cursor)
 	}
+	path := q.on(compositeBase + "/parent/" + pathSegment(parentID) + "/children")
 	return call[ChildrenPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleB}, opts)
 }
 
@@ -140,23 +131,11 @@ func (c *Client) ListCompositeChildren(ctx context.Context, parentID string, pag
 // the server's default) as the loop goes. The first error ends the sequence, yielded with a
 // zero child.
 func (c *Client) CompositeChildren(ctx context.Context, parentID string, pageSize int, opts ...CallOption) iter.Seq2[CompositeChild, error] {
-	return func(yield func(CompositeChild, error) bool) {
-		page := &ListChildrenOptions{Limit: pageSize}
-		for {
-			p, err := c.ListCompositeChildren(ctx, parentID, page, opts...)
-			if err != nil {
-				yield(CompositeChild{}, err)
-				return
-			}
-			for _, child := range p.Children {
-				if !yield(child, nil) {
-					return
-				}
-			}
-			if p.NextCursor == "" {
-				return
-			}
-			page.Cursor = p.NextCursor
+	return pages(func(cursor string) ([]CompositeChild, string, error) {
+		p, err := c.ListCompositeChildren(ctx, parentID, &ListChildrenOptions{Limit: pageSize, Cursor: cursor}, opts...)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return p.Children, p.NextCursor, nil
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -38,16 +36,9 @@ type EventPage struct {
 // NextAfter reads every event once. An after that is not one of the partner's events is a
 // 4404 *Error with the hint "after:not_found" (IsNotFound).
 func (c *Client) EventFeed(ctx context.Context, after int64, limit int, opts ...CallOption) (*EventPage, error) {
-	path := "/events/v1"
-	q := url.Values{}
-	if after != 0 {
-		q.Set("after", strconv.FormatInt(after, 10))
-	}
-	if limit != 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
+	q := query{}
+	q.number("after", after)
+	q.number("limit", int64(limit))
+	path := q.on("/events/v1")
 	return call[EventPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleB}, opts)
 }

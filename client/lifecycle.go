@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 )
 
 // Account status values (Account.AccountStatus).
@@ -119,32 +117,19 @@ type CustomersPage struct {
 // SearchCustomers returns one page of the partner's customers matching every filter of q (nil:
 // the first page of all of them). A malformed filter is a 5000 *Error naming each one.
 func (c *Client) SearchCustomers(ctx context.Context, q *SearchCustomersOptions, opts ...CallOption) (*CustomersPage, error) {
-	path := "/user/v1/accounts"
+	v := query{}
 	if q != nil {
-		v := url.Values{}
-		set := func(name, value string) {
-			if value != "" {
-				v.Set(name, value)
-			}
-		}
-		number := func(name string, n int) {
-			if n != 0 {
-				v.Set(name, strconv.Itoa(n))
-			}
-		}
-		number("limit", q.Limit)
-		set("cursor", q.Cursor)
-		set("email", q.Email)
-		set("mobile", q.Mobile)
-		set("rfc", q.RFC)
-		set("curp", q.CURP)
-		number("status", q.Status)
-		number("account_level", q.AccountLevel)
-		set("created_from", q.CreatedFrom)
-		set("created_to", q.CreatedTo)
-		if len(v) > 0 {
-			path += "?" + v.Encode()
-		}
+		v.number("limit", int64(q.Limit))
+		v.text("cursor", q.Cursor)
+		v.text("email", q.Email)
+		v.text("mobile", q.Mobile)
+		v.text("rfc", q.RFC)
+		v.text("curp", q.CURP)
+		v.number("status", int64(q.Status))
+		v.number("account_level", int64(q.AccountLevel))
+		v.text("created_from", q.CreatedFrom)
+		v.text("created_to", q.CreatedTo)
 	}
+	path := v.on("/user/v1/accounts")
 	return call[CustomersPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleA}, opts)
 }

@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -168,44 +166,31 @@ type TransactionsOptions struct {
 	TransactionID int64
 }
 
-func (o *TransactionsOptions) query() string {
+func (o *TransactionsOptions) query() query {
+	q := query{}
 	if o == nil {
-		return ""
+		return q
 	}
-	q := url.Values{}
-	if o.Limit != 0 {
-		q.Set("limit", strconv.Itoa(o.Limit))
-	}
-	if o.Offset != 0 {
-		q.Set("offset", strconv.Itoa(o.Offset))
-	}
-	if o.From != "" {
-		q.Set("from", o.From)
-	}
-	if o.To != "" {
-		q.Set("to", o.To)
-	}
+	q.number("limit", int64(o.Limit))
+	q.number("offset", int64(o.Offset))
+	q.text("from", o.From)
+	q.text("to", o.To)
 	if o.Ascending {
-		q.Set("desc", "false")
+		q.text("desc", "false")
 	}
-	if o.TransactionID != 0 {
-		q.Set("transaction_id", strconv.FormatInt(o.TransactionID, 10))
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+	q.number("transaction_id", o.TransactionID)
+	return q
 }
 
 // Transactions returns a page of the partner's customer customerID's transactions.
 func (c *Client) Transactions(ctx context.Context, customerID int64, page *TransactionsOptions, opts ...CallOption) (*TransactionsPage, error) {
-	path := "/wallet/v1/transactions/" + pathID(customerID) + page.query()
+	path := page.query().on("/wallet/v1/transactions/" + pathID(customerID))
 	return call[TransactionsPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleB}, opts)
 }
 
 // TransactionsAsCustomer is Transactions authorised by the customer's own oauth token alone.
 func (c *Client) TransactionsAsCustomer(ctx context.Context, customerID int64, oauthToken string, page *TransactionsOptions, opts ...CallOption) (*TransactionsPage, error) {
-	path := "/wallet/v1/transactions/" + pathID(customerID) + page.query()
+	path := page.query().on("/wallet/v1/transactions/" + pathID(customerID))
 	return call[TransactionsPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleB, auth: authCustomer, customerToken: oauthToken}, opts)
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -150,19 +148,12 @@ func (c *Client) TestWebhookEndpoint(ctx context.Context, id int64, opts ...Call
 // ListWebhookAttempts returns one page of endpoint id's delivery attempts, newest first. A
 // nil page is the first page at the default size.
 func (c *Client) ListWebhookAttempts(ctx context.Context, id int64, page *ListWebhookAttemptsOptions, opts ...CallOption) (*WebhookAttemptsPage, error) {
-	path := endpointPath(id) + "/attempts"
+	q := query{}
 	if page != nil {
-		q := url.Values{}
-		if page.Limit != 0 {
-			q.Set("limit", strconv.Itoa(page.Limit))
-		}
-		if page.Cursor != "" {
-			q.Set("cursor", page.Cursor)
-		}
-		if len(q) > 0 {
-			path += "?" + q.Encode()
-		}
+		q.number("limit", int64(page.Limit))
+		q.text("cursor", page.Cursor)
 	}
+	path := q.on(endpointPath(id) + "/attempts")
 	return call[WebhookAttemptsPage](ctx, c, &request{method: http.MethodGet, path: path, style: styleB}, opts)
 }
 
@@ -170,25 +161,13 @@ func (c *Client) ListWebhookAttempts(ctx context.Context, id int64, page *ListWe
 // pageSize (0: the server's default) as the loop goes. The first error ends the sequence,
 // yielded with a zero attempt.
 func (c *Client) WebhookAttempts(ctx context.Context, id int64, pageSize int, opts ...CallOption) iter.Seq2[WebhookAttempt, error] {
-	return func(yield func(WebhookAttempt, error) bool) {
-		page := &ListWebhookAttemptsOptions{Limit: pageSize}
-		for {
-			p, err := c.ListWebhookAttempts(ctx, id, page, opts...)
-			if err != nil {
-				yield(WebhookAttempt{}, err)
-				return
-			}
-			for _, a := range p.Attempts {
-				if !yield(a, nil) {
-					return
-				}
-			}
-			if p.NextCursor == "" {
-				return
-			}
-			page.Cursor = p.NextCursor
+	return pages(func(cursor string) ([]WebhookAttempt, string, error) {
+		p, err := c.ListWebhookAttempts(ctx, id, &ListWebhookAttemptsOptions{Limit: pageSize, Cursor: cursor}, opts...)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return p.Attempts, p.NextCursor, nil
+	})
 }
 
 // RedeliverEvent queues event eventID again to every enabled endpoint that wants it. An
