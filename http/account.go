@@ -201,14 +201,9 @@ func renderCreatedAccount(e *saldo.Partner, out *saldo.CreatedCustomer) any {
 // getAccount is GET /user/v1/account/{customer_id}: the profile, without secrets, authorised
 // as customerReader says.
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
-	id, idOK := parseID(r.PathValue("customer_id"))
-	e, _, err := s.customerReader(r, id, true)
+	e, id, err := s.customerInPath(r)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if !idOK {
-		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "customer_id:not_found"))
 		return
 	}
 	p, err := s.svc.Customer(r.Context(), e, id)
@@ -228,6 +223,17 @@ func renderProfile(e *saldo.Partner, p *saldo.CustomerProfile) profileJSON {
 
 // customerHeader is the header that carries a customer's oauth token.
 const customerHeader = "Authorization-customer"
+
+// customerInPath authorises a read of the customer the path's {customer_id} names (see
+// customerReader); an id that is no id is an unknown customer, once the credentials hold.
+func (s *Server) customerInPath(r *http.Request) (*saldo.Partner, int64, error) {
+	id, idOK := parseID(r.PathValue("customer_id"))
+	e, _, err := s.customerReader(r, id, true)
+	if err == nil && !idOK {
+		err = saldo.Errorf(saldo.ENOTFOUND, "customer_id:not_found")
+	}
+	return e, id, err
+}
 
 // customerReader authorises a read of one customer's data. The partner authorizes it with
 // Authorization-ecommerce, or the customer alone with Authorization-customer (an active oauth

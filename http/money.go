@@ -248,14 +248,9 @@ func transactionQuery(r *http.Request) (saldo.TransactionQuery, error) {
 
 // getTransactions is GET /wallet/v1/transactions/{customer_id}, authorised as getAccount is.
 func (s *Server) getTransactions(w http.ResponseWriter, r *http.Request) {
-	id, idOK := parseID(r.PathValue("customer_id"))
-	e, _, err := s.customerReader(r, id, true)
+	e, id, err := s.customerInPath(r)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if !idOK {
-		s.fail(w, r, saldo.Errorf(saldo.ENOTFOUND, "customer_id:not_found"))
 		return
 	}
 	q, err := transactionQuery(r)
