@@ -376,6 +376,13 @@ func testSPEIIn(t *testing.T, h Harness) {
 	req.CLABE = saldo.WalletCLABE("002180", c.Wallet.ID)
 	_, err = f.Service.SPEIIn(ctx, f.partner, req, nil)
 	wantCode(t, err, saldo.ENOTFOUND, "clabe:not_found")
+	// A SPEI credit obeys the wallet's KYC limits like a top-up: 750 UDIs a month at 8.5 pesos.
+	req.CLABE, req.TrackingKey, req.Amount = clabe, "MBAN01002611240003", 637_500-4_200+1
+	_, err = f.Service.SPEIIn(ctx, f.partner, req, nil)
+	wantCode(t, err, saldo.ELIMIT, "amount:monthly_deposit_limit")
+	if got := f.amount(t, c); got != 4_200 {
+		t.Errorf("a refused SPEI credit moved money: the wallet holds %d", got)
+	}
 	f.verify(t)
 }
 
