@@ -370,9 +370,9 @@ func (s *Service) DispatchEvents(ctx context.Context, limit int) (int, error) {
 	now := s.clock.Now()
 	n := 0
 	err := s.store.Update(ctx, func(tx Tx) error {
+		n = 0 // a run again after a conflict starts afresh
 		events, err := tx.UndispatchedEvents(ctx, limit)
 		if err != nil || len(events) == 0 {
-			n = 0
 			return err
 		}
 		endpoints := map[int64][]WebhookEndpointRow{}
@@ -406,7 +406,8 @@ func (s *Service) DispatchEvents(ctx context.Context, limit int) (int, error) {
 }
 
 // ClaimDeliveries leases up to limit due deliveries for lease, with their endpoints and
-// events. A delivery whose endpoint is gone or disabled is failed instead.
+// events. A delivery whose endpoint is gone or disabled is failed instead. Each endpoint of a
+// batch is read and its secrets opened once, however many of its deliveries the batch holds.
 func (s *Service) ClaimDeliveries(ctx context.Context, lease time.Duration, limit int) ([]ClaimedDelivery, error) {
 	now := s.clock.Now()
 	var out []ClaimedDelivery
@@ -416,34 +417,45 @@ func (s *Service) ClaimDeliveries(ctx context.Context, lease time.Duration, limi
 		if err != nil {
 			return err
 		}
+		endpoints := map[int64]*WebhookEndpoint{} // nil: gone or disabled
 		for _, d := range due {
-			row, err := tx.WebhookEndpoint(ctx, d.PartnerID, d.EndpointID, false)
-			if err == nil && !row.Enabled() {
-				err = Errorf(ENOTFOUND)
+			ep, seen := endpoints[d.EndpointID]
+			if !seen {
+				if ep, err = s.deliverableEndpoint(ctx, tx, d.PartnerID, d.EndpointID); err != nil {
+					return err
+				}
+				endpoints[d.EndpointID] = ep
 			}
-			if ErrorCode(err) == ENOTFOUND {
+			if ep == nil {
 				d.Status, d.UpdatedAt = DeliveryFailed, now
 				if err := tx.UpdateDelivery(ctx, &d); err != nil {
 					return err
 				}
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			ep, err := s.openEndpoint(row)
-			if err != nil {
-				return err
-			}
 			ev, err := tx.Event(ctx, d.PartnerID, d.EventID)
 			if err != nil {
 				return err
 			}
-			out = append(out, ClaimedDelivery{Delivery: d, Endpoint: ep, Event: *ev})
+			out = append(out, ClaimedDelivery{Delivery: d, Endpoint: *ep, Event: *ev})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// deliverableEndpoint returns an endpoint with its secrets open, or nil when it is gone or
+// disabled.
+func (s *Service) deliverableEndpoint(ctx context.Context, tx Tx, partnerID, id int64) (*WebhookEndpoint, error) {
+	row, err := tx.WebhookEndpoint(ctx, partnerID, id, false)
+	if ErrorCode(err) == ENOTFOUND || err == nil && !row.Enabled() {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ep, err := s.openEndpoint(row)
+	return &ep, err
 }
 
 // ErrEndpointGone marks an attempt answered 410 Gone: the endpoint is disabled at once.
