@@ -147,7 +147,7 @@ func (s *Service) SetKYCLevel(ctx context.Context, level int, change func(*KYCLe
 func (s *Service) SetUDIValues(ctx context.Context, values []UDIValue) error {
 	var h Hints
 	for _, v := range values {
-		if _, ok := ParseUDIDay(v.Day); !ok || len(v.Day) != 10 {
+		if day, ok := ParseUDIDay(v.Day); !ok || day != v.Day { // stored as YYYY-MM-DD
 			h.Add("date", "invalid")
 		}
 		if v.Micros <= 0 || v.Micros > maxUDIMicros {

@@ -100,18 +100,11 @@ func insertTransaction(ctx context.Context, tx Tx, t *LedgerTransaction) error {
 
 // requestHash identifies what a partner's own id was sent with, to tell the same request
 // sent again from another reusing the id.
-func requestHash(parts ...any) []byte {
+func requestHash(parts ...string) []byte {
 	h := sha256.New()
 	for _, p := range parts {
-		switch v := p.(type) {
-		case string:
-			h.Write([]byte(strconv.Quote(v)))
-		case int64:
-			h.Write([]byte(strconv.FormatInt(v, 10)))
-		case TransactionKind:
-			h.Write([]byte(v))
-		}
-		h.Write([]byte{0})
+		// Quoted, so that no two lists of parts write the same bytes.
+		h.Write([]byte(strconv.Quote(p)))
 	}
 	return h.Sum(nil)
 }
@@ -143,7 +136,7 @@ func (s *Service) TopUp(ctx context.Context, e *Partner, r TopUpRequest, idem *I
 	in := inflow{
 		kind: KindTopUp, typ: TypeTopUp, from: AccountFunding, amount: r.Amount,
 		refKind: ReferenceExternal, refID: r.ExternalTransactionID, refField: "externalTransactionId",
-		hash: requestHash(KindTopUp, r.BalanceID, r.CustomerID, r.Amount),
+		hash: requestHash(string(KindTopUp), formatID(r.BalanceID), formatID(r.CustomerID), formatID(r.Amount)),
 		wallet: func(ctx context.Context, tx Tx, day string) (*WalletAccount, error) {
 			w, err := tx.WalletAccountByID(ctx, e.ID, r.BalanceID, day)
 			if ErrorCode(err) == ENOTFOUND || err == nil && w.CustomerID != r.CustomerID {
@@ -179,7 +172,7 @@ func (s *Service) SPEIIn(ctx context.Context, e *Partner, r SPEIInRequest, idem 
 	in := inflow{
 		kind: KindSPEIIn, typ: TypeSPEIIn, from: AccountSPEIIn, amount: r.Amount,
 		refKind: ReferenceTracking, refID: r.TrackingKey, refField: "trackingKey",
-		hash:        requestHash(KindSPEIIn, r.CLABE, r.Amount, r.SenderName, r.SenderCLABE, r.Concept),
+		hash:        requestHash(string(KindSPEIIn), r.CLABE, formatID(r.Amount), r.SenderName, r.SenderCLABE, r.Concept),
 		description: r.Concept, clabe: r.SenderCLABE, counterparty: r.SenderName,
 		wallet: func(ctx context.Context, tx Tx, day string) (*WalletAccount, error) {
 			w, err := tx.WalletAccountByID(ctx, e.ID, walletID, day)
