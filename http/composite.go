@@ -200,6 +200,27 @@ func encodeCursor(kind cursorKind, afterID int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(string(kind) + ":" + strconv.FormatInt(afterID, 10)))
 }
 
+// pageParams reads a cursor-paged list's limit (1 to 100, default 20) and its cursor of kind
+// (cursor=, or next_cursor=), recording in h why either is unusable.
+func pageParams(q url.Values, kind cursorKind, h *saldo.Hints) (id int64, limit int) {
+	limit = saldo.DefaultChildrenLimit
+	if text := q.Get("limit"); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil || n < 1 || n > saldo.MaxChildrenLimit {
+			h.Add("limit", "invalid")
+		}
+		limit = n
+	}
+	if cursor, ok := listCursor(q); !ok {
+		h.Add("cursor", "mismatch")
+	} else if cursor != "" {
+		if id, ok = decodeCursor(kind, cursor); !ok {
+			h.Add("cursor", "invalid")
+		}
+	}
+	return id, limit
+}
+
 func decodeCursor(kind cursorKind, cursor string) (int64, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
@@ -236,24 +257,8 @@ func (s *Server) listChildren(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	var h saldo.Hints
-	limit := saldo.DefaultChildrenLimit
-	if text := q.Get("limit"); text != "" {
-		n, err := strconv.Atoi(text)
-		if err != nil || n < 1 || n > saldo.MaxChildrenLimit {
-			h.Add("limit", "invalid")
-		}
-		limit = n
-	}
-	var afterID int64
-	if cursor, ok := listCursor(q); !ok {
-		h.Add("cursor", "mismatch")
-	} else if cursor != "" {
-		if afterID, ok = decodeCursor(childCursor, cursor); !ok {
-			h.Add("cursor", "invalid")
-		}
-	}
+	afterID, limit := pageParams(r.URL.Query(), childCursor, &h)
 	if err := h.Err(saldo.EINVALID); err != nil {
 		s.fail(w, r, err)
 		return

@@ -117,16 +117,7 @@ func customerQuery(q url.Values) (saldo.CustomerQuery, error) {
 		}
 		return n
 	}
-	if q.Get("limit") != "" {
-		query.Limit = integer("limit", 1, saldo.MaxChildrenLimit)
-	}
-	if cursor, ok := listCursor(q); !ok {
-		h.Add("cursor", "mismatch")
-	} else if cursor != "" {
-		if query.AfterID, ok = decodeCursor(customerCursor, cursor); !ok {
-			h.Add("cursor", "invalid")
-		}
-	}
+	query.AfterID, query.Limit = pageParams(q, customerCursor, &h)
 	query.Email = strings.TrimSpace(q.Get("email"))
 	query.Mobile = strings.TrimSpace(q.Get("mobile"))
 	if m := query.Mobile; m != "" && (len(m) != 10 || strings.ContainsFunc(m, func(c rune) bool { return c < '0' || c > '9' })) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -413,21 +412,7 @@ func (s *Server) getWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 // attemptsQuery reads limit (1 to 100, default 20) and the cursor of the attempts list.
 func attemptsQuery(q url.Values) (beforeID int64, limit int, err error) {
 	var h saldo.Hints
-	limit = saldo.DefaultChildrenLimit
-	if text := q.Get("limit"); text != "" {
-		n, err := strconv.Atoi(text)
-		if err != nil || n < 1 || n > saldo.MaxChildrenLimit {
-			h.Add("limit", "invalid")
-		}
-		limit = n
-	}
-	if cursor, ok := listCursor(q); !ok {
-		h.Add("cursor", "mismatch")
-	} else if cursor != "" {
-		if beforeID, ok = decodeCursor(attemptCursor, cursor); !ok {
-			h.Add("cursor", "invalid")
-		}
-	}
+	beforeID, limit = pageParams(q, attemptCursor, &h)
 	return beforeID, limit, h.Err(saldo.EINVALID)
 }
 
