@@ -37,9 +37,21 @@ type CompositeParent struct {
 	CreditLine int64 // cents
 	Allocated  int64 // cents
 	BillingDay int   // 1–28
-	Status     int
+	Status     int   // ParentActive or ParentOverdue
 	CreatedAt  time.Time
+	// PeriodStart is the first day (YYYY-MM-DD, Mexico City) of the period its next statement
+	// closes: the day it was created, then each cut-off date.
+	PeriodStart string
+	// DueTotal and DueMin are what remains due of its latest statement, by DueDate.
+	DueTotal, DueMin int64
+	DueDate          string
 }
+
+// Parent statuses. The numbers are the wire's.
+const (
+	ParentActive  = 1
+	ParentOverdue = 2
+)
 
 // AvailableCredit is what children may still draw.
 func (p *CompositeParent) AvailableCredit() int64 { return p.CreditLine - p.Allocated }

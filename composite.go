@@ -12,21 +12,26 @@ type CompositeChild struct {
 	PartnerID  int64
 	CustomerID int64
 	CreditLine int64 // cents
-	Debt       int64 // cents spent and not yet repaid
+	Debt       int64 // cents spent and not yet repaid; below 0, owed to the customer
+	Held       int64 // cents its open authorizations hold
 	Status     int
 	CreatedAt  time.Time
 }
 
-// AvailableCredit is what the child may still spend.
-func (c *CompositeChild) AvailableCredit() int64 { return c.CreditLine - c.Debt }
+// AvailableCredit is what the child may still spend within its credit line; the partner's
+// overlimit comes on top (ChildView.AvailableCredit).
+func (c *CompositeChild) AvailableCredit() int64 { return c.CreditLine - c.Debt - c.Held }
 
 // ParentView is a parent as GET …/parent/{id} shows it.
 type ParentView struct {
 	Parent          CompositeParent
 	Children        int
 	CreditLimit     int64 // credit line + the partner's overlimit
+	Debt, Held      int64 // sums over its children
 	NextBillingDate time.Time
-	NextDueDate     time.Time
+	// NextDueDate is the latest statement's due date while something of it remains due
+	// (Parent.DueTotal), else the due date the next statement will have.
+	NextDueDate time.Time
 }
 
 // ChildView is a child with what its partner allows beyond its line and what its parent has left.
@@ -35,6 +40,10 @@ type ChildView struct {
 	CreditLimit int64 // credit line + the partner's overlimit
 	Parent      CompositeParent
 }
+
+// AvailableCredit is what the child can still be charged: its credit limit less its debt
+// and holds.
+func (v *ChildView) AvailableCredit() int64 { return v.CreditLimit - v.Child.Debt - v.Child.Held }
 
 // NewChild is the input of CreateChild.
 type NewChild struct {
@@ -88,7 +97,7 @@ func (s *Service) CompositeParent(ctx context.Context, e *Partner, id string) (*
 			return err
 		}
 		v.Parent = *p
-		v.Children, err = tx.CountCompositeChildren(ctx, id)
+		v.Children, v.Debt, v.Held, err = tx.ParentTotals(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -97,6 +106,9 @@ func (s *Service) CompositeParent(ctx context.Context, e *Partner, id string) (*
 	v.CreditLimit = v.Parent.CreditLine + e.Overlimit
 	v.NextBillingDate = nextBillingDate(v.Parent.BillingDay, now)
 	v.NextDueDate = nextDueDate(v.NextBillingDate, e.PaymentDueDays)
+	if v.Parent.DueTotal > 0 && v.Parent.DueDate != "" {
+		v.NextDueDate, _ = time.Parse(time.DateOnly, v.Parent.DueDate)
+	}
 	return &v, nil
 }
 
@@ -171,6 +183,10 @@ func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Partner, u Credi
 		}
 		if creditLine < c.Debt {
 			return nil, Errorf(EBELOWDEBT, "credit_line:below_debt")
+		}
+		// The line may not fall below what is spent and held either, beyond the overlimit.
+		if creditLine+e.Overlimit < c.Debt+c.Held {
+			return nil, Errorf(EBELOWDEBT, "credit_line:below_debt_and_holds")
 		}
 		p, err := tx.AllocateCredit(ctx, e.ID, c.ParentID, creditLine-c.CreditLine)
 		if err != nil {

@@ -6,8 +6,8 @@ import "context"
 type CompositeTx interface {
 	// CompositeParent returns partner partnerID's parent id, or ENOTFOUND.
 	CompositeParent(ctx context.Context, partnerID int64, id string) (*CompositeParent, error)
-	// CountCompositeChildren counts a parent's children.
-	CountCompositeChildren(ctx context.Context, parentID string) (int, error)
+	// ParentTotals counts a parent's children and sums their debt and holds.
+	ParentTotals(ctx context.Context, parentID string) (children int, debt, held int64, err error)
 	// AllocateCredit adds delta (which may be negative) to the parent's allocated credit in one
 	// conditional update that keeps it within [0, credit_line], and returns the parent as
 	// updated. It fails with EINSUFFICIENT when the result would exceed the credit line, and

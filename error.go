@@ -24,6 +24,7 @@ const (
 	EFUNDS             Code = "insufficient_funds"  // a debit larger than the balance's available amount
 	ELIMIT             Code = "limit_exceeded"      // a credit over the wallet's KYC level limits
 	ENOTACTIVE         Code = "account_not_active"  // money movement touching a customer who is not active
+	EOVERDUE           Code = "overdue"             // a charge on a child whose parent's minimum payment is overdue
 	EINVALIDSTATE      Code = "invalid_state"       // a transaction not in a state that allows the request
 	ELIMITSUNKNOWN     Code = "limits_unavailable"  // a credit a KYC limit governs, on a day with no UDI value known
 	EINTERNAL          Code = "internal"            // a bug or an unexpected failure

@@ -144,6 +144,8 @@ type TransactionUpdated struct {
 	Kind           TransactionKind   `json:"kind"`
 	PreviousStatus TransactionStatus `json:"previous_status"`
 	Status         TransactionStatus `json:"status"`
+	Captured       int64             `json:"captured,omitempty"` // what an authorization's capture posted
+	Reason         string            `json:"reason,omitempty"`   // "expired" for an authorization that ran out
 }
 
 func (TransactionCreated) EventType() string { return EventTransactionCreated }

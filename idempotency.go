@@ -185,9 +185,13 @@ func (f *inFlight) claim(partnerID int64, key string) (release func(), ok bool) 
 
 // PurgeIdempotencyKeys deletes keys older than IdempotencyKeyTTL and returns how many.
 func (s *Service) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+	return s.purgeIdempotencyKeys(ctx, s.clock.Now())
+}
+
+func (s *Service) purgeIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.store.Update(ctx, func(tx Tx) (err error) {
-		n, err = tx.DeleteIdempotencyRecords(ctx, s.clock.Now().Add(-IdempotencyKeyTTL))
+		n, err = tx.DeleteIdempotencyRecords(ctx, now.Add(-IdempotencyKeyTTL))
 		return err
 	})
 	return n, err

@@ -86,9 +86,17 @@ type LedgerTransaction struct {
 	Description  string // the partner's description, or a SPEI concept
 	CLABE        string // the other side's CLABE (SPEI)
 	Counterparty string // the SPEI sender's name
-	Reason       string // why a cash-out failed
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Reason       string // why a cash-out failed, or an authorization was released
+	// Credit (§9): BalanceID is the child a charge, refund or child payment is about, or the
+	// parent's balance for a parent payment; of a charge, Amount is what was authorized,
+	// Captured what was posted and Refunded what came back; ExpiresAt is when a pending
+	// authorization is released.
+	BalanceID          int64
+	Captured, Refunded int64
+	ExpiresAt          time.Time
+	Merchant           Merchant
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Entry is one side of a transaction: a customer balance (BalanceID and CustomerID set) or a
@@ -151,6 +159,7 @@ type TransactionLine struct {
 	Status        TransactionStatus
 	Description   string
 	ReferenceID   string
+	MCC           string // a charge's merchant category code
 	CreatedAt     time.Time
 }
 

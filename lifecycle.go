@@ -38,6 +38,7 @@ type LifecycleTx interface {
 // Obligations are what keeps a customer from being closed besides money in its wallet.
 type Obligations struct {
 	Debt            int64 // cents owed on composite balances
+	Held            int64 // cents held by open authorizations on the children of its parents
 	PendingCashouts int64 // SPEI cash-outs not yet completed or failed
 }
 
@@ -230,7 +231,7 @@ func closable(ctx context.Context, tx Tx, e *Partner, customerID int64, balances
 	if o.Debt != 0 {
 		h.Add("debt", "outstanding")
 	}
-	if o.PendingCashouts != 0 {
+	if o.PendingCashouts != 0 || o.Held != 0 {
 		h.Add("holds", "open")
 	}
 	return h.Err(ENOTACTIVE)

@@ -297,8 +297,11 @@ func record(ctx context.Context, tx Tx, e *Partner, t *LedgerTransaction, entrie
 	for i := range entries {
 		entries[i].TransactionID, entries[i].CreatedAt = t.ID, now
 	}
-	if err := tx.InsertEntries(ctx, entries); err != nil {
-		return err
+	// An authorization moves no money: it has no entries until it is captured.
+	if len(entries) > 0 {
+		if err := tx.InsertEntries(ctx, entries); err != nil {
+			return err
+		}
 	}
 	return tx.InsertEvents(ctx, []Event{newEvent(e, now, transactionCreated(t, entries))})
 }

@@ -281,14 +281,15 @@ func openCompositeParent(ctx context.Context, tx Tx, e *Partner, customerID, cre
 		return nil, err
 	}
 	p := &CompositeParent{
-		ID:         NewParentID(),
-		PartnerID:  e.ID,
-		CustomerID: customerID,
-		BalanceID:  b.ID,
-		CreditLine: creditLine,
-		BillingDay: billingDayFor(e, now),
-		Status:     BalanceStatusActive,
-		CreatedAt:  now,
+		ID:          NewParentID(),
+		PartnerID:   e.ID,
+		CustomerID:  customerID,
+		BalanceID:   b.ID,
+		CreditLine:  creditLine,
+		BillingDay:  billingDayFor(e, now),
+		Status:      ParentActive,
+		CreatedAt:   now,
+		PeriodStart: dayIn(now),
 	}
 	if err := tx.InsertCompositeParent(ctx, p); err != nil {
 		return nil, err

@@ -78,6 +78,7 @@ type Tx interface {
 
 	TokenTx
 	CompositeTx
+	CreditTx
 	LedgerTx
 	LifecycleTx
 	WebhookTx

@@ -138,12 +138,10 @@ var webhookTypes = []string{
 	EventStatementCreated, EventCompositeParentOverdue, EventWebhookTest,
 }
 
-// Event types of webhooks, and of the credit capability still to come.
+// Event types of webhooks.
 const (
-	EventEndpointDisabled       = "endpoint.disabled"
-	EventWebhookTest            = "webhook.test"
-	EventStatementCreated       = "statement.created"
-	EventCompositeParentOverdue = "composite_parent.overdue"
+	EventEndpointDisabled = "endpoint.disabled"
+	EventWebhookTest      = "webhook.test"
 )
 
 // EndpointDisabled is the payload of endpoint.disabled.

@@ -37,6 +37,7 @@ var errorTable = map[saldo.Code]contractError{
 	saldo.EFUNDS:             {http.StatusConflict, 5003, "Insufficient Funds", "The balance does not have enough available funds for the movement"},
 	saldo.ELIMIT:             {http.StatusConflict, 5004, "Limit Exceeded", "The movement would exceed the wallet's KYC level limits"},
 	saldo.ENOTACTIVE:         {http.StatusConflict, 5005, "Account Not Active", "The customer's account is not active"},
+	saldo.EOVERDUE:           {http.StatusConflict, 5006, "Account Overdue", "The composite balance is overdue; paying its minimum due restores it"},
 	saldo.EINVALIDSTATE:      {http.StatusConflict, 5007, "Invalid Transaction State", "The transaction is not in a state that allows this request"},
 	saldo.EINTERNAL:          {http.StatusInternalServerError, 7000, "Server Error", "An unexpected error occurred, please contact support quoting the X-Request-Id"},
 	saldo.EUNAVAILABLE:       {http.StatusServiceUnavailable, 7003, "Service Unavailable", "The service is temporarily unavailable, please retry later"},

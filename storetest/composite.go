@@ -222,8 +222,10 @@ func testUpdateChild(t *testing.T, h Harness) {
 	}
 
 	t.Run("lowering below the debt is refused", func(t *testing.T) {
-		// Debt only grows once card spending exists; set it directly.
-		h.Exec(t, f.Store, "UPDATE composite_children SET debt = 300 WHERE balance_id = $1", b.Child.ID)
+		if _, err := f.Service.Charge(context.Background(), f.partner, saldo.ChargeRequest{ChildID: b.Child.ID, Amount: 300,
+			ExternalTransactionID: "spent", Capture: true}, nil); err != nil {
+			t.Fatal(err)
+		}
 		_, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: b.Child.ID, CreditLine: 299}, nil)
 		wantCode(t, err, saldo.EBELOWDEBT, "credit_line:below_debt")
 		v, err := f.Service.UpdateChildCreditLine(ctx, f.partner, saldo.CreditLineUpdate{ChildID: b.Child.ID, CreditLine: 300}, nil)

@@ -56,6 +56,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
 	t.Run("Feed", func(t *testing.T) { testFeed(t, h) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, h) })
+	t.Run("Credit", func(t *testing.T) { testCredit(t, h) })
+	t.Run("Billing", func(t *testing.T) { testBilling(t, h) })
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 }
@@ -551,6 +553,11 @@ func (t *faultTx) InsertTransaction(ctx context.Context, lt *saldo.LedgerTransac
 func (t *faultTx) Move(ctx context.Context, from, to, amount int64, limit saldo.Limit) (saldo.BalanceAmounts, saldo.BalanceAmounts, error) {
 	a, b, err := t.Tx.Move(ctx, from, to, amount, limit)
 	return a, b, t.after(ctx, "move", err)
+}
+
+func (t *faultTx) ChargeChild(ctx context.Context, partnerID, childID, posted, hold, overlimit int64) (saldo.ChildCredit, error) {
+	c, err := t.Tx.ChargeChild(ctx, partnerID, childID, posted, hold, overlimit)
+	return c, t.after(ctx, "charge", err)
 }
 
 func (t *faultTx) AddDeposit(ctx context.Context, balanceID int64, month string, amount int64, limit saldo.Limit) error {

@@ -8,16 +8,28 @@ import (
 )
 
 // compositeChildColumns are the composite_children columns; a child's id is its balance's.
-var compositeChildColumns = newColumns("composite_children", []column[saldo.CompositeChild]{
-	field("balance_id", func(c *saldo.CompositeChild) *int64 { return &c.ID }),
-	field("parent_id", func(c *saldo.CompositeChild) *string { return &c.ParentID }),
-	field("ecommerce_id", func(c *saldo.CompositeChild) *int64 { return &c.PartnerID }),
-	field("customer_id", func(c *saldo.CompositeChild) *int64 { return &c.CustomerID }),
-	field("credit_line", func(c *saldo.CompositeChild) *int64 { return &c.CreditLine }),
-	field("debt", func(c *saldo.CompositeChild) *int64 { return &c.Debt }),
-	field("status", func(c *saldo.CompositeChild) *int { return &c.Status }),
-	instant("created_at", func(c *saldo.CompositeChild) *time.Time { return &c.CreatedAt }),
-})
+var compositeChildColumns = newColumns("composite_children", childColumns(""))
+
+// childRead are a child's columns read with its balance's debt and held (cc, b in
+// childFrom).
+var childRead = newColumns("composite_children", append(childColumns("cc."),
+	field("-b.amount", func(c *saldo.CompositeChild) *int64 { return &c.Debt }),
+	field("b.held", func(c *saldo.CompositeChild) *int64 { return &c.Held }),
+))
+
+const childFrom = " FROM composite_children cc JOIN balances b ON b.id = cc.balance_id WHERE "
+
+func childColumns(prefix string) []column[saldo.CompositeChild] {
+	return []column[saldo.CompositeChild]{
+		field(prefix+"balance_id", func(c *saldo.CompositeChild) *int64 { return &c.ID }),
+		field(prefix+"parent_id", func(c *saldo.CompositeChild) *string { return &c.ParentID }),
+		field(prefix+"ecommerce_id", func(c *saldo.CompositeChild) *int64 { return &c.PartnerID }),
+		field(prefix+"customer_id", func(c *saldo.CompositeChild) *int64 { return &c.CustomerID }),
+		field(prefix+"credit_line", func(c *saldo.CompositeChild) *int64 { return &c.CreditLine }),
+		field(prefix+"status", func(c *saldo.CompositeChild) *int { return &c.Status }),
+		instant(prefix+"created_at", func(c *saldo.CompositeChild) *time.Time { return &c.CreatedAt }),
+	}
+}
 
 var (
 	insertChild = compositeChildColumns.insert(1)
@@ -28,8 +40,9 @@ var (
 		" WHERE id = $1 AND ecommerce_id = $2 AND allocated + $3 >= 0 AND allocated + $3 <= credit_line" +
 		" RETURNING " + compositeParentColumns.names
 	selectCompositeParent   = compositeParentColumns.selectWhere("id = $1 AND ecommerce_id = $2")
-	selectCompositeChild    = compositeChildColumns.selectWhere("balance_id = $1 AND ecommerce_id = $2")
-	selectCompositeChildren = compositeChildColumns.selectWhere("parent_id = $1 AND balance_id > $2 ORDER BY balance_id LIMIT $3")
+	selectCompositeChild    = "SELECT " + childRead.names + childFrom + "cc.balance_id = $1 AND cc.ecommerce_id = $2"
+	selectCompositeChildren = "SELECT " + childRead.names + childFrom + "cc.parent_id = $1 AND cc.balance_id > $2 ORDER BY cc.balance_id LIMIT $3"
+	lockCompositeChild      = "SELECT balance_id FROM composite_children WHERE balance_id = $1 AND ecommerce_id = $2"
 )
 
 func (t *tx) CompositeParent(ctx context.Context, partnerID int64, id string) (*saldo.CompositeParent, error) {
@@ -41,10 +54,10 @@ func (t *tx) CompositeParent(ctx context.Context, partnerID int64, id string) (*
 	return &p, nil
 }
 
-func (t *tx) CountCompositeChildren(ctx context.Context, parentID string) (int, error) {
-	var n int
-	err := t.conn.QueryRow(ctx, "SELECT count(*) FROM composite_children WHERE parent_id = $1", parentID).Scan(&n)
-	return n, t.d.Translate(err)
+func (t *tx) ParentTotals(ctx context.Context, parentID string) (children int, debt, held int64, err error) {
+	err = t.conn.QueryRow(ctx, "SELECT count(*), CAST(COALESCE(sum(-b.amount), 0) AS BIGINT), CAST(COALESCE(sum(b.held), 0) AS BIGINT)"+
+		childFrom+"cc.parent_id = $1", parentID).Scan(&children, &debt, &held)
+	return children, debt, held, t.d.Translate(err)
 }
 
 func (t *tx) AllocateCredit(ctx context.Context, partnerID int64, parentID string, delta int64) (*saldo.CompositeParent, error) {
@@ -68,13 +81,18 @@ func (t *tx) InsertCompositeChild(ctx context.Context, c *saldo.CompositeChild) 
 	return t.d.Translate(err)
 }
 
+// CompositeChild locks the child's row alone, and reads its balance in a statement of its
+// own: on PostgreSQL a statement that waited for the lock would still see the balance as it
+// was before the charge that held the lock committed.
 func (t *tx) CompositeChild(ctx context.Context, partnerID, id int64, lock bool) (*saldo.CompositeChild, error) {
-	q := selectCompositeChild
-	if lock {
-		q += t.d.ForUpdate
+	if lock && t.d.ForUpdate != "" {
+		var got int64
+		if err := t.conn.QueryRow(ctx, lockCompositeChild+t.d.ForUpdate, id, partnerID).Scan(&got); err != nil {
+			return nil, t.notFound(err, "child_id")
+		}
 	}
 	var c saldo.CompositeChild
-	if err := t.conn.QueryRow(ctx, q, id, partnerID).Scan(compositeChildColumns.dests(&c, t.d.Times)...); err != nil {
+	if err := t.conn.QueryRow(ctx, selectCompositeChild, id, partnerID).Scan(childRead.dests(&c, t.d.Times)...); err != nil {
 		return nil, t.notFound(err, "child_id")
 	}
 	return &c, nil
@@ -88,7 +106,7 @@ func (t *tx) SetChildCreditLine(ctx context.Context, id, creditLine int64) error
 func (t *tx) CompositeChildren(ctx context.Context, parentID string, afterID int64, limit int) ([]saldo.CompositeChild, error) {
 	return queryAll(ctx, t, func(rows Rows) (saldo.CompositeChild, error) {
 		var c saldo.CompositeChild
-		err := rows.Scan(compositeChildColumns.dests(&c, t.d.Times)...)
+		err := rows.Scan(childRead.dests(&c, t.d.Times)...)
 		return c, err
 	}, selectCompositeChildren, parentID, afterID, limit)
 }

@@ -60,6 +60,12 @@ var (
 		field("reason", func(t *saldo.LedgerTransaction) *string { return &t.Reason }),
 		instant("created_at", func(t *saldo.LedgerTransaction) *time.Time { return &t.CreatedAt }),
 		instant("updated_at", func(t *saldo.LedgerTransaction) *time.Time { return &t.UpdatedAt }),
+		nullable("balance_id", func(t *saldo.LedgerTransaction) *int64 { return &t.BalanceID }),
+		field("captured", func(t *saldo.LedgerTransaction) *int64 { return &t.Captured }),
+		field("refunded", func(t *saldo.LedgerTransaction) *int64 { return &t.Refunded }),
+		nullInstant("expires_at", func(t *saldo.LedgerTransaction) *time.Time { return &t.ExpiresAt }),
+		field("merchant_name", func(t *saldo.LedgerTransaction) *string { return &t.Merchant.Name }),
+		field("mcc", func(t *saldo.LedgerTransaction) *string { return &t.Merchant.MCC }),
 	})
 	transactionColumnsNoID = transactionColumns.withoutFirst()
 )
@@ -376,9 +382,9 @@ func (t *tx) CustomerTransactions(ctx context.Context, partnerID, customerID int
 	args = append(args, q.Limit, q.Offset)
 	lines, err := queryAll(ctx, t, func(rows Rows) (saldo.TransactionLine, error) {
 		var l saldo.TransactionLine
-		err := rows.Scan(&l.TransactionID, &l.Amount, (*int)(&l.Type), (*int)(&l.Status), &l.Description, &l.ReferenceID, t.d.Times.Dest(&l.CreatedAt))
+		err := rows.Scan(&l.TransactionID, &l.Amount, (*int)(&l.Type), (*int)(&l.Status), &l.Description, &l.ReferenceID, &l.MCC, t.d.Times.Dest(&l.CreatedAt))
 		return l, err
-	}, "SELECT e.transaction_id, e.amount, e.type, t.status, t.description, t.reference_id, e.created_at"+from+order+
+	}, "SELECT e.transaction_id, e.amount, e.type, t.status, t.description, t.reference_id, t.mcc, e.created_at"+from+order+
 		" LIMIT "+dollar(n+1)+" OFFSET "+dollar(n+2), args...)
 	return lines, total, err
 }
@@ -393,14 +399,20 @@ const (
 		" GROUP BY transaction_id HAVING count(*) < 2 OR sum(amount) <> 0" +
 		" UNION ALL SELECT t.id, 0, 0 FROM ledger_transactions t" +
 		" WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)" +
+		// An authorization moves no money until it is captured.
+		" AND NOT (t.kind = 'charge' AND t.captured = 0)" +
 		" UNION ALL SELECT e.transaction_id, count(*), CAST(sum(e.amount) AS BIGINT) FROM ledger_entries e" +
 		" WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = e.transaction_id) GROUP BY e.transaction_id" +
 		" ORDER BY 1 LIMIT $1"
-	// Balances whose amount is not the sum of their entries, or below what they hold.
+	// Balances whose amount is not the sum of their entries, or below what they hold, and
+	// children that hold other than the sum of their pending authorizations.
 	mismatchedBalances = "SELECT b.id, b.kind, b.amount, b.held, CAST(COALESCE(s.total, 0) AS BIGINT) FROM balances b" +
 		" LEFT JOIN (SELECT balance_id, sum(amount) AS total FROM ledger_entries WHERE balance_id IS NOT NULL GROUP BY balance_id) s" +
 		" ON s.balance_id = b.id" +
+		" LEFT JOIN (SELECT balance_id, sum(amount) AS total FROM ledger_transactions WHERE kind = 'charge' AND status = 1 GROUP BY balance_id) h" +
+		" ON h.balance_id = b.id" +
 		" WHERE b.amount <> COALESCE(s.total, 0) OR b.held < 0 OR (b.kind = 'wallet' AND b.amount < b.held)" +
+		" OR (b.kind = 'composite_child' AND b.held <> COALESCE(h.total, 0))" +
 		" ORDER BY b.id LIMIT $1"
 )
 

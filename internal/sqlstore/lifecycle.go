@@ -14,11 +14,15 @@ var (
 	updateCustomer    = customerColumns.update("id = $1 AND ecommerce_id = $2", 2, "id", "ecommerce_id", "created_at")
 	setBalancesStatus = "UPDATE balances SET status = $3 WHERE customer_id = $1 AND ecommerce_id = $2 RETURNING " +
 		balanceColumns.names
-	// What a customer owes on composite balances: its own children's debt, and that of the
-	// children of its parents; and its SPEI cash-outs still pending.
+	// What a customer owes or holds on composite balances: its own children's debt and holds,
+	// and those of the children of its parents; and its SPEI cash-outs still pending.
 	obligations = "SELECT" +
-		" (SELECT CAST(COALESCE(sum(debt), 0) AS BIGINT) FROM composite_children WHERE ecommerce_id = $2 AND (customer_id = $1" +
-		" OR parent_id IN (SELECT id FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2)))," +
+		" (SELECT CAST(COALESCE(sum(CASE WHEN b.amount < 0 THEN -b.amount ELSE 0 END), 0) AS BIGINT)" +
+		" FROM composite_children cc JOIN balances b ON b.id = cc.balance_id WHERE cc.ecommerce_id = $2 AND (cc.customer_id = $1" +
+		" OR cc.parent_id IN (SELECT id FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2)))," +
+		" (SELECT CAST(COALESCE(sum(b.held), 0) AS BIGINT)" +
+		" FROM composite_children cc JOIN balances b ON b.id = cc.balance_id WHERE cc.ecommerce_id = $2" +
+		" AND cc.parent_id IN (SELECT id FROM composite_parents WHERE customer_id = $1 AND ecommerce_id = $2))," +
 		" (SELECT count(*) FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id" +
 		" WHERE e.customer_id = $1 AND e.ecommerce_id = $2 AND t.kind = 'spei_out' AND t.status = 1)"
 )
@@ -55,7 +59,7 @@ func (t *tx) scanBalance(rows Rows) (saldo.Balance, error) {
 
 func (t *tx) Obligations(ctx context.Context, partnerID, customerID int64) (saldo.Obligations, error) {
 	var o saldo.Obligations
-	err := t.conn.QueryRow(ctx, obligations, customerID, partnerID).Scan(&o.Debt, &o.PendingCashouts)
+	err := t.conn.QueryRow(ctx, obligations, customerID, partnerID).Scan(&o.Debt, &o.Held, &o.PendingCashouts)
 	return o, t.d.Translate(err)
 }
 

@@ -153,6 +153,10 @@ var compositeParentColumns = newColumns("composite_parents", []column[saldo.Comp
 	field("billing_day", func(p *saldo.CompositeParent) *int { return &p.BillingDay }),
 	field("status", func(p *saldo.CompositeParent) *int { return &p.Status }),
 	instant("created_at", func(p *saldo.CompositeParent) *time.Time { return &p.CreatedAt }),
+	field("period_start", func(p *saldo.CompositeParent) *string { return &p.PeriodStart }),
+	field("due_total", func(p *saldo.CompositeParent) *int64 { return &p.DueTotal }),
+	field("due_min", func(p *saldo.CompositeParent) *int64 { return &p.DueMin }),
+	field("due_date", func(p *saldo.CompositeParent) *string { return &p.DueDate }),
 })
 
 // balanceColumns are the balances columns, the id first; balanceColumnsNoID leave the id to
