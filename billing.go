@@ -101,8 +101,9 @@ func (s *Service) closePeriods(ctx context.Context, now time.Time) (int, error) 
 				progress++
 			}
 		}
-		// Another replica may be closing the same parents: stop when a pass changed nothing.
-		if len(parents) < billingBatch || progress == 0 {
+		// A parent behind by several cut-offs comes back in the next pass; another replica
+		// may be closing the same parents: stop when a pass changed nothing.
+		if progress == 0 {
 			return made, nil
 		}
 	}
