@@ -23,7 +23,7 @@ type movement struct {
 type creditModel struct {
 	moves    []movement
 	debt     map[int64]int64
-	holds    []int64           // pending authorizations
+	holds    []int64            // pending authorizations
 	captured map[int64][2]int64 // charge id → child, what can still be refunded
 }
 
