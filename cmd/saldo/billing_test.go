@@ -126,6 +126,8 @@ func TestBillingRunDoesTheWorkDueOnItsDateOnce(t *testing.T) {
 			map[string]int64{"holds_expired": 0, "statements": 0, "overdue": 1, "idempotency_purged": 0}},
 		{"that day again does nothing", "2025-03-21",
 			map[string]int64{"holds_expired": 0, "statements": 0, "overdue": 0, "idempotency_purged": 0}},
+		{"two cut-offs later, one run writes both statements", "2025-05-10",
+			map[string]int64{"holds_expired": 0, "statements": 2, "overdue": 0, "idempotency_purged": 0}},
 	} {
 		stdout, stderr, code := cliOutput(env, "billing", "run", "--date", step.date)
 		var got map[string]int64
@@ -140,10 +142,10 @@ func TestBillingRunDoesTheWorkDueOnItsDateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	rows := testdb.Query(t, store, "SELECT parent_id, cutoff_date, payment_due_date, charges, closing_balance FROM statements")
-	if len(rows) != 1 || rows[0][0] != c.Child.ParentID || rows[0][1] != "2025-03-10" || rows[0][2] != "2025-03-20" ||
-		rows[0][3] != int64(30_000) || rows[0][4] != int64(30_000) {
-		t.Errorf("statements %v, want one of the parent's, cut off on 2025-03-10, due 2025-03-20, with the 30000 charge", rows)
+	rows := testdb.Query(t, store, "SELECT parent_id, cutoff_date, payment_due_date, charges, closing_balance FROM statements ORDER BY cutoff_date")
+	if len(rows) != 3 || rows[0][0] != c.Child.ParentID || rows[0][1] != "2025-03-10" || rows[0][2] != "2025-03-20" ||
+		rows[0][3] != int64(30_000) || rows[0][4] != int64(30_000) || rows[1][1] != "2025-04-10" || rows[2][1] != "2025-05-10" {
+		t.Errorf("statements %v, want the parent's of 2025-03-10 (due 2025-03-20, with the 30000 charge), 2025-04-10 and 2025-05-10", rows)
 	}
 	if out, code := cli(t, env, "ledger", "verify"); code != 0 {
 		t.Errorf("ledger verify after the runs: exit %d\n%s", code, out)
