@@ -268,3 +268,34 @@ func FuzzParseBillingDate(f *testing.F) {
 		}
 	})
 }
+
+// serve's billing interval comes from --billing-interval, else SALDO_BILLING_INTERVAL, else
+// a minute.
+func TestBillingIntervalFlagEnvironmentAndDefault(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  string
+		args []string
+		want time.Duration
+	}{
+		{"the default", "", nil, time.Minute},
+		{"the environment", "5m", nil, 5 * time.Minute},
+		{"the flag wins", "5m", []string{"--billing-interval", "30s"}, 30 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := Env{Getenv: func(k string) string {
+				if k == "SALDO_BILLING_INTERVAL" {
+					return tt.env
+				}
+				return ""
+			}, Stdout: io.Discard, Stderr: io.Discard}
+			cfg, err := parse(env, "serve", tt.args, true, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.BillingInterval != tt.want {
+				t.Errorf("billing interval %v, want %v", cfg.BillingInterval, tt.want)
+			}
+		})
+	}
+}
