@@ -32,7 +32,9 @@ func (s *Service) BillingRun(ctx context.Context, now time.Time) (BillingReport,
 			return r, err
 		}
 		r.HoldsExpired += n
-		if n < billingBatch {
+		// Replicas read the same batch and share it out: stop only when a pass released
+		// nothing, not when it released less than a batch, or holds past the batch wait.
+		if n == 0 {
 			break
 		}
 	}
