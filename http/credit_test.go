@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -501,6 +502,42 @@ func TestStatementsAndOverdueParents(t *testing.T) {
 		}
 		if seen["statement.created"] != 2 || seen["composite_parent.overdue"] != 1 {
 			t.Errorf("event types %v, want 2 statement.created and 1 composite_parent.overdue", seen)
+		}
+	})
+}
+
+// Concurrent charges over the wire never take a child past its credit limit: of 20 charges
+// of a tenth of it each, racing, exactly 10 are posted and the others are 5001, never a 500.
+func TestConcurrentChargesStayWithinTheCreditLimit(t *testing.T) {
+	forEachEngineAt(t, creditStart, func(t *testing.T, h *harness, _ *saldo.ManualClock) {
+		c := h.newCardholder(1, 100_000)
+		charge := chargePath(c.child)
+		statuses := make(chan int, 20)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				body := map[string]any{"amount": 10_000, "externalTransactionId": fmt.Sprintf("race-%d", i), "capture": i%2 == 0}
+				a := h.post(charge, body, nil)
+				if a.status != http.StatusOK {
+					if code, _ := walletError(t, a, charge); a.status != http.StatusConflict || code != 5001 {
+						t.Errorf("a racing charge: %d %s", a.status, a.raw)
+					}
+				}
+				statuses <- a.status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		ok := 0
+		for s := range statuses {
+			if s == http.StatusOK {
+				ok++
+			}
+		}
+		child := numbers(t, h.do(request{method: "GET", path: fmt.Sprintf("%s/child/%d", compositePath, c.child), token: h.composite}).raw)["payload"].(map[string]any)
+		debt, held := integer(t, "debt", child["debt"]), integer(t, "held", child["held"])
+		if ok != 10 || debt+held != 100_000 || integer(t, "available_credit", child["available_credit"]) != 0 {
+			t.Errorf("%d charges posted, debt %d + held %d; want 10 and 100000", ok, debt, held)
 		}
 	})
 }
