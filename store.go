@@ -83,6 +83,7 @@ type Tx interface {
 	WebhookTx
 	IdempotencyTx
 	RekeyTx
+	OperatorTx
 }
 
 // IDCounts are how many ids of each kind Tx.ReserveIDs takes.
