@@ -41,6 +41,9 @@ func columnChart(title string, labels []string, stack []series, format func(int6
 	var b strings.Builder
 	openSVG(&b, title, chartWidth, chartHeight)
 	for _, frac := range []float64{0, 0.5, 1} {
+		if frac == 0.5 && top%2 != 0 {
+			continue // a top of 1 has no whole middle
+		}
 		y := float64(chartTop) + plotH*(1-frac)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, chartLeft, y, chartWidth-8, y)
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, chartLeft-6, y+4, esc(format(int64(float64(top)*frac))))
@@ -85,7 +88,7 @@ type segment struct {
 
 // barChart draws horizontal bars on one scale.
 func barChart(title string, rows []barRow) template.HTML {
-	const labelW, captionW, rowH = 150, 210, 26
+	const labelW, captionW, rowH = 130, 250, 26
 	var top int64
 	for _, r := range rows {
 		var sum int64

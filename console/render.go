@@ -34,6 +34,7 @@ func parseTemplates() templates {
 	funcs := template.FuncMap{
 		"money":   money,
 		"instant": instant,
+		"day":     day,
 		"status":  statusName,
 	}
 	out := templates{}
@@ -117,6 +118,14 @@ func instant(t time.Time) string {
 		return "—"
 	}
 	return t.In(saldo.MexicoCity).Format("2006-01-02 15:04:05")
+}
+
+// day shows the Mexico City date of an instant.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(saldo.MexicoCity).Format("2006-01-02")
 }
 
 // statusName names an account status.
