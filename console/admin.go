@@ -10,8 +10,8 @@ import (
 // partnersPage is the data of the partners page; NewToken is shown once, in the answer to
 // the rotation, and nowhere else.
 type partnersPage struct {
-	Partners []*saldo.Partner
-	NewToken string
+	Partners  []*saldo.Partner
+	NewToken  string
 	RotatedID int64
 }
 

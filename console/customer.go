@@ -115,11 +115,11 @@ func (c *Console) parentData(r *request, e *saldo.Partner, parentID string) (*pa
 		return nil, err
 	}
 	rows := []barRow{{Label: "parent line", Outline: view.Parent.CreditLine,
-		Caption: money(view.Parent.Allocated) + " of " + money(view.Parent.CreditLine),
+		Caption:  money(view.Parent.Allocated) + " of " + money(view.Parent.CreditLine),
 		Segments: []segment{{Class: "s2", Value: view.Parent.Allocated, Title: "allocated " + money(view.Parent.Allocated)}}}}
 	for _, ch := range children {
 		rows = append(rows, barRow{Label: "child " + strconv.FormatInt(ch.ID, 10), Outline: ch.CreditLine,
-			Caption: money(ch.Debt) + " used of " + money(ch.CreditLine),
+			Caption:  money(ch.Debt) + " used of " + money(ch.CreditLine),
 			Segments: []segment{{Class: "bad", Value: ch.Debt, Title: "used " + money(ch.Debt)}}})
 	}
 	return &parentSection{View: view, Children: children, More: next > 0,
