@@ -60,7 +60,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.HandleFunc("GET /console/webhooks", c.viewer(c.webhooks))
 	mux.HandleFunc("POST /console/webhooks/redeliver", c.admin(c.redeliver))
 	mux.HandleFunc("GET /console/audit", c.viewer(c.auditLog))
-	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+	// Only GET: a path that exists with another method is then 405, as net/http answers it.
+	mux.HandleFunc("GET /console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "There is no such page.")
 	})
 	return mux
