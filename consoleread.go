@@ -20,7 +20,7 @@ type Overview struct {
 	DeliveriesSucceded []int64     // webhook attempts answered 2xx, per day
 	DeliveriesFailed   []int64     // other webhook attempts, per day
 	Partners           []*Partner
-	Totals             []PartnerTotals // partners with any money or credit
+	Totals             []PartnerTotals // of each partner, in Partners' order
 }
 
 // Overview reads the overview's series in one snapshot.
@@ -41,7 +41,11 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 		if v.Partners, err = tx.Partners(ctx); err != nil {
 			return err
 		}
-		v.Totals, err = tx.PartnerTotals(ctx)
+		ids := make([]int64, len(v.Partners))
+		for i, e := range v.Partners {
+			ids[i] = e.ID
+		}
+		v.Totals, err = tx.PartnerTotals(ctx, ids)
 		return err
 	})
 	if err != nil {

@@ -115,9 +115,9 @@ type OperatorTx interface {
 	SubjectEvents(ctx context.Context, partnerID int64, subject string, limit int) ([]Event, error)
 	// CountByDay counts series' rows in each day [bounds[i], bounds[i+1]).
 	CountByDay(ctx context.Context, series DaySeries, bounds []time.Time) ([]int64, error)
-	// PartnerTotals returns, for each partner with any, the money in its customers' wallets and
-	// its composite balances' credit.
-	PartnerTotals(ctx context.Context) ([]PartnerTotals, error)
+	// PartnerTotals returns, for each of the partners, in their order, the money in its
+	// customers' wallets and its composite balances' credit.
+	PartnerTotals(ctx context.Context, partnerIDs []int64) ([]PartnerTotals, error)
 }
 
 // DaySeries names what CountByDay counts.

@@ -22,7 +22,7 @@ import (
 
 // harness is a console over a real engine, with a clock the test moves.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *saldo.Service
 	clock *saldo.ManualClock
 	srv   *httptest.Server

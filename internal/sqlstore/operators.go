@@ -212,18 +212,42 @@ func (t *tx) CountByDay(ctx context.Context, series saldo.DaySeries, bounds []ti
 	return out, nil
 }
 
-// partnerTotals sums wallets, parents' lines and children's debt per partner; each branch
-// reads one table once.
-const partnerTotals = "SELECT ecommerce_id, CAST(sum(wallet) AS bigint), CAST(sum(line) AS bigint), CAST(sum(allocated) AS bigint), CAST(sum(used) AS bigint) FROM (" +
-	"SELECT ecommerce_id, amount AS wallet, 0 AS line, 0 AS allocated, 0 AS used FROM balances WHERE kind = 'wallet'" +
-	" UNION ALL SELECT ecommerce_id, 0, credit_line, allocated, 0 FROM composite_parents" +
-	" UNION ALL SELECT ecommerce_id, 0, 0, 0, debt FROM composite_children" +
-	") AS totals GROUP BY ecommerce_id ORDER BY ecommerce_id"
-
-func (t *tx) PartnerTotals(ctx context.Context) ([]saldo.PartnerTotals, error) {
-	return queryAll(ctx, t, func(rows Rows) (saldo.PartnerTotals, error) {
-		var p saldo.PartnerTotals
-		err := rows.Scan(&p.PartnerID, &p.WalletMoney, &p.CreditLines, &p.Allocated, &p.Used)
-		return p, err
-	}, partnerTotals)
+// PartnerTotals sums each table in one scan, a column per partner, rather than GROUP BY
+// ecommerce_id: grouping sorts every row first (on SQLite, whose aggregates do not hash), and
+// the partners are few.
+func (t *tx) PartnerTotals(ctx context.Context, partnerIDs []int64) ([]saldo.PartnerTotals, error) {
+	if len(partnerIDs) == 0 {
+		return nil, nil
+	}
+	out := make([]saldo.PartnerTotals, len(partnerIDs))
+	for i, id := range partnerIDs {
+		out[i].PartnerID = id
+	}
+	for _, s := range []struct {
+		table, where string
+		columns      []string
+		into         func(p *saldo.PartnerTotals) []*int64
+	}{
+		{"balances", "kind = 'wallet'", []string{"amount"}, func(p *saldo.PartnerTotals) []*int64 { return []*int64{&p.WalletMoney} }},
+		{"composite_parents", "true", []string{"credit_line", "allocated"}, func(p *saldo.PartnerTotals) []*int64 {
+			return []*int64{&p.CreditLines, &p.Allocated}
+		}},
+		{"composite_children", "true", []string{"debt"}, func(p *saldo.PartnerTotals) []*int64 { return []*int64{&p.Used} }},
+	} {
+		var sums []string
+		var dests []any
+		args := make([]any, len(partnerIDs))
+		for i, id := range partnerIDs {
+			args[i] = id
+			for j, col := range s.columns {
+				sums = append(sums, "CAST(COALESCE(sum(CASE WHEN ecommerce_id = "+dollar(i+1)+" THEN "+col+" END), 0) AS bigint)")
+				dests = append(dests, s.into(&out[i])[j])
+			}
+		}
+		q := "SELECT " + strings.Join(sums, ", ") + " FROM " + s.table + " WHERE " + s.where
+		if err := t.conn.QueryRow(ctx, q, args...).Scan(dests...); err != nil {
+			return nil, t.d.Translate(err)
+		}
+	}
+	return out, nil
 }
