@@ -53,12 +53,12 @@ func (c *Console) routes() *http.ServeMux {
 	mux.HandleFunc("GET /console/{$}", c.viewer(c.overview))
 	mux.HandleFunc("GET /console/customers", c.viewer(c.customers))
 	mux.HandleFunc("GET /console/customers/{id}", c.viewer(c.customer))
-	mux.HandleFunc("POST /console/customers/{id}/status", c.admin(c.setStatus))
-	mux.HandleFunc("POST /console/customers/{id}/sessions/revoke", c.admin(c.revokeSessions))
+	mux.HandleFunc("POST /console/customers/{id}/status", c.admin("customer.status", c.setStatus))
+	mux.HandleFunc("POST /console/customers/{id}/sessions/revoke", c.admin("customer.sessions_revoked", c.revokeSessions))
 	mux.HandleFunc("GET /console/partners", c.viewer(c.partners))
-	mux.HandleFunc("POST /console/partners/{id}/rotate-token", c.admin(c.rotateToken))
+	mux.HandleFunc("POST /console/partners/{id}/rotate-token", c.admin("partner.token_rotated", c.rotateToken))
 	mux.HandleFunc("GET /console/webhooks", c.viewer(c.webhooks))
-	mux.HandleFunc("POST /console/webhooks/redeliver", c.admin(c.redeliver))
+	mux.HandleFunc("POST /console/webhooks/redeliver", c.admin("webhook.redelivered", c.redeliver))
 	mux.HandleFunc("GET /console/audit", c.viewer(c.auditLog))
 	// Only GET: a path that exists with another method is then 405, as net/http answers it.
 	mux.HandleFunc("GET /console/", func(w http.ResponseWriter, r *http.Request) {
@@ -117,11 +117,12 @@ func (c *Console) viewer(next handler) http.HandlerFunc {
 	}
 }
 
-// admin lets only an admin through, after the viewer's checks.
-func (c *Console) admin(next handler) http.HandlerFunc {
+// admin lets only an admin through, after the viewer's checks; a viewer's attempt at action
+// is written to the audit log as refused.
+func (c *Console) admin(action string, next handler) http.HandlerFunc {
 	return c.viewer(func(w http.ResponseWriter, r *request) {
 		if !r.op.IsAdmin() {
-			c.audit(r, "refused."+r.Pattern, r.URL.Path, saldo.Errorf(saldo.EFORBIDDEN))
+			c.audit(r, action, r.URL.Path, saldo.Errorf(saldo.EFORBIDDEN))
 			c.fail(w, r.Request, r, http.StatusForbidden, "Only an admin may do this; your role is viewer.")
 			return
 		}
