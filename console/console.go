@@ -19,6 +19,9 @@ const (
 	csrfField     = "csrf_token"
 )
 
+// maxFormBytes bounds a request's body.
+const maxFormBytes = 64 << 10
+
 // Options configure a Console.
 type Options struct {
 	// SecureCookies marks cookies Secure even on a plain connection: for a console behind a
@@ -80,6 +83,8 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// The console's forms are a few short fields.
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	c.mux.ServeHTTP(w, r)
 }
 
