@@ -5,6 +5,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -85,6 +86,16 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The console's forms are a few short fields.
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			status := http.StatusBadRequest
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				status = http.StatusRequestEntityTooLarge
+			}
+			c.fail(w, r, nil, status, "The form could not be read.")
+			return
+		}
+	}
 	c.mux.ServeHTTP(w, r)
 }
 

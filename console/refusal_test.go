@@ -99,6 +99,9 @@ func TestEveryRefusal(t *testing.T) {
 			{"a search the console cannot read is 400", func() page { return admin.get("/console/customers?q=x") },
 				http.StatusBadRequest, "Search by customer id"},
 			{"an unknown page is 404", func() page { return admin.get("/console/nothing") }, http.StatusNotFound, "no such page"},
+			{"a body over 64 KiB is 413", func() page {
+				return admin.post(block, url.Values{"status": {strings.Repeat("x", 70<<10)}, "csrf_token": {csrf}})
+			}, http.StatusRequestEntityTooLarge, "could not be read"},
 			{"a method a page lacks is 405", func() page { return admin.post("/console/audit", nil) }, http.StatusMethodNotAllowed, ""},
 		}
 		for _, tt := range tests {
