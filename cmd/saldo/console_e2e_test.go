@@ -34,11 +34,11 @@ func browserPath(tb testing.TB) string {
 }
 
 // screenshotDir is where the browser test saves its screenshots: SALDO_CONSOLE_SCREENSHOTS,
-// or the test's own directory.
+// or else the test's artifact directory, kept under -outputdir with go test -artifacts.
 func screenshotDir(tb testing.TB) string {
 	dir := os.Getenv("SALDO_CONSOLE_SCREENSHOTS")
 	if dir == "" {
-		return tb.TempDir()
+		return tb.ArtifactDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatal(err)
