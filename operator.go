@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -265,8 +266,9 @@ func (s *Service) changeOperator(ctx context.Context, email string, change func(
 var ErrOperatorLocked = errors.New("operator locked out")
 
 // dummyOperatorHash is checked against when no operator has the email given, so that a login
-// takes as long whether or not the email is an operator's.
-var dummyOperatorHash = hashPassword("no operator has this password")
+// takes as long whether or not the email is an operator's. It is made on first use: a hash
+// costs 19 MiB and tens of milliseconds, which no other command should pay at start.
+var dummyOperatorHash = sync.OnceValue(func() string { return hashPassword("no operator has this password") })
 
 // OperatorLogin checks an operator's email and password and opens a session, whose secret (for
 // the cookie) it returns. Every refusal is EUNAUTHORIZED, the same for an unknown email, a
@@ -280,7 +282,7 @@ func (s *Service) OperatorLogin(ctx context.Context, email, password string) (*O
 		return err
 	})
 	if ErrorCode(err) == ENOTFOUND {
-		_, _ = s.checkPassword(ctx, dummyOperatorHash, password)
+		_, _ = s.checkPassword(ctx, dummyOperatorHash(), password)
 		return nil, nil, "", Errorf(EUNAUTHORIZED)
 	}
 	if err != nil {
