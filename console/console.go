@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 )
@@ -71,8 +72,28 @@ func (c *Console) routes() *http.ServeMux {
 	return mux
 }
 
-// ServeHTTP serves a console request. The console is off (404) until an operator exists.
+// ServeHTTP serves a console request and logs it in one line: the route, never the path or
+// query, which may hold a customer's email.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	c.serve(sw, r)
+	c.log.Info("console", "method", r.Method, "route", r.Pattern, "status", sw.status, "duration", time.Since(began))
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// serve answers a console request. The console is off (404) until an operator exists.
+func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w.Header())
 	on, err := c.svc.ConsoleEnabled(r.Context())
 	if err != nil {

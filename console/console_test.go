@@ -297,3 +297,32 @@ func TestViewersSeePersonalDataMasked(t *testing.T) {
 		}
 	})
 }
+
+// The console's log lines name routes and statuses: never a search, a password, a session or
+// a CSRF token.
+func TestTheLogHoldsNoSecretOrPersonalData(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		var log strings.Builder
+		h.srv = httptest.NewServer(console.New(h.svc, slog.New(slog.NewTextHandler(&log, nil)), console.Options{}))
+		t.Cleanup(h.srv.Close)
+		w := h.world()
+		password := h.operator("ana@example.com", saldo.OperatorAdmin)
+		b := h.browser()
+		b.login("ana@example.com", password)
+		b.get("/console/customers?q=" + url.QueryEscape(w.ownerReq.Email))
+		b.get("/console/customers/" + strconv.FormatInt(w.owner.Customer.ID, 10))
+		u, _ := url.Parse(h.srv.URL + "/console/")
+		secrets := []string{w.ownerReq.Email, "ana@example.com", password, b.csrf("/console/")}
+		for _, c := range b.client.Jar.Cookies(u) {
+			secrets = append(secrets, c.Value)
+		}
+		for _, s := range secrets {
+			if strings.Contains(log.String(), s) {
+				t.Errorf("the log holds %q:\n%s", s, log.String())
+			}
+		}
+		if !strings.Contains(log.String(), `route="GET /console/customers/{id}" status=200`) {
+			t.Errorf("the log lacks the customer page's line:\n%s", log.String())
+		}
+	})
+}
