@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/saldo-mx/saldo"
@@ -232,24 +233,13 @@ func (c *Console) serviceError(w http.ResponseWriter, r *http.Request, req *requ
 	status := statusOf(err)
 	msg := "The request was refused: " + string(saldo.ErrorCode(err))
 	if hints := saldo.ErrorHints(err); len(hints) > 0 {
-		msg += " (" + joinHints(hints) + ")"
+		msg += " (" + strings.Join(hints, ", ") + ")"
 	}
 	if status >= 500 {
 		c.log.Error("console", "path", r.URL.Path, "error", err)
 		msg = "Something went wrong on the server; it has been logged."
 	}
 	c.fail(w, r, req, status, msg)
-}
-
-func joinHints(hints []string) string {
-	out := ""
-	for i, h := range hints {
-		if i > 0 {
-			out += ", "
-		}
-		out += h
-	}
-	return out
 }
 
 // fail answers with an error page.

@@ -40,21 +40,21 @@ func (c *Console) overview(w http.ResponseWriter, r *request) {
 		Succeeded:    sum(v.DeliveriesSucceded),
 		Failed:       sum(v.DeliveriesFailed),
 	}
-	var money, credit []barRow
+	var wallets, credit []barRow
 	for _, t := range v.Totals {
 		p.Held, p.Granted, p.Used = p.Held+t.WalletMoney, p.Granted+t.CreditLines, p.Used+t.Used
-		money = append(money, barRow{Label: names[t.PartnerID], Caption: saldoMoney(t.WalletMoney),
-			Segments: []segment{{Class: "s1", Value: t.WalletMoney, Title: "held " + saldoMoney(t.WalletMoney)}}})
+		wallets = append(wallets, barRow{Label: names[t.PartnerID], Caption: money(t.WalletMoney),
+			Segments: []segment{{Class: "s1", Value: t.WalletMoney, Title: "held " + money(t.WalletMoney)}}})
 		if t.CreditLines > 0 {
 			credit = append(credit, barRow{Label: names[t.PartnerID], Outline: t.CreditLines,
-				Caption: saldoMoney(t.Used) + " used of " + saldoMoney(t.CreditLines),
+				Caption: money(t.Used) + " used of " + money(t.CreditLines),
 				Segments: []segment{
-					{Class: "bad", Value: t.Used, Title: "used " + saldoMoney(t.Used)},
+					{Class: "bad", Value: t.Used, Title: "used " + money(t.Used)},
 					{Class: "s2", Value: t.Allocated - min(t.Used, t.Allocated), Title: "allocated to children, unused"},
 				}})
 		}
 	}
-	p.Money = barChart("Money held in wallets, per partner", money)
+	p.Money = barChart("Money held in wallets, per partner", wallets)
 	p.Credit = barChart("Credit granted (frame), allocated to children and used, per partner", credit)
 	c.render(w, r.Request, r, http.StatusOK, "overview", p)
 }
@@ -66,9 +66,6 @@ func sum(values []int64) int64 {
 	}
 	return s
 }
-
-// saldoMoney is money for a chart's text.
-func saldoMoney(cents int64) string { return money(cents) }
 
 func partnerNames(list []*saldo.Partner) map[int64]string {
 	names := make(map[int64]string, len(list))
