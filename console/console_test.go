@@ -326,3 +326,52 @@ func TestTheLogHoldsNoSecretOrPersonalData(t *testing.T) {
 		}
 	})
 }
+
+// Results come 50 a page, across partners, in id order, with a link to the next page.
+func TestCustomersPage50AtATime(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		var ids []int64
+		for i, name := range []string{"Tienda", "Otra"} {
+			e, _, err := h.svc.CreatePartner(ctx, saldo.NewPartner{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for seq := range 30 {
+				out, err := h.svc.CreateCustomer(ctx, e, gen.Customer(name, uint64(100*i+seq+1)), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, out.Customer.ID)
+			}
+		}
+		b := h.browser()
+		b.login("ana@example.com", h.operator("ana@example.com", saldo.OperatorViewer))
+		rowRE := regexp.MustCompile(`<a href="/console/customers/(\d+)">`)
+		nextRE := regexp.MustCompile(`<a href="(/console/customers\?[^"]+)">Next page</a>`)
+		var seen []string
+		path := "/console/customers?status=1"
+		for pages := 0; path != "" && pages < 5; pages++ {
+			p := b.get(strings.ReplaceAll(path, "&amp;", "&"))
+			rows := rowRE.FindAllStringSubmatch(p.body, -1)
+			if len(rows) > 50 {
+				t.Fatalf("%s lists %d customers", path, len(rows))
+			}
+			for _, r := range rows {
+				seen = append(seen, r[1])
+			}
+			path = ""
+			if m := nextRE.FindStringSubmatch(p.body); m != nil {
+				path = m[1]
+			}
+		}
+		if len(seen) != len(ids) {
+			t.Fatalf("the pages listed %d customers, want %d", len(seen), len(ids))
+		}
+		for i, id := range ids {
+			if seen[i] != strconv.FormatInt(id, 10) {
+				t.Fatalf("row %d is customer %s, want %d", i, seen[i], id)
+			}
+		}
+	})
+}

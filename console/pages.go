@@ -121,7 +121,7 @@ type customersPage struct {
 	Partners               []*saldo.Partner
 	Rows                   []customerRow
 	Searched               bool
-	Next                   string // the next page's query, "" on the last
+	Next                   template.URL // the next page, "" on the last
 	Message                string
 }
 
@@ -170,7 +170,8 @@ func (c *Console) customers(w http.ResponseWriter, r *request) {
 	if next > 0 {
 		nq := r.URL.Query()
 		nq.Set("after", strconv.FormatInt(next, 10))
-		p.Next = nq.Encode()
+		// A URL built here from parsed values: html/template would otherwise escape its query.
+		p.Next = template.URL("/console/customers?" + nq.Encode())
 	}
 	c.render(w, r.Request, r, http.StatusOK, "customers", p)
 }
