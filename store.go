@@ -84,6 +84,7 @@ type Tx interface {
 	WebhookTx
 	IdempotencyTx
 	RekeyTx
+	OperatorTx
 }
 
 // IDCounts are how many ids of each kind Tx.ReserveIDs takes.

@@ -60,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Billing", func(t *testing.T) { testBilling(t, h) })
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
+	t.Run("Operators", func(t *testing.T) { testOperators(t, h) })
 }
 
 // Fixture is a service over a fresh store with a clock the test controls.

@@ -61,6 +61,12 @@ type Config struct {
 	// BillingInterval is how often serve runs the scheduled work of credit: expired holds,
 	// cut-offs, overdue parents and the idempotency purge.
 	BillingInterval time.Duration
+	// ConsoleAddr, when set, is a listener of its own for the web console, which is then not
+	// on the API's: for a console reachable only from an internal network.
+	ConsoleAddr string
+	// ConsoleSecureCookies marks the console's cookies Secure on plain connections too: for a
+	// proxy that ends TLS without saying so in X-Forwarded-Proto.
+	ConsoleSecureCookies bool
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
 	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
@@ -145,6 +151,15 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 		}
 		fs.DurationVar(&c.BillingInterval, "billing-interval", interval,
 			"how often to release expired holds, close due periods into statements, mark overdue parents and purge expired idempotency keys; every replica may run it (env SALDO_BILLING_INTERVAL)")
+		fs.StringVar(&c.ConsoleAddr, "console-addr", getenv("SALDO_CONSOLE_ADDR"),
+			"listen address of the web console; empty: at /console/ on the API's address (env SALDO_CONSOLE_ADDR)")
+		secureCookies, err := optionalBool(getenv("SALDO_CONSOLE_SECURE_COOKIES"))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_CONSOLE_SECURE_COOKIES: %w", err))
+		}
+		fs.BoolVar(&c.ConsoleSecureCookies, "console-secure-cookies", secureCookies,
+			"mark the console's cookies Secure even on plain HTTP, behind a proxy that ends TLS; they are on requests over TLS "+
+				"or with X-Forwarded-Proto: https anyway (env SALDO_CONSOLE_SECURE_COOKIES)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
 		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
 	}
@@ -170,6 +185,8 @@ func (c *Config) validate() error {
 		return errors.New("rate limit and burst must be zero or positive numbers")
 	case c.serve && c.DebugAddr != "" && c.DebugAddr == c.Addr:
 		return fmt.Errorf("debug address %s: the profiler needs a listener of its own, not the API's", c.DebugAddr)
+	case c.serve && c.ConsoleAddr != "" && (c.ConsoleAddr == c.Addr || c.ConsoleAddr == c.DebugAddr):
+		return fmt.Errorf("console address %s: the console needs a listener of its own, not the API's or the profiler's", c.ConsoleAddr)
 	case c.serve && c.WebhooksLease < 2*time.Second:
 		return fmt.Errorf("webhooks lease %v: want at least 2s (an attempt lasts at most half the lease)", c.WebhooksLease)
 	case c.serve && c.WebhooksWorkers < 1:

@@ -11,11 +11,13 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/console"
 	saldohttp "github.com/saldo-mx/saldo/http"
 	"github.com/saldo-mx/saldo/internal/cliflag"
 	"github.com/saldo-mx/saldo/webhooks"
@@ -66,6 +68,8 @@ func run(ctx context.Context, env Env, args []string) error {
 		return webhooksCmd(ctx, env, args)
 	case cmd == "billing":
 		return billingCmd(ctx, env, args)
+	case cmd == "operator":
+		return operatorCmd(ctx, env, args)
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):
@@ -197,7 +201,19 @@ func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Servic
 		return err
 	}
 	api := saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst), saldohttp.WithMetrics(reg, reg))
-	srv := &http.Server{Handler: api, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	web := console.New(svc, log, console.Options{SecureCookies: cfg.ConsoleSecureCookies})
+	var root http.Handler = api
+	if cfg.ConsoleAddr == "" {
+		root = withConsole(api, web)
+	} else {
+		stop, err := serveConsole(cfg.ConsoleAddr, web, handler, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
+	srv := &http.Server{Handler: root, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
 	saldohttp.ConfigureServer(srv)
 	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
 	if env.Listening != nil {
@@ -220,6 +236,35 @@ func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Servic
 	case <-ctx.Done():
 	}
 	return shutdown(srv, cfg.ShutdownTimeout, log)
+}
+
+// withConsole serves the console's paths with web, before the API's route table and
+// envelopes see them, and everything else with api.
+func withConsole(api, web http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/") {
+			web.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// serveConsole serves the console on a listener of its own, "/" sending to /console/, until
+// the returned function stops it.
+func serveConsole(addr string, web http.Handler, handler slog.Handler, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("console address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/console/", web)
+	mux.Handle("/{$}", http.RedirectHandler("/console/", http.StatusSeeOther))
+	srv := &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	saldohttp.ConfigureServer(srv)
+	log.Info("console listening", "addr", ln.Addr().String())
+	go srv.Serve(ln)
+	return func() { _ = shutdown(srv, 5*time.Second, log) }, nil
 }
 
 // shutdown stops srv: it stops accepting, lets in-flight requests finish for up to timeout,

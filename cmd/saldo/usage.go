@@ -30,6 +30,8 @@ Usage:
   saldo webhooks create|update|delete|rotate-secret|test|redeliver --ecommerce-id N [...]
                                                              change them, as /webhooks/v1 does
   saldo billing run [--date YYYY-MM-DD]                      do the scheduled work of credit now (migrates first)
+  saldo operator create --email E --role admin|viewer        create a console operator; prints its password once
+  saldo operator list|disable|reset-password [--email E]     administer the console's operators
   saldo version                                              print the version (also --version)
   saldo help [COMMAND]                                       print this, or a command's flags
 
@@ -37,8 +39,8 @@ Run 'saldo COMMAND --help' for a command's flags. The settings can also come fro
 environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
 SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, SALDO_LOG_FORMAT,
 SALDO_LOG_LEVEL, SALDO_RATE_LIMIT, SALDO_RATE_BURST, SALDO_SHUTDOWN_TIMEOUT, SALDO_DEBUG_ADDR,
-SALDO_WEBHOOKS_ALLOW_INSECURE, SALDO_WEBHOOKS_LEASE, SALDO_WEBHOOKS_WORKERS and
-SALDO_BILLING_INTERVAL; flags win.
+SALDO_WEBHOOKS_ALLOW_INSECURE, SALDO_WEBHOOKS_LEASE, SALDO_WEBHOOKS_WORKERS, SALDO_BILLING_INTERVAL,
+SALDO_CONSOLE_ADDR and SALDO_CONSOLE_SECURE_COOKIES; flags win.
 `
 
 const ecommerceUsage = `saldo ecommerce administers the e-commerce partners.
@@ -124,7 +126,8 @@ Run 'saldo kyc-levels COMMAND --help' for a command's flags.
 var commandUsage = map[string]string{
 	"serve": `Usage: saldo serve [flags]
 
-Applies pending migrations, then serves the API until SIGTERM or SIGINT.`,
+Applies pending migrations, then serves the API until SIGTERM or SIGINT, and the web console
+at /console/ (or on --console-addr) once an operator exists (saldo operator create).`,
 	"migrate": `Usage: saldo migrate [--database-url URL]
 
 Applies pending migrations, prints "schema is up to date" and exits.`,
@@ -210,6 +213,23 @@ not paid by its due date, and deletes expired idempotency keys. Prints the count
 {"holds_expired", "statements", "overdue", "idempotency_purged"}. Work done already, by serve
 or an earlier run, is not done again, so it is safe beside running servers.
 Migrates the database first.`,
+	"operator create": `Usage: saldo operator create --email E --role admin|viewer [--database-url URL]
+
+Creates an operator of the web console and prints it as one JSON object with its password,
+shown this once (argon2id is all that is stored). An admin may act; a viewer only looks, and
+sees personal data masked. Migrates the database first.`,
+	"operator list": `Usage: saldo operator list [--database-url URL]
+
+Prints every operator as one JSON object a line, without passwords. Only reads: never
+migrates.`,
+	"operator disable": `Usage: saldo operator disable --email E [--database-url URL]
+
+Stops the operator logging in and ends its sessions; its audit entries stay. Prints it.
+Migrates the database first.`,
+	"operator reset-password": `Usage: saldo operator reset-password --email E [--database-url URL]
+
+Gives the operator a new password, printed this once, lifts a lockout and ends its sessions.
+A disabled operator stays disabled. Migrates the database first.`,
 	"ecommerce list": `Usage: saldo ecommerce list [--database-url URL]
 
 Prints every partner as one JSON object a line, without tokens. Only reads: on a database
