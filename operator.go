@@ -136,7 +136,7 @@ type PartnerTotals struct {
 	WalletMoney int64 // cents in its customers' wallets
 	CreditLines int64 // cents granted as composite parents' credit lines
 	Allocated   int64 // cents of those lines carved into children
-	Used        int64 // cents of children's debt
+	Used        int64 // cents of children's debt and holds
 }
 
 // NewOperator creates an operator and returns it with a password made for it, shown this once.

@@ -225,7 +225,7 @@ func TestEveryPageRenders(t *testing.T) {
 			{"a search by CURP finds it", "/console/customers?q=" + w.ownerReq.CURP, []string{ownerLink}},
 			{"filters by status and level", "/console/customers?status=1&level=" + strconv.Itoa(w.owner.Customer.AccountLevel), []string{ownerLink}},
 			{"a customer's page has every section", "/console/customers/" + owner, []string{"Profile", "Level and status",
-				"Live sessions", "Wallet", "Composite parent", "Each child", `id="statements"`, "No statements.", "Events",
+				"Live sessions", "Wallet", "Composite parent", "Each child", `id="statements"`, "No statements.", "Children's debt", "Events",
 				"customer.created", `id="block"`, `id="revoke"`, w.owner.Parent.ID}},
 			{"the partners page shows settings and rotation", "/console/partners", []string{"Tienda", "Rotate token"}},
 			{"the webhooks page shows endpoints and attempts", "/console/webhooks", []string{"http://127.0.0.1:9/hook", "503",
@@ -372,6 +372,33 @@ func TestCustomersPage50AtATime(t *testing.T) {
 			if seen[i] != strconv.FormatInt(id, 10) {
 				t.Fatalf("row %d is customer %s, want %d", i, seen[i], id)
 			}
+		}
+	})
+}
+
+func TestACustomersPageListsItsParentsStatements(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		w := h.world()
+		children, _, err := h.svc.CompositeChildren(ctx, w.partner, w.owner.Parent.ID, 0, 10)
+		if err != nil || len(children) == 0 {
+			t.Fatalf("children: %v", err)
+		}
+		if _, err := h.svc.Charge(ctx, w.partner, saldo.ChargeRequest{ChildID: children[0].ID, Amount: 123_456,
+			ExternalTransactionID: "c-1", Capture: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2027, 1, 2, 12, 0, 0, 0, saldo.MexicoCity)
+		h.clock.Set(now)
+		if r, err := h.svc.BillingRun(ctx, now); err != nil || r.Statements == 0 {
+			t.Fatalf("billing run: %+v, %v", r, err)
+		}
+		b := h.browser()
+		b.login("ana@example.com", h.operator("ana@example.com", saldo.OperatorViewer))
+		p := b.get("/console/customers/" + strconv.FormatInt(w.owner.Customer.ID, 10))
+		if p.status != http.StatusOK || strings.Contains(p.body, "No statements.") || !strings.Contains(p.body, "2026-11-24 to ") ||
+			!strings.Contains(p.body, "1,234.56") {
+			t.Errorf("the customer page after a cut-off: %d, want its statement with the closing balance 1,234.56:\n%s", p.status, p.body)
 		}
 	})
 }

@@ -22,8 +22,7 @@ type customerPage struct {
 	Transactions []saldo.TransactionLine
 	TotalTxns    int
 	Parent       *parentSection
-	// Statements are the composite parent's statements. The credit engine that issues them is
-	// not in this build yet, so this stays empty and the page says so.
+	// Statements are the composite parent's latest statements, newest first.
 	Statements []statementRow
 	Events     []saldo.Event
 	Notice     string
@@ -33,8 +32,12 @@ type customerPage struct {
 type statementRow struct {
 	Period  string
 	Balance int64
+	MinDue  int64
 	DueDate string
 }
+
+// statementsShown bounds the statements the page lists: a year of them.
+const statementsShown = 12
 
 // parentSection is a composite parent and a picture of its children's use of its line.
 type parentSection struct {
@@ -97,6 +100,9 @@ func (c *Console) customerData(r *request, e *saldo.Partner, id int64) (*custome
 		if p.Parent, err = c.parentData(r, e, prof.Parent.ID); err != nil {
 			return nil, err
 		}
+		if p.Statements, err = c.statements(r, e, prof.Parent.ID); err != nil {
+			return nil, err
+		}
 	}
 	if p.Events, err = c.svc.CustomerEvents(ctx, e, id, 20); err != nil {
 		return nil, err
@@ -124,6 +130,20 @@ func (c *Console) parentData(r *request, e *saldo.Partner, parentID string) (*pa
 	}
 	return &parentSection{View: view, Children: children, More: next > 0,
 		Chart: barChart("Each child's use of the parent's credit line", rows)}, nil
+}
+
+// statements lists a parent's latest statements through the API's service read.
+func (c *Console) statements(r *request, e *saldo.Partner, parentID string) ([]statementRow, error) {
+	list, _, err := c.svc.Statements(r.Context(), e, parentID, 0, statementsShown)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]statementRow, len(list))
+	for i, st := range list {
+		rows[i] = statementRow{Period: st.PeriodStart + " to " + st.CutoffDate, Balance: st.ClosingBalance,
+			MinDue: st.MinDue, DueDate: st.PaymentDueDate}
+	}
+	return rows, nil
 }
 
 // setStatus blocks or unblocks a customer through the API's SetCustomerStatus.

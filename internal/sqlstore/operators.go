@@ -232,7 +232,8 @@ func (t *tx) PartnerTotals(ctx context.Context, partnerIDs []int64) ([]saldo.Par
 		{"composite_parents", "true", []string{"credit_line", "allocated"}, func(p *saldo.PartnerTotals) []*int64 {
 			return []*int64{&p.CreditLines, &p.Allocated}
 		}},
-		{"composite_children", "true", []string{"debt"}, func(p *saldo.PartnerTotals) []*int64 { return []*int64{&p.Used} }},
+		// A child's debt is minus its balance's amount; what its authorizations hold is used too.
+		{"balances", "kind = 'composite_child'", []string{"held - amount"}, func(p *saldo.PartnerTotals) []*int64 { return []*int64{&p.Used} }},
 	} {
 		var sums []string
 		var dests []any
