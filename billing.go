@@ -32,7 +32,9 @@ func (s *Service) BillingRun(ctx context.Context, now time.Time) (BillingReport,
 			return r, err
 		}
 		r.HoldsExpired += n
-		if n < billingBatch {
+		// Replicas read the same batch and share it out: stop only when a pass released
+		// nothing, not when it released less than a batch, or holds past the batch wait.
+		if n == 0 {
 			break
 		}
 	}
@@ -101,8 +103,9 @@ func (s *Service) closePeriods(ctx context.Context, now time.Time) (int, error) 
 				progress++
 			}
 		}
-		// Another replica may be closing the same parents: stop when a pass changed nothing.
-		if len(parents) < billingBatch || progress == 0 {
+		// A parent behind by several cut-offs comes back in the next pass; another replica
+		// may be closing the same parents: stop when a pass changed nothing.
+		if progress == 0 {
 			return made, nil
 		}
 	}

@@ -19,14 +19,21 @@ type CompositeParent struct {
 	// AvailableCredit is CreditLine less the children's credit lines.
 	AvailableCredit int64 `json:"available_credit"`
 	// Children is how many children the parent has.
-	Children        int   `json:"children"`
+	Children int `json:"children"`
+	// Debt and Held are the sums of its children's.
+	Debt int64 `json:"debt"`
+	Held int64 `json:"held"`
+	// MinDuePayment and TotalDuePayment are what remains due of the latest statement after
+	// the payments since its cut-off; 0 before the first statement.
 	MinDuePayment   int64 `json:"min_due_payment"`
 	TotalDuePayment int64 `json:"total_due_payment"`
-	// NextBillingDate and NextDueDate are YYYY-MM-DD, in Mexico City.
+	// NextBillingDate and NextDueDate are YYYY-MM-DD, in Mexico City. NextDueDate is the
+	// latest statement's due date while something of it remains due.
 	NextBillingDate string `json:"next_billing_date"`
 	NextDueDate     string `json:"next_due_date"`
-	Status          int    `json:"status"`
-	StatusString    string `json:"status_string"`
+	// Status is ParentActive or ParentOverdue; StatusString "Active" or "Overdue".
+	Status       int    `json:"status"`
+	StatusString string `json:"status_string"`
 }
 
 // CompositeChild is a child balance, whose credit line is carved out of its parent's.
@@ -38,10 +45,15 @@ type CompositeChild struct {
 	CustomerID int64  `json:"customer_id"`
 	CreditLine int64  `json:"credit_line"`
 	// CreditLimit is CreditLine plus the partner's overlimit.
-	CreditLimit     int64 `json:"credit_limit"`
+	CreditLimit int64 `json:"credit_limit"`
+	// AvailableCredit is what can still be charged: CreditLimit − Debt − Held.
 	AvailableCredit int64 `json:"available_credit"`
-	Debt            int64 `json:"debt"`
-	Status          int   `json:"status"`
+	// Debt is posted charges − refunds − payments; below 0 when a refund left the customer
+	// owed money.
+	Debt int64 `json:"debt"`
+	// Held is what its open authorizations hold.
+	Held   int64 `json:"held"`
+	Status int   `json:"status"`
 }
 
 // UpdatedChild is a child after a credit line change, with what its parent has left.

@@ -33,7 +33,7 @@ const (
 	// composite balance routes also answer an unknown id with it, under HTTP 404.
 	CodeValidation = 5000
 	// CodeInsufficientCredit (HTTP 409): a child's credit line would exceed the parent's
-	// available credit.
+	// available credit, or a charge the child's (amount:exceeds_available_credit).
 	CodeInsufficientCredit = 5001
 	// CodeBelowOutstandingDebt (HTTP 409): a child's new credit line is lower than its debt.
 	CodeBelowOutstandingDebt = 5002
@@ -45,8 +45,12 @@ const (
 	CodeLimitExceeded = 5004
 	// CodeAccountNotActive (HTTP 409): money movement touching a customer who is not active.
 	CodeAccountNotActive = 5005
+	// CodeAccountOverdue (HTTP 409): a charge on a child whose parent is overdue, its minimum
+	// due unpaid after the due date (hint parent:overdue); paying the minimum restores it.
+	CodeAccountOverdue = 5006
 	// CodeInvalidTransactionState (HTTP 409): completing or failing a cash-out that is no
-	// longer pending.
+	// longer pending; capturing, voiding or refunding a charge in the wrong state; paying more
+	// than the debt (amount:exceeds_debt).
 	CodeInvalidTransactionState = 5007
 	// CodeServerError (HTTP 500): anything unexpected; quote the RequestID to support.
 	CodeServerError = 7000

@@ -140,9 +140,18 @@ type Transaction struct {
 	// ReferenceID is the partner's own id (externalTransactionId, trackingKey), or "".
 	ReferenceID string `json:"referenceId"`
 	// IsSettled is whether the status is final.
-	IsSettled            bool `json:"isSettled"`
-	Category             int  `json:"category"`
-	MerchantCategoryCode *int `json:"merchantCategoryCode"`
+	IsSettled bool `json:"isSettled"`
+	Category  int  `json:"category"`
+	// MerchantCategoryCode is a charge's merchant category; nil for other transactions and
+	// for a charge sent without a code.
+	MerchantCategoryCode *MerchantCategory `json:"merchantCategoryCode"`
+}
+
+// MerchantCategory is a charge's ISO 18245 merchant category code and its name ("" for a
+// code the server has no name for).
+type MerchantCategory struct {
+	MCC         string `json:"mcc"`
+	Description string `json:"description"`
 }
 
 // TransactionsPage is one page of a customer's transactions.

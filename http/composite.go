@@ -18,6 +18,8 @@ type parentJSON struct {
 	CreditLimit     int64  `json:"credit_limit"`
 	AvailableCredit int64  `json:"available_credit"`
 	Children        int    `json:"children"`
+	Debt            int64  `json:"debt"`
+	Held            int64  `json:"held"`
 	MinDuePayment   int64  `json:"min_due_payment"`
 	TotalDuePayment int64  `json:"total_due_payment"`
 	NextBillingDate string `json:"next_billing_date"`
@@ -34,6 +36,7 @@ type childJSON struct {
 	CreditLimit     int64  `json:"credit_limit"`
 	AvailableCredit int64  `json:"available_credit"`
 	Debt            int64  `json:"debt"`
+	Held            int64  `json:"held"`
 	Status          int    `json:"status"`
 }
 
@@ -53,13 +56,15 @@ var (
 	creditLineFields  = []bodyField{{"credit_line", fieldInteger}}
 )
 
-// statusStrings are a balance's status_string values: a balance's status mirrors its
-// customer's account status (saldo.AccountStatus…).
-var statusStrings = accountStatusStrings
+// parentStatusStrings are a parent's status_string values.
+var parentStatusStrings = map[int]string{saldo.ParentActive: "Active", saldo.ParentOverdue: "Overdue"}
 
+// newChildJSON shows child c whose credit limit (line + the partner's overlimit) is
+// creditLimit: what it can still be charged is that limit less its debt and holds.
 func newChildJSON(c *saldo.CompositeChild, creditLimit int64) childJSON {
+	v := saldo.ChildView{Child: *c, CreditLimit: creditLimit}
 	return childJSON{ID: c.ID, ParentID: c.ParentID, CustomerID: c.CustomerID, CreditLine: c.CreditLine,
-		CreditLimit: creditLimit, AvailableCredit: c.AvailableCredit(), Debt: c.Debt, Status: c.Status}
+		CreditLimit: creditLimit, AvailableCredit: v.AvailableCredit(), Debt: c.Debt, Held: c.Held, Status: c.Status}
 }
 
 // getParent is GET /wallet/v1/composite-balance/parent/{parent_id}.
@@ -77,9 +82,10 @@ func (s *Server) getParent(w http.ResponseWriter, r *http.Request) {
 	p := &v.Parent
 	s.ok(w, r, parentJSON{
 		ID: p.ID, BalanceID: p.BalanceID, CustomerID: p.CustomerID, CreditLine: p.CreditLine, CreditLimit: v.CreditLimit,
-		AvailableCredit: p.AvailableCredit(), Children: v.Children,
+		AvailableCredit: p.AvailableCredit(), Children: v.Children, Debt: v.Debt, Held: v.Held,
+		MinDuePayment: p.DueMin, TotalDuePayment: p.DueTotal,
 		NextBillingDate: v.NextBillingDate.Format("2006-01-02"), NextDueDate: v.NextDueDate.Format("2006-01-02"),
-		Status: p.Status, StatusString: statusStrings[p.Status],
+		Status: p.Status, StatusString: parentStatusStrings[p.Status],
 	})
 }
 

@@ -191,15 +191,16 @@ func decodeSPEIIn(r *http.Request) (saldo.SPEIInRequest, error) {
 type transactionJSON struct {
 	TransactionID int64 `json:"transactionId"`
 	// Amount is signed cents as the customer sees it, as a JSON string.
-	Amount               string `json:"amount"`
-	Timestamp            string `json:"timestamp"`
-	TransactionType      int    `json:"transactionType"`
-	Status               int    `json:"status"`
-	Description          string `json:"description"`
-	ReferenceID          string `json:"referenceId"`
-	IsSettled            bool   `json:"isSettled"`
-	Category             int    `json:"category"`
-	MerchantCategoryCode *int   `json:"merchantCategoryCode"`
+	Amount          string `json:"amount"`
+	Timestamp       string `json:"timestamp"`
+	TransactionType int    `json:"transactionType"`
+	Status          int    `json:"status"`
+	Description     string `json:"description"`
+	ReferenceID     string `json:"referenceId"`
+	IsSettled       bool   `json:"isSettled"`
+	Category        int    `json:"category"`
+	// MerchantCategoryCode is a charge's merchant category; null for other lines.
+	MerchantCategoryCode *merchantCategoryJSON `json:"merchantCategoryCode"`
 }
 
 type transactionsJSON struct {
@@ -265,12 +266,16 @@ func (s *Server) getTransactions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := transactionsJSON{Transactions: make([]transactionJSON, 0, len(page.Lines)), TotalCount: page.Total}
 	for _, l := range page.Lines {
-		out.Transactions = append(out.Transactions, transactionJSON{
+		line := transactionJSON{
 			TransactionID: l.TransactionID, Amount: strconv.FormatInt(l.Amount, 10),
 			Timestamp:       l.CreatedAt.In(saldo.MexicoCity).Format(timestampLayout),
 			TransactionType: int(l.Type), Status: int(l.Status), Description: l.Description, ReferenceID: l.ReferenceID,
 			IsSettled: l.Status.Final(),
-		})
+		}
+		if l.Type == saldo.TypeCharge {
+			line.MerchantCategoryCode = merchantCategory(l.MCC)
+		}
+		out.Transactions = append(out.Transactions, line)
 	}
 	s.ok(w, r, out)
 }

@@ -53,6 +53,15 @@ func (s *Server) routes() []route {
 		{"POST", composite + "/child", handleWrite(s, s.createChild())},
 		{"GET", composite + "/child/{child_id}", s.getChild},
 		{"PUT", composite + "/child/{child_id}/update-credit-line", handleWrite(s, s.updateChildCreditLine())},
+		// Credit on composite balances.
+		{"POST", composite + "/child/{child_id}/charge", handleWrite(s, s.charge())},
+		{"POST", "/wallet/v1/transactions/{transaction_id}/capture", handleWrite(s, s.captureCharge())},
+		{"POST", "/wallet/v1/transactions/{transaction_id}/void", handleWrite(s, s.voidCharge())},
+		{"POST", "/wallet/v1/transactions/{transaction_id}/refund", handleWrite(s, s.refundCharge())},
+		{"POST", composite + "/parent/{parent_id}/payment", handleWrite(s, s.payParent())},
+		{"POST", composite + "/child/{child_id}/payment", handleWrite(s, s.payChild())},
+		{"GET", composite + "/parent/{parent_id}/statements", s.listStatements},
+		{"GET", composite + "/statements/{statement_id}", s.getStatement},
 		// The event feed.
 		{"GET", "/events/v1", s.getEvents},
 		// Webhooks.

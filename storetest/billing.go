@@ -11,6 +11,8 @@ import (
 func testBilling(t *testing.T, h Harness) {
 	t.Run("ACutOffClosesThePeriodIntoOneStatement", func(t *testing.T) { testStatement(t, h) })
 	t.Run("AnUnpaidMinimumMakesTheParentOverdueUntilPaid", func(t *testing.T) { testOverdue(t, h) })
+	t.Run("StatementFiguresAreTheSumOfThePeriodsMovements", func(t *testing.T) { testStatementFigures(t, h) })
+	t.Run("CutOffsFallOnMonthEndsAndLeapDays", func(t *testing.T) { testMonthEnds(t, h) })
 }
 
 // mexicoCity is the instant of a wall-clock time in Mexico City.
@@ -153,4 +155,59 @@ func testOverdue(t *testing.T, h Harness) {
 	}
 	f.mustCharge(t, c.Child.ID, 100, true)
 	f.verify(t)
+}
+
+// testMonthEnds follows parents created on the last days of months through a leap February:
+// a parent's billing day is its day of creation capped at 28, and each cut-off is at 00:00
+// Mexico City on that day.
+func testMonthEnds(t *testing.T, h Harness) {
+	tests := []struct {
+		name    string
+		created time.Time
+		cutoffs []string
+	}{
+		{"created on 31 January of a leap year", mexicoCity(2028, 1, 31, 12, 0), []string{"2028-02-28", "2028-03-28"}},
+		{"created on 29 February", mexicoCity(2028, 2, 29, 23, 59), []string{"2028-03-28", "2028-04-28"}},
+		{"created on 28 February of a common year", mexicoCity(2027, 2, 28, 0, 0), []string{"2027-03-28", "2027-04-28"}},
+		{"created on 31 December", mexicoCity(2026, 12, 31, 18, 0), []string{"2027-01-28", "2027-02-28"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewFixture(t, h)
+			f.Clock.Set(tt.created)
+			cf := &creditFixture{compositeFixture: &compositeFixture{Fixture: f}, h: h}
+			cf.partner = f.Partner(t, saldo.NewPartner{CompositeBalances: true})
+			cf.owner = cf.customer(t, 100_000)
+			if cf.owner.Parent.BillingDay != 28 && tt.created.Day() >= 28 {
+				t.Fatalf("billing day %d, want 28", cf.owner.Parent.BillingDay)
+			}
+			c := cf.child(t, 50_000)
+			first := midnightOf(t, tt.cutoffs[0])
+			// A charge in the period's last second, and one at its cut-off, which belongs
+			// to the next period.
+			cf.Clock.Set(first.Add(-time.Second))
+			cf.mustCharge(t, c.Child.ID, 100, true)
+			if r := cf.billingRun(t, first.Add(-time.Second)); r.Statements != 0 {
+				t.Fatalf("a statement a second before the cut-off")
+			}
+			cf.Clock.Set(first)
+			cf.mustCharge(t, c.Child.ID, 200, true)
+			cf.billingRun(t, midnightOf(t, tt.cutoffs[1]).Add(time.Hour))
+			list := cf.statements(t)
+			if len(list) != 2 {
+				t.Fatalf("%d statements, want 2", len(list))
+			}
+			for i, want := range []struct {
+				cutoff  string
+				charges int64
+			}{{tt.cutoffs[1], 200}, {tt.cutoffs[0], 100}} {
+				if list[i].CutoffDate != want.cutoff || list[i].Charges != want.charges {
+					t.Errorf("statement %d: cut-off %s charges %d, want %s and %d", i, list[i].CutoffDate, list[i].Charges, want.cutoff, want.charges)
+				}
+			}
+			if list[1].PeriodStart != tt.created.Format(time.DateOnly) || list[0].PeriodStart != tt.cutoffs[0] {
+				t.Errorf("periods start %s and %s, want %s and %s", list[1].PeriodStart, list[0].PeriodStart, tt.created.Format(time.DateOnly), tt.cutoffs[0])
+			}
+		})
+	}
 }

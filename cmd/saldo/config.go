@@ -58,6 +58,9 @@ type Config struct {
 	WebhooksLease time.Duration
 	// WebhooksWorkers is how many webhook attempts a process runs at once.
 	WebhooksWorkers int
+	// BillingInterval is how often serve runs the scheduled work of credit: expired holds,
+	// cut-offs, overdue parents and the idempotency purge.
+	BillingInterval time.Duration
 
 	secretKeyHex string // from SALDO_SECRET_KEY; never a flag, so it stays out of ps
 	retiredHex   string // from SALDO_RETIRED_SECRET_KEYS, for the same reason
@@ -136,6 +139,12 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_WORKERS: %w", err))
 		}
 		fs.IntVar(&c.WebhooksWorkers, "webhooks-workers", workers, "webhook attempts a process makes at once (env SALDO_WEBHOOKS_WORKERS)")
+		interval, err := time.ParseDuration(env("SALDO_BILLING_INTERVAL", DefaultBillingInterval.String()))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_BILLING_INTERVAL: %w", err))
+		}
+		fs.DurationVar(&c.BillingInterval, "billing-interval", interval,
+			"how often to release expired holds, close due periods into statements, mark overdue parents and purge expired idempotency keys; every replica may run it (env SALDO_BILLING_INTERVAL)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", rate, "requests a second per partner; 0 for no limit (env SALDO_RATE_LIMIT)")
 		fs.IntVar(&c.RateBurst, "rate-burst", burst, "requests a partner may make at once; 0 for twice the rate (env SALDO_RATE_BURST)")
 	}
@@ -167,6 +176,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("webhooks workers %d: want at least 1", c.WebhooksWorkers)
 	case c.serve && c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown timeout %v: want a positive duration such as 15s", c.ShutdownTimeout)
+	case c.serve && c.BillingInterval <= 0:
+		return fmt.Errorf("billing interval %v: want a positive duration such as 1m", c.BillingInterval)
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = max(1, int(math.Ceil(2*c.RateLimit)))

@@ -110,7 +110,7 @@ func TestBinaryEmbedsTheZoneDatabase(t *testing.T) {
 	}
 }
 
-// serve purges the idempotency keys older than 24 hours as it starts (and every hour after),
+// serve purges the idempotency keys older than 24 hours as it starts (and every --billing-interval after),
 // and keeps the younger ones.
 func TestServePurgesExpiredIdempotencyKeys(t *testing.T) {
 	ctx := context.Background()

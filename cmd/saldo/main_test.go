@@ -297,6 +297,13 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"a retired secret key that is not 64 hex", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32) + ",abc"}, "retired secret key 2"},
 		{"a shutdown timeout that is not positive", []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "0s"}, nil, "shutdown timeout 0s: want a positive duration"},
 		{"a shutdown timeout in the environment that is not a duration", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_SHUTDOWN_TIMEOUT": "soon"}, "SALDO_SHUTDOWN_TIMEOUT"},
+		{"a billing interval that is not positive", []string{"serve", "--addr", "127.0.0.1:0", "--billing-interval", "0s"}, nil, "billing interval 0s: want a positive duration"},
+		{"a billing interval in the environment that is not a duration", []string{"serve", "--addr", "127.0.0.1:0"}, map[string]string{"SALDO_BILLING_INTERVAL": "often"}, "SALDO_BILLING_INTERVAL"},
+		{"an unknown billing command", []string{"billing", "close"}, nil, `billing: unknown command "close"`},
+		{"billing run of an impossible date", []string{"billing", "run", "--date", "2025-02-29"}, nil, `billing run: --date "2025-02-29": want a day as YYYY-MM-DD`},
+		{"billing run of a date written another way", []string{"billing", "run", "--date", "15/12/2026"}, nil, `billing run: --date "15/12/2026"`},
+		{"billing run of a day to come", []string{"billing", "run", "--date", "2999-01-01"}, nil, "billing run: --date 2999-01-01 is in the future"},
+		{"billing run with a stray argument", []string{"billing", "run", "now"}, nil, `billing run: unexpected argument "now"`},
 		{"retired secret keys both in the environment and in a file", []string{"serve", "--addr", "127.0.0.1:0", "--retired-secret-keys-file", "/dev/null"}, map[string]string{"SALDO_RETIRED_SECRET_KEYS": strings.Repeat("ab", 32)}, "not both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,6 +368,11 @@ func TestHelpPrintsTheUsage(t *testing.T) {
 		{"saldo help kyc-levels", []string{"help", "kyc-levels"}, "saldo kyc-levels list"},
 		{"saldo kyc-levels help set", []string{"kyc-levels", "help", "set"}, "--balance-cap value"},
 		{"saldo kyc-levels list -h", []string{"kyc-levels", "list", "-h"}, "never migrates"},
+		{"saldo --help lists billing run", []string{"--help"}, "saldo billing run [--date YYYY-MM-DD]"},
+		{"saldo billing --help", []string{"billing", "--help"}, "saldo billing run [--date YYYY-MM-DD]"},
+		{"saldo help billing run", []string{"help", "billing", "run"}, "--date string"},
+		{"saldo billing run --help says it migrates", []string{"billing", "run", "--help"}, "Migrates the database first."},
+		{"saldo serve --help shows the billing interval's default", []string{"serve", "--help"}, "(env SALDO_BILLING_INTERVAL) (default 1m0s)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := testdb.SQLitePath(t)

@@ -64,6 +64,8 @@ func run(ctx context.Context, env Env, args []string) error {
 		return kycLevelsCmd(ctx, env, args)
 	case cmd == "webhooks":
 		return webhooksCmd(ctx, env, args)
+	case cmd == "billing":
+		return billingCmd(ctx, env, args)
 	case cmd == "version" || cmd == "--version":
 		return versionCmd(env, args)
 	case isHelp(cmd):
@@ -151,7 +153,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := rekeyCustomers(ctx, svc, log); err != nil {
 		return err
 	}
-	go purgeIdempotencyKeys(ctx, svc, log)
+	// The scheduled work runs beside the API and stops before the store closes.
+	reg := newRegistry(store)
+	billingCtx, stopBilling := context.WithCancel(ctx)
+	billed := make(chan struct{})
+	go func() { runBilling(billingCtx, svc, cfg.BillingInterval, log, newBillingMetrics(reg)); close(billed) }()
+	defer func() { stopBilling(); <-billed }()
 
 	if cfg.engine() == "sqlite" {
 		e, token, created, err := svc.EnsureSandbox(ctx)
@@ -179,7 +186,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	delivered := make(chan struct{})
 	go func() { deliverer.Run(deliverCtx); close(delivered) }()
 	defer func() { stopDelivery(); <-delivered }()
-	return listenAndServe(ctx, env, cfg, svc, newRegistry(store), handler)
+	return listenAndServe(ctx, env, cfg, svc, reg, handler)
 }
 
 // listenAndServe serves the API of svc on cfg.Addr until ctx ends, then shuts down.
@@ -232,25 +239,6 @@ func shutdown(srv *http.Server, timeout time.Duration, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// purgeIdempotencyKeys deletes expired idempotency keys every hour until ctx ends. Every
-// replica may run it: the deletes are idempotent.
-func purgeIdempotencyKeys(ctx context.Context, svc *saldo.Service, log *slog.Logger) {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		if n, err := svc.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("purging idempotency keys", "error", err)
-		} else if n > 0 {
-			log.Info("purged idempotency keys", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 func migrateCmd(ctx context.Context, env Env, args []string) error {

@@ -29,6 +29,7 @@ Usage:
   saldo webhooks list|get|attempts --ecommerce-id N [...]    read a partner's webhook endpoints (never migrates)
   saldo webhooks create|update|delete|rotate-secret|test|redeliver --ecommerce-id N [...]
                                                              change them, as /webhooks/v1 does
+  saldo billing run [--date YYYY-MM-DD]                      do the scheduled work of credit now (migrates first)
   saldo version                                              print the version (also --version)
   saldo help [COMMAND]                                       print this, or a command's flags
 
@@ -36,7 +37,8 @@ Run 'saldo COMMAND --help' for a command's flags. The settings can also come fro
 environment: SALDO_ADDR, SALDO_DATABASE_URL, SALDO_SECRET_KEY or SALDO_SECRET_KEY_FILE,
 SALDO_RETIRED_SECRET_KEYS or SALDO_RETIRED_SECRET_KEYS_FILE, SALDO_LOG_FORMAT,
 SALDO_LOG_LEVEL, SALDO_RATE_LIMIT, SALDO_RATE_BURST, SALDO_SHUTDOWN_TIMEOUT, SALDO_DEBUG_ADDR,
-SALDO_WEBHOOKS_ALLOW_INSECURE, SALDO_WEBHOOKS_LEASE and SALDO_WEBHOOKS_WORKERS; flags win.
+SALDO_WEBHOOKS_ALLOW_INSECURE, SALDO_WEBHOOKS_LEASE, SALDO_WEBHOOKS_WORKERS and
+SALDO_BILLING_INTERVAL; flags win.
 `
 
 const ecommerceUsage = `saldo ecommerce administers the e-commerce partners.
@@ -92,6 +94,18 @@ migrate the database first, and seal secrets under the server secret key. URLs m
 public https:// here, on any database; on the embedded sandbox, register a local http://
 receiver through the API, which serve's --webhooks-allow-insecure governs.
 Run 'saldo webhooks COMMAND --help' for a command's flags.
+`
+
+const billingUsage = `saldo billing does the scheduled work of credit, which serve also does every
+--billing-interval.
+
+Usage:
+  saldo billing run [--date YYYY-MM-DD]    release the expired holds, close the periods due into
+                                           statements, mark overdue the parents whose minimum
+                                           is unpaid, purge expired idempotency keys; prints
+                                           the counts as one JSON object
+
+Run 'saldo billing run --help' for its flags.
 `
 
 const kycLevelsUsage = `saldo kyc-levels administers the KYC levels' limits, in UDIs.
@@ -187,6 +201,15 @@ delivery. Migrates the database first.`,
 
 Queues the partner's event again to every enabled endpoint that wants it; prints the
 deliveries queued. Migrates the database first.`,
+	"billing run": `Usage: saldo billing run [--date YYYY-MM-DD] [--database-url URL]
+
+Does the scheduled work of credit due at 00:00 Mexico City of --date (today or earlier), or
+now without it, once: releases the authorizations whose hold ran out, closes each parent's
+periods whose cut-off has come into statements, marks overdue the parents whose minimum was
+not paid by its due date, and deletes expired idempotency keys. Prints the counts as
+{"holds_expired", "statements", "overdue", "idempotency_purged"}. Work done already, by serve
+or an earlier run, is not done again, so it is safe beside running servers.
+Migrates the database first.`,
 	"ecommerce list": `Usage: saldo ecommerce list [--database-url URL]
 
 Prints every partner as one JSON object a line, without tokens. Only reads: on a database
