@@ -311,12 +311,13 @@ type chargeAnswer struct {
 	} `json:"payload"`
 }
 
-// appendChargeBody appends a charge request's JSON: amount as a string, as partners send it,
-// and the externalTransactionId prefix + "chg" + index.
+// appendChargeBody appends a charge request's JSON: amount as a JSON number (the route
+// refuses a JSON string there, 400/4400 amount:must_be_integer), and the
+// externalTransactionId prefix + "chg" + index.
 func appendChargeBody(b []byte, amount int64, prefix string, index int64) []byte {
-	b = append(b, `{"amount":"`...)
+	b = append(b, `{"amount":`...)
 	b = strconv.AppendInt(b, amount, 10)
-	b = append(b, `","externalTransactionId":"`...)
+	b = append(b, `,"externalTransactionId":"`...)
 	// validPrefix keeps the prefix free of anything JSON would escape.
 	b = append(b, prefix...)
 	b = append(b, "chg"...)
