@@ -244,12 +244,12 @@ func (tl *transferLoader) setUp(ctx context.Context) (*setupReport, error) {
 }
 
 // each runs fn for 0 ≤ i < n, concurrency at a time, and returns the first error.
-func (tl *transferLoader) each(ctx context.Context, n int, fn func(ctx context.Context, i int, buf []byte) ([]byte, error)) error {
+func (l *loader) each(ctx context.Context, n int, fn func(ctx context.Context, i int, buf []byte) ([]byte, error)) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(tl.cfg.concurrency, n) {
+	for range min(l.cfg.concurrency, n) {
 		wg.Go(func() {
 			var buf []byte
 			for {
@@ -394,21 +394,21 @@ func walletProblem(status int, body []byte) string {
 
 // post sends a wallet request with the partner's token and, when customer is set, the
 // customer's (Authorization-customer), and returns the answer's status and body.
-func (tl *transferLoader) post(ctx context.Context, path string, body []byte, customer []string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tl.cfg.url+path, bytes.NewReader(body))
+func (l *loader) post(ctx context.Context, path string, body []byte, customer []string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cfg.url+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	h := http.Header{
 		"Content-Type":            contentJSON,
 		"User-Agent":              userAgent,
-		"Authorization-Ecommerce": tl.partnerHeader,
+		"Authorization-Ecommerce": l.partnerHeader,
 	}
 	if customer != nil {
 		h["Authorization-Customer"] = customer
 	}
 	req.Header = h
-	res, err := tl.httpClient.Do(req)
+	res, err := l.httpClient.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
