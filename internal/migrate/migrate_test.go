@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ func TestLoad(t *testing.T) {
 		{"a gap is an error", fstest.MapFS{"m/0001_a.sql": {}, "m/0003_c.sql": {}}, nil, true},
 		{"a repeated version is an error", fstest.MapFS{"m/0001_a.sql": {}, "m/0001_b.sql": {}}, nil, true},
 		{"a name without a number is an error", fstest.MapFS{"m/init.sql": {}}, nil, true},
+		{"a reserved version may be missing", numbered(1, 12, 14), []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14}, false},
+		{"a reserved version is loaded once it is there", numbered(1, 14), []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, false},
+		{"a gap beside a reserved version is an error", numbered(1, 12, 15), nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,4 +80,17 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// numbered are migration files of versions from to to, and of extra: numbered(1, 12, 14) is
+// 0001 to 0012 and 0014.
+func numbered(from, to int, extra ...int) fstest.MapFS {
+	fs := fstest.MapFS{}
+	for v := from; v <= to; v++ {
+		fs[fmt.Sprintf("m/%04d_m.sql", v)] = &fstest.MapFile{}
+	}
+	for _, v := range extra {
+		fs[fmt.Sprintf("m/%04d_m.sql", v)] = &fstest.MapFile{}
+	}
+	return fs
 }
