@@ -483,3 +483,89 @@ func TestPlainHTTPIsNotSentUnlessInsecureIsAllowed(t *testing.T) {
 		t.Errorf("%d requests over http", n)
 	}
 }
+
+// customers creates n customers of f's partner, each recording a customer.created event.
+func (f *fixture) customers(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := f.svc.CreateCustomer(context.Background(), f.partner, gen.Customer("c", uint64(i+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An event whose attempt fails goes to the retry queue; the endpoint's later events go out
+// meanwhile, and the retry carries the same webhook-id.
+func TestAFailedEventDoesNotHoldUpTheLaterOnes(t *testing.T) {
+	f := insecure(t)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			http.Error(w, "not now", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	w := f.endpoint(t, rc.URL, saldo.EventCustomerCreated)
+	f.run(t, webhooks.Options{AllowInsecure: true})
+	f.customers(t, 3)
+	// The clock stands still: the failed one's retry is not due, the two after it go out.
+	attempts := f.attempts(t, w.ID, 3)
+	if attempts[0].StatusCode != http.StatusServiceUnavailable || attempts[1].StatusCode != 204 || attempts[2].StatusCode != 204 {
+		t.Fatalf("attempts %+v, want a 503 then two 204", attempts)
+	}
+	f.clock.Advance(saldo.RetrySchedule[0])
+	attempts = f.attempts(t, w.ID, 4)
+	got := rc.requests()
+	if len(got) != 4 || got[3].header.Get("webhook-id") != got[0].header.Get("webhook-id") || attempts[3].DeliveryID != attempts[0].DeliveryID {
+		t.Errorf("the retry: %d requests, webhook-id %q after %q, delivery %d after %d; want the first one's again",
+			len(got), got[len(got)-1].header.Get("webhook-id"), got[0].header.Get("webhook-id"), attempts[3].DeliveryID, attempts[0].DeliveryID)
+	}
+	ids := map[string]bool{}
+	for _, r := range got {
+		ids[r.header.Get("webhook-id")] = true
+	}
+	if len(ids) != 3 {
+		t.Errorf("%d distinct webhook-ids, want 3", len(ids))
+	}
+}
+
+// The events of a partner with a hanging endpoint reach its other endpoint at once, and a
+// burst to one endpoint never has more than its slots out at once.
+func TestAHangingEndpointDoesNotDelayAnotherEndpointsEvents(t *testing.T) {
+	f := insecure(t)
+	release := make(chan struct{})
+	hang := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	fast := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	f.endpoint(t, hang.URL)
+	other := f.endpoint(t, fast.URL)
+	f.run(t, webhooks.Options{AllowInsecure: true, Workers: 4, PerEndpoint: 2})
+	const n = 40
+	begin := time.Now()
+	f.customers(t, n)
+	f.attempts(t, other.ID, n)
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("%d events to the other endpoint took %v while one hung", n, took)
+	}
+	if m := hang.maxIn.Load(); m > 2 {
+		t.Errorf("the hanging endpoint had %d requests at once, want at most its 2 slots", m)
+	}
+	if m := fast.maxIn.Load(); m > 2 {
+		t.Errorf("the other endpoint had %d requests at once, want at most its 2 slots", m)
+	}
+	ids := map[string]bool{}
+	for _, r := range fast.requests() {
+		ids[r.header.Get("webhook-id")] = true
+	}
+	if len(ids) != n || len(fast.requests()) != n {
+		t.Errorf("%d requests, %d distinct webhook-ids; want %d of each", len(fast.requests()), len(ids), n)
+	}
+}
