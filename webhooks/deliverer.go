@@ -120,7 +120,7 @@ const maxHeld = 64
 // NewDeliverer returns a Deliverer of svc's webhooks.
 func NewDeliverer(svc *saldo.Service, log *slog.Logger, o Options) *Deliverer {
 	o.defaults()
-	return &Deliverer{svc: svc, log: log, o: o, client: NewClient(o.AllowInsecure, o.Timeout, o.PerEndpoint),
+	return &Deliverer{svc: svc, log: log, o: o, client: NewClient(o.AllowInsecure, o.Timeout, o.Workers),
 		busy: map[int64]int{}, progress: map[int64]time.Time{}, held: map[int64][]saldo.ClaimedDelivery{}, batching: map[int64]bool{},
 		wake: make(chan struct{}, 1)}
 }
@@ -128,9 +128,10 @@ func NewDeliverer(svc *saldo.Service, log *slog.Logger, o Options) *Deliverer {
 // ErrAddressNotAllowed is why the dialer refuses a local address.
 var ErrAddressNotAllowed = errors.New("address not allowed for webhooks (loopback, private, link-local or metadata)")
 
-// NewClient returns the HTTP client of deliveries: it follows no redirect (a 3xx is the
-// answer, and not a success), gives up after timeout, uses no proxy, and, unless insecure is
-// allowed, refuses to connect to an address saldo.BlockedAddr blocks. The check runs on the
+// NewClient returns the HTTP client of deliveries: it keeps up to perHost idle connections to
+// a host (a Deliverer's workers: many endpoints may share a host, and a connection not kept is
+// a new handshake for the next attempt), follows no redirect (a 3xx is the answer, and not a
+// success), gives up after timeout, uses no proxy, and, unless insecure is allowed, refuses to connect to an address saldo.BlockedAddr blocks. The check runs on the
 // address actually dialled, after name resolution, so a name that resolves to a public address
 // when the endpoint is saved and to a local one later (DNS rebinding) is refused too.
 func NewClient(allowInsecure bool, timeout time.Duration, perHost int) *http.Client {
