@@ -156,11 +156,7 @@ func testDispatch(t *testing.T, h Harness) {
 	every := f.endpoint(t, "*")
 	creates := f.endpoint(t, saldo.EventCustomerCreated)
 	f.endpoint(t, saldo.EventTransactionCreated)
-	for i := range 10 {
-		if _, err := f.Service.CreateCustomer(ctx, f.partner, gen.Customer("w", uint64(i)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.customers(t, 10)
 	// Two deliverers at once, as two processes would run, in small batches: each event once
 	// to each endpoint that wants it.
 	var wg sync.WaitGroup
