@@ -126,6 +126,11 @@ func (s *Service) RecordEventBatch(ctx context.Context, b *EventBatch, attempts 
 		passed++
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
+		// The endpoint before the cursor: the order of UpdateWebhookEndpoint's locks.
+		row, err := lockFailingEndpoint(ctx, tx, b, attempts[:passed])
+		if err != nil {
+			return err
+		}
 		moved, err := tx.MoveWebhookCursor(ctx, &b.Cursor, b.through[passed], now)
 		if err != nil {
 			return err
@@ -133,8 +138,10 @@ func (s *Service) RecordEventBatch(ctx context.Context, b *EventBatch, attempts 
 		var retries []WebhookDelivery
 		retryOf := map[int]int{} // event index: retry index
 		if moved {
-			if err := s.noteOutcomes(ctx, tx, b, attempts[:passed], now); err != nil {
-				return err
+			if row != nil {
+				if err := noteOutcomes(ctx, tx, row, attempts[:passed], now); err != nil {
+					return err
+				}
 			}
 			retries, retryOf = batchRetries(b, attempts[:passed], now)
 			if len(retries) > 0 {
@@ -199,24 +206,27 @@ func insertBatchAttempts(ctx context.Context, tx Tx, b *EventBatch, attempts []*
 	return tx.InsertAttempts(ctx, rows)
 }
 
-// noteOutcomes keeps the endpoint's failures as RecordAttempt does, attempt after attempt: a
-// success forgets them, a failure starts them; a 410 or DisableAfter of failures disables it.
-// An endpoint that was not failing and had only successes is neither locked nor written.
-func (s *Service) noteOutcomes(ctx context.Context, tx Tx, b *EventBatch, attempts []*WebhookAttempt, now time.Time) error {
+// lockFailingEndpoint locks and returns the batch's endpoint when the attempts change its
+// failures: one failed, or it was failing. An endpoint that was not failing and had only
+// successes is neither locked nor written: nil. Nil too when it is gone.
+func lockFailingEndpoint(ctx context.Context, tx Tx, b *EventBatch, attempts []*WebhookAttempt) (*WebhookEndpointRow, error) {
 	allOK := true
 	for _, a := range attempts {
 		allOK = allOK && a.Succeeded()
 	}
 	if allOK && b.Endpoint.FailingSince.IsZero() {
-		return nil
+		return nil, nil
 	}
 	row, err := tx.WebhookEndpoint(ctx, b.Cursor.PartnerID, b.Endpoint.ID, true)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil
+		return nil, nil
 	}
-	if err != nil {
-		return err
-	}
+	return row, err
+}
+
+// noteOutcomes keeps the endpoint's failures as RecordAttempt does, attempt after attempt: a
+// success forgets them, a failure starts them; a 410 or DisableAfter of failures disables it.
+func noteOutcomes(ctx context.Context, tx Tx, row *WebhookEndpointRow, attempts []*WebhookAttempt, now time.Time) error {
 	status := 0
 	for _, a := range attempts {
 		switch {
