@@ -286,6 +286,14 @@ func (d *Deliverer) runBatch(sendCtx context.Context, b *saldo.EventBatch, slots
 	defer cancel()
 	if err := d.svc.RecordEventBatch(rctx, b, attempts); err != nil {
 		d.log.Warn("webhook delivery: recording a batch", "endpoint_id", ep, "error", err)
+	} else if d.log.Enabled(rctx, slog.LevelDebug) {
+		made := 0
+		for _, a := range attempts {
+			if a != nil {
+				made++
+			}
+		}
+		d.log.Debug("webhook batch", "endpoint_id", ep, "events", len(b.Events), "attempts", made, "failed", failed.Load())
 	}
 	d.endBatch(sendCtx, ep, slots)
 }
