@@ -244,16 +244,16 @@ func (d *Deliverer) claimBatches(ctx, sendCtx context.Context) error {
 		d.busy[ep] += slots
 		d.batching[ep] = true
 		d.wg.Add(1)
-		go d.runBatch(sendCtx, b, slots)
+		go d.runBatch(ctx, sendCtx, b, slots)
 	}
 	return nil
 }
 
 // runBatch sends a batch's events in order, slots at a time, records the attempts, and gives
 // the slots back. It starts no attempt after one has failed, nor when the lease has less
-// than an attempt's time left, nor once Run has ended: the events not attempted stay past the
-// cursor, for the next batch.
-func (d *Deliverer) runBatch(sendCtx context.Context, b *saldo.EventBatch, slots int) {
+// than an attempt's time left, nor once ctx (Run's) has ended; sendCtx cuts off the attempts
+// out. The events not attempted stay past the cursor, for the next batch.
+func (d *Deliverer) runBatch(ctx, sendCtx context.Context, b *saldo.EventBatch, slots int) {
 	defer d.wg.Done()
 	ep := b.Endpoint.ID
 	attempts := make([]*saldo.WebhookAttempt, len(b.Events))
@@ -262,7 +262,7 @@ func (d *Deliverer) runBatch(sendCtx context.Context, b *saldo.EventBatch, slots
 	var wg sync.WaitGroup
 	for i := range b.Events {
 		sem <- struct{}{}
-		if failed.Load() || sendCtx.Err() != nil || b.Cursor.LeaseUntil.Sub(d.svc.Now()) <= d.o.Timeout {
+		if failed.Load() || ctx.Err() != nil || b.Cursor.LeaseUntil.Sub(d.svc.Now()) <= d.o.Timeout {
 			break
 		}
 		c := b.Claimed(i)

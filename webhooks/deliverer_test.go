@@ -577,3 +577,37 @@ func TestAHangingEndpointDoesNotDelayAnotherEndpointsEvents(t *testing.T) {
 		t.Errorf("%d requests, %d distinct webhook-ids; want %d of each", len(fast.requests()), len(ids), n)
 	}
 }
+
+// Once Run's context ends, a batch lets its attempts out finish but starts no more: the rest
+// stay past the cursor for the next process.
+func TestAStoppingDelivererStartsNoMoreOfABatch(t *testing.T) {
+	f := insecure(t)
+	release := make(chan struct{})
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	})
+	w := f.endpoint(t, rc.URL)
+	f.customers(t, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	d := webhooks.NewDeliverer(f.svc, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		webhooks.Options{AllowInsecure: true, PollInterval: 20 * time.Millisecond, Drain: 10 * time.Second})
+	go func() { d.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for rc.inFlight.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first two attempts never came")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	close(release)
+	<-done
+	if n := len(rc.requests()); n != 2 {
+		t.Errorf("%d requests, want the 2 out when Run's context ended", n)
+	}
+	if got := f.attempts(t, w.ID, 2); len(got) != 2 {
+		t.Errorf("%d attempts recorded, want 2", len(got))
+	}
+}
