@@ -321,6 +321,7 @@ var dialect = sqlstore.Dialect{
 	CursorSince:        sqlstore.CursorSinceSnapshot,
 	EventsPastCursor:   sqlstore.EventsPastCursorByXID,
 	CursorEvents:       sqlstore.CursorEventsByXID,
+	CursorXID:          sqlstore.CursorXIDOfEvent,
 	ReserveDeliveryIDs: sqlstore.ReserveDeliveryIDsBySequence,
 }
 

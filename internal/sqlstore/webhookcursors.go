@@ -10,23 +10,26 @@ import (
 // Each endpoint's cursor over its partner's events (migration 0014): the deliverer leases it,
 // sends the events past it, and moves it on when it records their attempts.
 
-// feedEndByID is the id of partner $2's last event, on an engine whose event ids follow the
+// feedEndByID is the id of partner $1's last event, on an engine whose event ids follow the
 // order of the commits.
-const feedEndByID = "SELECT max(id) FROM events WHERE ecommerce_id = $2"
+const feedEndByID = "SELECT max(id) FROM events WHERE ecommerce_id = $1"
 
-// FeedEndByXID is the id of partner $2's last event the feed serves on PostgreSQL (migration
+// FeedEndByXID is the id of partner $1's last event the feed serves on PostgreSQL (migration
 // 0011): a cursor there never passes an event that the feed would serve later.
-const FeedEndByXID = "SELECT id FROM events WHERE ecommerce_id = $2 AND xid < pg_snapshot_xmin(pg_current_snapshot())" +
+const FeedEndByXID = "SELECT id FROM events WHERE ecommerce_id = $1 AND xid < pg_snapshot_xmin(pg_current_snapshot())" +
 	" ORDER BY xid DESC, id DESC LIMIT 1"
 
 // eventsPastCursorByID holds for a cursor c with events past it, ids following commits.
 const eventsPastCursorByID = "EXISTS (SELECT 1 FROM events e WHERE e.ecommerce_id = c.ecommerce_id AND e.id > c.after_event_id)"
 
 // EventsPastCursorByXID holds for a cursor c with events past it that the feed serves, on
-// PostgreSQL.
+// PostgreSQL: a range of the index events_feed, from the cursor's (xid, id) to the feed's end.
 const EventsPastCursorByXID = "EXISTS (SELECT 1 FROM events e WHERE e.ecommerce_id = c.ecommerce_id" +
-	" AND e.xid < pg_snapshot_xmin(pg_current_snapshot())" +
-	" AND (c.after_event_id = 0 OR (e.xid, e.id) > (SELECT x.xid, x.id FROM events x WHERE x.id = c.after_event_id)))"
+	" AND (e.xid, e.id) > (c.after_xid, c.after_event_id) AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))"
+
+// CursorXIDOfEvent is the xid of event $3 on PostgreSQL, '0' for none, kept with a cursor
+// moved to it.
+const CursorXIDOfEvent = "COALESCE((SELECT xid FROM events WHERE id = $3), '0')"
 
 // cursorEventsByID are up to $3 of partner $1's events past cursor $2, ids following commits,
 // each with whether it committed before the cursor started: never, here ($4, the snapshot of
@@ -55,12 +58,28 @@ func (t *tx) StartWebhookCursor(ctx context.Context, partnerID, endpointID int64
 	if t.d.FeedEnd != "" {
 		end, since = t.d.FeedEnd, t.d.CursorSince
 	}
-	_, err := t.conn.Exec(ctx, "INSERT INTO webhook_cursors (endpoint_id, ecommerce_id, after_event_id, lease_until, since)"+
-		" VALUES ($1, $2, COALESCE(("+end+"), 0), $3, "+since+")"+
-		" ON CONFLICT (endpoint_id) DO UPDATE SET after_event_id = excluded.after_event_id, lease_until = excluded.lease_until,"+
-		" since = excluded.since",
-		endpointID, partnerID, t.d.Times.Arg(now))
+	var last *int64
+	if err := t.conn.QueryRow(ctx, end, partnerID).Scan(&last); err != nil && !t.d.IsNoRows(err) {
+		return t.d.Translate(err)
+	}
+	after := int64(0)
+	if last != nil {
+		after = *last
+	}
+	_, err := t.conn.Exec(ctx, "INSERT INTO webhook_cursors (endpoint_id, ecommerce_id, after_event_id, after_xid, lease_until, since)"+
+		" VALUES ($1, $2, $3, "+t.cursorXID()+", $4, "+since+")"+
+		" ON CONFLICT (endpoint_id) DO UPDATE SET after_event_id = excluded.after_event_id, after_xid = excluded.after_xid,"+
+		" lease_until = excluded.lease_until, since = excluded.since",
+		endpointID, partnerID, after, t.d.Times.Arg(now))
 	return t.d.Translate(err)
+}
+
+// cursorXID is the expression of the after_xid of a cursor moved to event $3.
+func (t *tx) cursorXID() string {
+	if t.d.CursorXID != "" {
+		return t.d.CursorXID
+	}
+	return "0"
 }
 
 // ClaimWebhookCursors leases until leaseUntil up to limit cursors of enabled endpoints, but
@@ -138,7 +157,8 @@ func (t *tx) WebhookCursorEvents(ctx context.Context, c *saldo.WebhookCursor, li
 // reports false, and changes nothing, when the lease is no longer c's (it ran out and another
 // process took the cursor, or the endpoint was deleted, enabled again or started afresh).
 func (t *tx) MoveWebhookCursor(ctx context.Context, c *saldo.WebhookCursor, after int64, now time.Time) (bool, error) {
-	n, err := t.conn.Exec(ctx, "UPDATE webhook_cursors SET after_event_id = $3, lease_until = $4 WHERE endpoint_id = $1 AND lease_until = $2",
+	n, err := t.conn.Exec(ctx, "UPDATE webhook_cursors SET after_event_id = $3, after_xid = "+t.cursorXID()+", lease_until = $4"+
+		" WHERE endpoint_id = $1 AND lease_until = $2",
 		c.EndpointID, t.d.Times.Arg(c.LeaseUntil), after, t.d.Times.Arg(now))
 	return n == 1, t.d.Translate(err)
 }

@@ -6,11 +6,15 @@
 -- cursor was last claimed or given back, so the claims take the longest-waiting first.
 -- A cursor starts at the end of the feed; since is the snapshot (pg_current_snapshot) of that
 -- moment: an event past the cursor that the snapshot sees committed before the endpoint was
--- created (or enabled again), and is passed over, not sent.
+-- created (or enabled again), and is passed over, not sent. after_xid is the xid of the
+-- event after_event_id ('0' before the first), so that the claim finds the events past a
+-- cursor with a range of the index events_feed, (xid, id) > (after_xid, after_event_id),
+-- rather than looking the cursor's event up for every event of the partner.
 CREATE TABLE webhook_cursors (
     endpoint_id    bigint PRIMARY KEY,
     ecommerce_id   bigint NOT NULL,
     after_event_id bigint NOT NULL,
+    after_xid      xid8   NOT NULL DEFAULT '0',
     lease_until    timestamptz NOT NULL,
     since          text
 );
@@ -27,6 +31,7 @@ SELECT w.id, w.ecommerce_id, COALESCE((
                       AND (u.xid, u.id) <= (e.xid, e.id))
     ORDER BY e.xid DESC, e.id DESC LIMIT 1), 0), '-infinity'
 FROM webhook_endpoints w;
+UPDATE webhook_cursors c SET after_xid = e.xid FROM events e WHERE e.id = c.after_event_id;
 
 -- Events are no longer fanned out, so no event waits in this index; every new one would
 -- still be added to it. (The dispatched column stays: a test send's event is marked so.)

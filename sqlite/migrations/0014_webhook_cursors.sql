@@ -7,6 +7,7 @@ CREATE TABLE webhook_cursors (
     endpoint_id    INTEGER PRIMARY KEY,
     ecommerce_id   INTEGER NOT NULL,
     after_event_id INTEGER NOT NULL,
+    after_xid      INTEGER NOT NULL DEFAULT 0, -- PostgreSQL's; ids follow the commits here
     lease_until    INTEGER NOT NULL,
     since          TEXT -- PostgreSQL's; here the feed's end is exact
 ) STRICT;
