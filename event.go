@@ -17,12 +17,13 @@ type Event struct {
 	Payload   []byte // JSON of the type's EventPayload
 	CreatedAt time.Time
 
-	// dispatched marks an event delivered by the write that records it (a test send), which
-	// the fan-out to endpoints passes over.
+	// dispatched marks an event delivered by the write that records it (a test send). It is
+	// stored as it was when events were fanned out; the endpoints' cursors now pass over
+	// such events by their type, webhook.test.
 	dispatched bool
 }
 
-// Dispatched reports whether the event needs no fan-out to the partner's endpoints.
+// Dispatched reports whether the event was delivered by the write that recorded it.
 func (e *Event) Dispatched() bool { return e.dispatched }
 
 // Event types.

@@ -120,6 +120,9 @@ type WebhookAttempt struct {
 	Error       string // why there was no answer, or why it was not a success
 }
 
+// Succeeded reports whether the attempt was answered 2xx.
+func (a *WebhookAttempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+
 // RetrySchedule is how long after each failed attempt the next one comes; after the last,
 // the delivery has failed.
 var RetrySchedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}

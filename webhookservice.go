@@ -27,16 +27,30 @@ type WebhookTx interface {
 	// DeleteWebhookEndpoint deletes an endpoint and fails its pending deliveries.
 	DeleteWebhookEndpoint(ctx context.Context, partnerID, id int64, now time.Time) error
 
-	// UndispatchedEvents returns up to limit events not yet fanned out, oldest first, locked;
-	// on an engine with concurrent writers, events another transaction holds are skipped.
-	UndispatchedEvents(ctx context.Context, limit int) ([]Event, error)
-	MarkDispatched(ctx context.Context, eventIDs []int64) error
+	// StartWebhookCursor sets an endpoint's cursor at the end of its partner's feed, as of
+	// now, and gives up any lease on it.
+	StartWebhookCursor(ctx context.Context, partnerID, endpointID int64, now time.Time) error
+	// ClaimWebhookCursors leases until leaseUntil up to limit cursors of enabled endpoints, but
+	// those of skip, with events past them and no lease running at now, skipping those
+	// another transaction holds.
+	ClaimWebhookCursors(ctx context.Context, now, leaseUntil time.Time, limit int, skip []int64) ([]WebhookCursor, error)
+	// MoveWebhookCursor moves a leased cursor to after and ends its lease at now; false, and
+	// nothing changed, when the lease is no longer c's.
+	MoveWebhookCursor(ctx context.Context, c *WebhookCursor, after int64, now time.Time) (bool, error)
+	// WebhookCursorEvents returns up to limit events past cursor c in the feed's order, less
+	// those committed before the cursor started, and the last event read (c.After if none).
+	WebhookCursorEvents(ctx context.Context, c *WebhookCursor, limit int) ([]Event, int64, error)
+	// WebhookEndpointsByID returns the endpoints of ids in id order, those deleted left out.
+	WebhookEndpointsByID(ctx context.Context, ids []int64) ([]WebhookEndpointRow, error)
+	// ReserveDeliveryIDs hands out n delivery ids that no delivery row will take.
+	ReserveDeliveryIDs(ctx context.Context, n int) ([]int64, error)
 	InsertDeliveries(ctx context.Context, deliveries []WebhookDelivery) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now whose lease, if any,
 	// ran out, until leaseUntil, skipping those another transaction holds, and returns them.
 	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookDelivery, error)
 	UpdateDelivery(ctx context.Context, d *WebhookDelivery) error
 	InsertAttempt(ctx context.Context, a *WebhookAttempt) error
+	InsertAttempts(ctx context.Context, attempts []WebhookAttempt) error
 	// WebhookAttempts returns up to limit attempts of an endpoint with ids below beforeID (0:
 	// from the newest), newest first.
 	WebhookAttempts(ctx context.Context, endpointID, beforeID int64, limit int) ([]WebhookAttempt, error)
@@ -150,6 +164,9 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, e *Partner, n NewWe
 		if err := w.InsertWebhookEndpoint(ctx, row); err != nil {
 			return nil, err
 		}
+		if err := w.StartWebhookCursor(ctx, e.ID, row.ID, w.now); err != nil {
+			return nil, err
+		}
 		out := row.WebhookEndpoint
 		out.Secret = secret
 		return &out, nil
@@ -211,8 +228,14 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, e *Partner, id int6
 		}
 		switch {
 		case c.Enabled == nil:
-		case *c.Enabled:
+		case *c.Enabled && !ep.Enabled():
+			// The events of while it was disabled are not sent: it goes on from now.
+			if err := w.StartWebhookCursor(ctx, e.ID, id, w.now); err != nil {
+				return nil, err
+			}
 			ep.DisabledAt, ep.DisabledReason, ep.FailingSince = time.Time{}, "", time.Time{}
+		case *c.Enabled:
+			ep.FailingSince = time.Time{}
 		case ep.Enabled():
 			ep.DisabledAt, ep.DisabledReason = w.now, "disabled"
 		}
@@ -364,47 +387,6 @@ func (c *ClaimedDelivery) WebhookBody() []byte {
 // every redelivery, so that the receiver can tell a repeat.
 func (c *ClaimedDelivery) MessageID() string { return "evt_" + formatID(c.Event.ID) }
 
-// DispatchEvents fans up to limit events not yet dispatched out to the deliveries of the
-// enabled endpoints that want them, and returns how many events it dispatched.
-func (s *Service) DispatchEvents(ctx context.Context, limit int) (int, error) {
-	now := s.clock.Now()
-	n := 0
-	err := s.store.Update(ctx, func(tx Tx) error {
-		n = 0 // a run again after a conflict starts afresh
-		events, err := tx.UndispatchedEvents(ctx, limit)
-		if err != nil || len(events) == 0 {
-			return err
-		}
-		endpoints := map[int64][]WebhookEndpointRow{}
-		var deliveries []WebhookDelivery
-		ids := make([]int64, len(events))
-		for i, ev := range events {
-			ids[i] = ev.ID
-			eps, ok := endpoints[ev.PartnerID]
-			if !ok {
-				if eps, err = tx.WebhookEndpoints(ctx, ev.PartnerID); err != nil {
-					return err
-				}
-				endpoints[ev.PartnerID] = eps
-			}
-			for _, ep := range eps {
-				if ep.Enabled() && ep.Wants(ev.Type) {
-					deliveries = append(deliveries, WebhookDelivery{PartnerID: ev.PartnerID, EndpointID: ep.ID, EventID: ev.ID,
-						Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
-				}
-			}
-		}
-		if len(deliveries) > 0 {
-			if err := tx.InsertDeliveries(ctx, deliveries); err != nil {
-				return err
-			}
-		}
-		n = len(events)
-		return tx.MarkDispatched(ctx, ids)
-	})
-	return n, err
-}
-
 // ClaimDeliveries leases up to limit due deliveries for lease, with their endpoints and
 // events. A delivery whose endpoint is gone or disabled is failed instead. Each endpoint of a
 // batch is read and its secrets opened once, however many of its deliveries the batch holds.
@@ -476,7 +458,7 @@ func (s *Service) RecordAttempt(ctx context.Context, c *ClaimedDelivery, a Webho
 		if err := tx.InsertAttempt(ctx, &a); err != nil {
 			return err
 		}
-		succeeded := a.StatusCode >= 200 && a.StatusCode < 300
+		succeeded := a.Succeeded()
 		if succeeded && c.Endpoint.FailingSince.IsZero() {
 			// The common case: a success to an endpoint that was not failing changes nothing of
 			// the endpoint, so it is neither locked nor written.

@@ -14,7 +14,8 @@
 # Creates: for each concurrency (BENCH_CONCURRENCY, "8 16"), BENCH_RUNS (3) rounds; each round
 # runs saldo-load --composite for BENCH_SECONDS (10) against each of the four partners, in an
 # order that rotates round to round. Before every run the delivery backlog the previous run
-# left is purged (SQL: pending deliveries marked failed, undispatched events dispatched) and
+# left is purged (SQL: pending retries marked failed, every endpoint's cursor moved to the end
+# of its partner's events) and
 # the script waits 1 s, so that every run starts with an idle deliverer: the figure is the
 # API's while the deliverer works flat out on what the run itself makes. A composite create
 # records 2 events, so with N endpoints it makes 2N deliveries.
@@ -22,9 +23,9 @@
 # Bursts (BENCH_BURST, "1:2000 10:2000 100:200": endpoints:creates): after a purge and a
 # receiver reset, saldo-load sends that many creates at concurrency 8 to the partner with
 # that many endpoints; then the script waits (up to BENCH_DRAIN_TIMEOUT, 600 s) until every
-# delivery of those events has reached the receiver and none is pending, and checks that
-# nothing was lost or sent twice (receiver: distinct webhook-id × path; database: succeeded
-# deliveries and attempts).
+# delivery of those events has reached the receiver and none is owed (no event past a cursor,
+# no retry pending), and checks that nothing was lost or sent twice (receiver: distinct
+# webhook-id × path; database: attempts, and event × endpoint pairs with a 2xx attempt).
 #
 # Profile (BENCH_PROFILE=1, the default): one more 10 s run at concurrency 8 with 0 and with
 # 100 endpoints while `go tool pprof -top` samples the server (--debug-addr) and
@@ -96,12 +97,20 @@ wait_quiet() {
 }
 
 # purge: the backlog of earlier runs given up, so the next run starts with an idle deliverer.
+# The lease is taken from a batch still out, so that its record moves no cursor back.
 purge() {
-  sql "UPDATE events SET dispatched = true WHERE NOT dispatched" >/dev/null
+  sql "UPDATE webhook_cursors c SET after_event_id = e.id, lease_until = now()
+    FROM (SELECT DISTINCT ON (ecommerce_id) ecommerce_id, id FROM events ORDER BY ecommerce_id, xid DESC, id DESC) e
+    WHERE e.ecommerce_id = c.ecommerce_id" >/dev/null
   sql "UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL WHERE status = 'pending'" >/dev/null
   sleep 1
 }
-backlog() { sql "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') || ' ' || (SELECT count(*) FROM events WHERE NOT dispatched)"; }
+# owed: the deliveries not made yet: event × endpoint pairs past the cursors (test sends left
+# out), and retries pending.
+owed_sql="SELECT count(*) FROM webhook_cursors c JOIN events e ON e.ecommerce_id = c.ecommerce_id AND e.type <> 'webhook.test'
+  AND (c.after_event_id = 0 OR (e.xid, e.id) > (SELECT x.xid, x.id FROM events x WHERE x.id = c.after_event_id))"
+# backlog: "deliveries owed, of which retries pending".
+backlog() { sql "SELECT ($owed_sql) + (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') || ' ' || (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')"; }
 rstats() { curl -sf "$receiver_url/stats"; }
 # pool_wait: seconds the server's requests and deliveries have spent waiting for a pooled connection.
 pool_wait() { curl -sf "$server_url/metrics" | awk '$1 == "saldo_db_acquire_wait_seconds_total" {print $2}'; }
@@ -171,7 +180,7 @@ load() {
   seq_offset=$(jq .seq_end "$out")
   local bl
   bl=($(backlog))
-  printf '{"kind":"%s","endpoints":%s,"c":%s,"run":%s,"exit":%s,"server_ticks":%s,"load_ticks":%s,"receiver_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"delivered":%s,"pending_after":%s,"undispatched_after":%s,"pool_wait_s":%s,"report":%s}\n' \
+  printf '{"kind":"%s","endpoints":%s,"c":%s,"run":%s,"exit":%s,"server_ticks":%s,"load_ticks":%s,"receiver_ticks":%s,"clk_tck":%s,"quiet_pct":%s,"busy":[%s],"busy_end":[%s],"delivered":%s,"pending_after":%s,"retries_pending_after":%s,"pool_wait_s":%s,"report":%s}\n' \
     "$kind" "$n" "$c" "$r" "$status" "$((t1 - t0))" "$((g1 - g0))" "$((l1 - l0))" "$clk_tck" "$quiet_pct" \
     "${b0/ /,}" "${b1/ /,}" "$((d1 - d0))" "${bl[0]}" "${bl[1]}" "$(awk -v a="${w0:-0}" -v b="${w1:-0}" 'BEGIN {printf "%.3f", b - a}')" "$(cat "$out")" >>"$raw"
   log "$kind n=$n c=$c run $r: $(jq .creates_per_s "$out") creates/s, p99 $(jq .latency_ms.p99 "$out") ms, $((d1 - d0)) delivered, ${bl[0]} pending after, pool wait $(awk -v a="${w0:-0}" -v b="${w1:-0}" 'BEGIN {printf "%.2f", b - a}') s"
@@ -213,7 +222,7 @@ for b in $bursts; do
   deadline=$((SECONDS + drain_timeout))
   while :; do
     st=$(rstats)
-    bl=($(sql "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' AND event_id > $marker) || ' ' || (SELECT count(*) FROM events WHERE NOT dispatched)"))
+    bl=($(backlog))
     [ "$(jq .distinct <<<"$st")" -ge "$expected" ] && [ "${bl[0]}" = 0 ] && [ "${bl[1]}" = 0 ] && break
     [ "$SECONDS" -ge "$deadline" ] && { log "burst n=$n: not drained after ${drain_timeout}s"; break; }
     sleep 0.2
@@ -222,11 +231,16 @@ for b in $bursts; do
   t1=$(cpu_ticks "$server_pid"); l1=$(cpu_ticks "$receiver_pid"); b1=$(busy_ticks); g1=$(child_ticks)
   sleep 2 # anything sent twice late would show now
   st=$(rstats)
-  db_counts=$(sql "SELECT json_build_object('deliveries', count(*), 'succeeded', count(*) FILTER (WHERE status = 'succeeded'),
-    'pending', count(*) FILTER (WHERE status = 'pending'), 'failed', count(*) FILTER (WHERE status = 'failed'),
-    'attempts', (SELECT count(*) FROM webhook_attempts WHERE event_id > $marker),
-    'attempts_not_2xx', (SELECT count(*) FROM webhook_attempts WHERE event_id > $marker AND status_code NOT BETWEEN 200 AND 299),
-    'distinct_pairs', count(DISTINCT (event_id, endpoint_id))) FROM webhook_deliveries WHERE event_id > $marker")
+  # Deliveries that succeeded at the first try have no row: succeeded counts the event ×
+  # endpoint pairs with a 2xx attempt; deliveries, pending and failed are the retry queue's rows.
+  db_counts=$(sql "SELECT json_build_object(
+    'deliveries', (SELECT count(*) FROM webhook_deliveries WHERE event_id > $marker),
+    'succeeded', count(DISTINCT (event_id, endpoint_id)) FILTER (WHERE status_code BETWEEN 200 AND 299),
+    'pending', (SELECT count(*) FROM webhook_deliveries WHERE event_id > $marker AND status = 'pending'),
+    'failed', (SELECT count(*) FROM webhook_deliveries WHERE event_id > $marker AND status = 'failed'),
+    'attempts', count(*),
+    'attempts_not_2xx', count(*) FILTER (WHERE status_code NOT BETWEEN 200 AND 299),
+    'distinct_pairs', count(DISTINCT (event_id, endpoint_id))) FROM webhook_attempts WHERE event_id > $marker")
   printf '{"kind":"drain","endpoints":%s,"creates":%s,"events":%s,"expected":%s,"start_ns":%s,"created_ns":%s,"end_ns":%s,"server_ticks":%s,"load_ticks":%s,"receiver_ticks":%s,"clk_tck":%s,"busy":[%s],"busy_end":[%s],"receiver":%s,"db":%s}\n' \
     "$n" "$count" "$events" "$expected" "$start_ns" "$created_ns" "$end_ns" "$((t1 - t0))" "$((g1 - g0))" "$((l1 - l0))" "$clk_tck" \
     "${b0/ /,}" "${b1/ /,}" "$st" "$db_counts" >>"$raw"

@@ -152,7 +152,7 @@ func main() {
 	}
 	sort.Ints(cs)
 	b.WriteString("**Creates while delivering.** `saldo-load --composite` against a partner with N endpoints (each subscribed to `*`, each on the receiver), every run starting with no delivery backlog; the deliverer works during the run on the 2N deliveries each create makes. Ratio: the median creates/s with N endpoints over the median with 0, same concurrency, same run of the script; in brackets the lowest and highest ratio of a round (each round runs the four partners back to back).\n\n")
-	b.WriteString("| clients | endpoints | creates/s | ratio to 0 endpoints | p50 ms | p99 ms | errors | deliveries received during the run | backlog left (pending) | server CPU ms per create | saldo-load CPU % of a core | receiver CPU % of a core | machine busy % |\n")
+	b.WriteString("| clients | endpoints | creates/s | ratio to 0 endpoints | p50 ms | p99 ms | errors | deliveries received during the run | deliveries owed after it | server CPU ms per create | saldo-load CPU % of a core | receiver CPU % of a core | machine busy % |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cs {
 		base := by[key{c, 0}]
@@ -207,7 +207,7 @@ func main() {
 	}
 	if len(drains) > 0 {
 		b.WriteString("**Delivery throughput (one burst each).** saldo-load sends the creates at 8 clients to the partner with N endpoints, then the script waits until every delivery has reached the receiver. Throughput: distinct deliveries over the time from the first to the last arrival. Lost: expected − distinct received; duplicates: requests − distinct (webhook-id × endpoint path).\n\n")
-		b.WriteString("| endpoints | creates | events | deliveries expected | received (distinct) | lost | duplicates | deliveries/s at the receiver | creates took s | last delivery after the first create, s | DB: succeeded / attempts / not 2xx / pending | server CPU ms per delivery | receiver CPU µs per delivery | machine busy % |\n")
+		b.WriteString("| endpoints | creates | events | deliveries expected | received (distinct) | lost | duplicates | deliveries/s at the receiver | creates took s | last delivery after the first create, s | DB: event × endpoint pairs with a 2xx / attempts / not 2xx / retries pending | server CPU ms per delivery | receiver CPU µs per delivery | machine busy % |\n")
 		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range drains {
 			lost := r.Expected - r.Receiver.Distinct

@@ -316,6 +316,13 @@ var dialect = sqlstore.Dialect{
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
 	SkipLocked:  " FOR UPDATE SKIP LOCKED",
+	// Migration 0014: webhook cursors follow the feed's order.
+	FeedEnd:            sqlstore.FeedEndByXID,
+	CursorSince:        sqlstore.CursorSinceSnapshot,
+	EventsPastCursor:   sqlstore.EventsPastCursorByXID,
+	CursorEvents:       sqlstore.CursorEventsByXID,
+	CursorXID:          sqlstore.CursorXIDOfEvent,
+	ReserveDeliveryIDs: sqlstore.ReserveDeliveryIDsBySequence,
 }
 
 // tokenChanged is the SQLSTATE saldo_check_ecommerce_token raises, in a class of its own.

@@ -1,8 +1,8 @@
-// Package webhooks delivers the partners' webhooks: it fans the outbox's events out to
-// deliveries, leases the due ones, sends them signed per Standard Webhooks 1.0 over an HTTP
-// client that refuses local addresses at connect time, and records every attempt. The rules
-// and the state (the retry schedule, the leases, disabling endpoints) are the service's; this
-// package is the sending.
+// Package webhooks delivers the partners' webhooks: it leases the endpoints' cursors over
+// their partners' events and the due retries, sends them signed per Standard Webhooks 1.0 over
+// an HTTP client that refuses local addresses at connect time, and records every attempt. The
+// rules and the state (the cursors, the retry schedule, the leases, disabling endpoints) are
+// the service's; this package is the sending.
 package webhooks
 
 import (
@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,7 +80,13 @@ func (o *Options) defaults() {
 }
 
 // Deliverer sends webhooks until its Run ends. Any number of processes may run one on the
-// same database: each delivery is leased to one of them at a time.
+// same database: each endpoint's cursor, and each retry, is leased to one of them at a time.
+//
+// New events go out in batches: a claim leases the cursors of endpoints with events past them,
+// and each batch runs on its endpoint's free slots, in the feed's order, and stops at the
+// first failure (that event goes to the retry queue; the next batch starts after it), when the
+// lease has less than an attempt's time left, or when Run ends; its attempts are recorded in
+// one transaction. Retries and test sends are deliveries, claimed one by one:
 //
 // Concurrency: at most Options.Workers attempts at once, and at most Options.PerEndpoint to
 // one endpoint. A claimed delivery whose endpoint has its slots full does not take a worker:
@@ -102,6 +109,7 @@ type Deliverer struct {
 	busy     map[int64]int                     // endpoint id: attempts running to it
 	held     map[int64][]saldo.ClaimedDelivery // endpoint id: claimed, waiting for a slot
 	progress map[int64]time.Time               // endpoint id: when an attempt to it last began idle or ended
+	batching map[int64]bool                    // endpoint id: a batch of its events is running
 	wake     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -112,16 +120,18 @@ const maxHeld = 64
 // NewDeliverer returns a Deliverer of svc's webhooks.
 func NewDeliverer(svc *saldo.Service, log *slog.Logger, o Options) *Deliverer {
 	o.defaults()
-	return &Deliverer{svc: svc, log: log, o: o, client: NewClient(o.AllowInsecure, o.Timeout, o.PerEndpoint),
-		busy: map[int64]int{}, progress: map[int64]time.Time{}, held: map[int64][]saldo.ClaimedDelivery{}, wake: make(chan struct{}, 1)}
+	return &Deliverer{svc: svc, log: log, o: o, client: NewClient(o.AllowInsecure, o.Timeout, o.Workers),
+		busy: map[int64]int{}, progress: map[int64]time.Time{}, held: map[int64][]saldo.ClaimedDelivery{}, batching: map[int64]bool{},
+		wake: make(chan struct{}, 1)}
 }
 
 // ErrAddressNotAllowed is why the dialer refuses a local address.
 var ErrAddressNotAllowed = errors.New("address not allowed for webhooks (loopback, private, link-local or metadata)")
 
-// NewClient returns the HTTP client of deliveries: it follows no redirect (a 3xx is the
-// answer, and not a success), gives up after timeout, uses no proxy, and, unless insecure is
-// allowed, refuses to connect to an address saldo.BlockedAddr blocks. The check runs on the
+// NewClient returns the HTTP client of deliveries: it keeps up to perHost idle connections to
+// a host (a Deliverer's workers: many endpoints may share a host, and a connection not kept is
+// a new handshake for the next attempt), follows no redirect (a 3xx is the answer, and not a
+// success), gives up after timeout, uses no proxy, and, unless insecure is allowed, refuses to connect to an address saldo.BlockedAddr blocks. The check runs on the
 // address actually dialled, after name resolution, so a name that resolves to a public address
 // when the endpoint is saved and to a local one later (DNS rebinding) is refused too.
 func NewClient(allowInsecure bool, timeout time.Duration, perHost int) *http.Client {
@@ -166,9 +176,9 @@ func (d *Deliverer) Run(ctx context.Context) {
 	defer tick.Stop()
 	failing := false
 	for {
-		err := d.dispatch(ctx)
+		err := d.claim(ctx, sendCtx)
 		if err == nil {
-			err = d.claim(ctx, sendCtx)
+			err = d.claimBatches(ctx, sendCtx)
 		}
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
@@ -195,16 +205,125 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// dispatch fans the outbox's events out to deliveries.
-func (d *Deliverer) dispatch(ctx context.Context) error {
-	const batch = 100
-	for range 10 {
-		n, err := d.svc.DispatchEvents(ctx, batch)
-		if err != nil || n < batch {
-			return err
+// batchEvents is how many events a batch takes past its endpoint's cursor.
+const batchEvents = saldo.MaxEventsLimit
+
+// claimBatches leases the cursors of endpoints with events to send, as many as the free
+// workers can serve at PerEndpoint each, passing over the endpoints whose slots are full here,
+// and runs each batch on its endpoint's free slots.
+func (d *Deliverer) claimBatches(ctx, sendCtx context.Context) error {
+	d.mu.Lock()
+	free := d.o.Workers - d.inflight
+	var skip []int64
+	for ep, n := range d.busy {
+		// A batch running here may outlast its lease (a clock set forward): not claimed twice.
+		if n >= d.o.PerEndpoint || d.batching[ep] {
+			skip = append(skip, ep)
 		}
 	}
+	d.mu.Unlock()
+	if free <= 0 {
+		return nil
+	}
+	batches, err := d.svc.ClaimEventBatches(ctx, d.o.Lease, (free+d.o.PerEndpoint-1)/d.o.PerEndpoint, batchEvents, skip)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range batches {
+		b := &batches[i]
+		ep := b.Endpoint.ID
+		// At least one: the claim asked for no more endpoints than the free workers, and only
+		// this goroutine takes workers.
+		slots := max(1, min(d.o.PerEndpoint-d.busy[ep], d.o.Workers-d.inflight))
+		d.inflight += slots
+		if d.busy[ep] == 0 {
+			d.progress[ep] = time.Now()
+		}
+		d.busy[ep] += slots
+		d.batching[ep] = true
+		d.wg.Add(1)
+		go d.runBatch(ctx, sendCtx, b, slots)
+	}
 	return nil
+}
+
+// runBatch sends a batch's events in order, slots at a time, records the attempts, and gives
+// the slots back. It starts no attempt after one has failed, nor when the lease has less
+// than an attempt's time left, nor once ctx (Run's) has ended; sendCtx cuts off the attempts
+// out. The events not attempted stay past the cursor, for the next batch.
+func (d *Deliverer) runBatch(ctx, sendCtx context.Context, b *saldo.EventBatch, slots int) {
+	defer d.wg.Done()
+	ep := b.Endpoint.ID
+	attempts := make([]*saldo.WebhookAttempt, len(b.Events))
+	var failed atomic.Bool
+	sem := make(chan struct{}, slots)
+	var wg sync.WaitGroup
+	for i := range b.Events {
+		sem <- struct{}{}
+		if failed.Load() || ctx.Err() != nil || b.Cursor.LeaseUntil.Sub(d.svc.Now()) <= d.o.Timeout {
+			break
+		}
+		c := b.Claimed(i)
+		wg.Go(func() {
+			defer func() { <-sem }()
+			a := d.send(sendCtx, &c)
+			d.mu.Lock()
+			d.progress[ep] = time.Now()
+			d.mu.Unlock()
+			if sendCtx.Err() != nil && a.StatusCode == 0 {
+				return // cut off: sent again from the cursor
+			}
+			attempts[i] = &a
+			if !a.Succeeded() {
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(sendCtx), 10*time.Second)
+	defer cancel()
+	if err := d.svc.RecordEventBatch(rctx, b, attempts); err != nil {
+		d.log.Warn("webhook delivery: recording a batch", "endpoint_id", ep, "error", err)
+	} else if d.log.Enabled(rctx, slog.LevelDebug) {
+		made := 0
+		for _, a := range attempts {
+			if a != nil {
+				made++
+			}
+		}
+		d.log.Debug("webhook batch", "endpoint_id", ep, "events", len(b.Events), "attempts", made, "failed", failed.Load())
+	}
+	d.endBatch(sendCtx, ep, slots)
+}
+
+// endBatch gives a batch's slots back, and hands them to the retries waiting for them.
+func (d *Deliverer) endBatch(sendCtx context.Context, ep int64, slots int) {
+	d.mu.Lock()
+	d.inflight -= slots
+	d.busy[ep] -= slots
+	delete(d.batching, ep)
+	now := d.svc.Now()
+	for d.busy[ep] < d.o.PerEndpoint && d.inflight < d.o.Workers && len(d.held[ep]) > 0 {
+		c := d.held[ep][0]
+		d.held[ep] = d.held[ep][1:]
+		if c.Delivery.LeaseUntil.Sub(now) > d.o.Timeout {
+			d.start(sendCtx, c)
+		}
+	}
+	if len(d.held[ep]) == 0 {
+		delete(d.held, ep)
+	}
+	if d.busy[ep] == 0 {
+		delete(d.busy, ep)
+		delete(d.progress, ep)
+	}
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 }
 
 // claim leases due deliveries for the free workers and starts them, or queues them behind

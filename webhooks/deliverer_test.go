@@ -483,3 +483,131 @@ func TestPlainHTTPIsNotSentUnlessInsecureIsAllowed(t *testing.T) {
 		t.Errorf("%d requests over http", n)
 	}
 }
+
+// customers creates n customers of f's partner, each recording a customer.created event.
+func (f *fixture) customers(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := f.svc.CreateCustomer(context.Background(), f.partner, gen.Customer("c", uint64(i+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An event whose attempt fails goes to the retry queue; the endpoint's later events go out
+// meanwhile, and the retry carries the same webhook-id.
+func TestAFailedEventDoesNotHoldUpTheLaterOnes(t *testing.T) {
+	f := insecure(t)
+	var failOnce sync.Once
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		failed := false
+		failOnce.Do(func() { failed = true })
+		if failed {
+			http.Error(w, "not now", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	w := f.endpoint(t, rc.URL, saldo.EventCustomerCreated)
+	f.run(t, webhooks.Options{AllowInsecure: true})
+	f.customers(t, 3)
+	// The clock stands still: the failed one's retry is not due, the two others go out.
+	attempts := f.attempts(t, w.ID, 3)
+	var failed []saldo.WebhookAttempt
+	for _, a := range attempts {
+		if a.StatusCode != 204 {
+			failed = append(failed, a)
+		}
+	}
+	if len(failed) != 1 || failed[0].StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("attempts %+v, want one 503 and two 204", attempts)
+	}
+	f.clock.Advance(saldo.RetrySchedule[0])
+	retry := f.attempts(t, w.ID, 4)[3]
+	if retry.StatusCode != 204 || retry.EventID != failed[0].EventID || retry.DeliveryID != failed[0].DeliveryID {
+		t.Errorf("the retry %+v, want a success of the failed attempt's delivery %+v", retry, failed[0])
+	}
+	got := rc.requests()
+	ids := map[string]int{}
+	for _, r := range got {
+		ids[r.header.Get("webhook-id")]++
+	}
+	if len(got) != 4 || len(ids) != 3 || ids["evt_"+strconv.FormatInt(failed[0].EventID, 10)] != 2 {
+		t.Errorf("requests by webhook-id %v, want the failed event's twice and two others once", ids)
+	}
+}
+
+// The events of a partner with a hanging endpoint reach its other endpoint at once, and a
+// burst to one endpoint never has more than its slots out at once.
+func TestAHangingEndpointDoesNotDelayAnotherEndpointsEvents(t *testing.T) {
+	f := insecure(t)
+	release := make(chan struct{})
+	hang := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	fast := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	f.endpoint(t, hang.URL)
+	other := f.endpoint(t, fast.URL)
+	f.run(t, webhooks.Options{AllowInsecure: true, Workers: 4, PerEndpoint: 2})
+	const n = 40
+	begin := time.Now()
+	f.customers(t, n)
+	f.attempts(t, other.ID, n)
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("%d events to the other endpoint took %v while one hung", n, took)
+	}
+	if m := hang.maxIn.Load(); m > 2 {
+		t.Errorf("the hanging endpoint had %d requests at once, want at most its 2 slots", m)
+	}
+	if m := fast.maxIn.Load(); m > 2 {
+		t.Errorf("the other endpoint had %d requests at once, want at most its 2 slots", m)
+	}
+	ids := map[string]bool{}
+	for _, r := range fast.requests() {
+		ids[r.header.Get("webhook-id")] = true
+	}
+	if len(ids) != n || len(fast.requests()) != n {
+		t.Errorf("%d requests, %d distinct webhook-ids; want %d of each", len(fast.requests()), len(ids), n)
+	}
+}
+
+// Once Run's context ends, a batch lets its attempts out finish but starts no more: the rest
+// stay past the cursor for the next process.
+func TestAStoppingDelivererStartsNoMoreOfABatch(t *testing.T) {
+	f := insecure(t)
+	release := make(chan struct{})
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	})
+	w := f.endpoint(t, rc.URL)
+	f.customers(t, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	d := webhooks.NewDeliverer(f.svc, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		webhooks.Options{AllowInsecure: true, PollInterval: 20 * time.Millisecond, Drain: 10 * time.Second})
+	go func() { d.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for rc.inFlight.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first two attempts never came")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	close(release)
+	<-done
+	if n := len(rc.requests()); n != 2 {
+		t.Errorf("%d requests, want the 2 out when Run's context ended", n)
+	}
+	if got := f.attempts(t, w.ID, 2); len(got) != 2 {
+		t.Errorf("%d attempts recorded, want 2", len(got))
+	}
+}

@@ -53,8 +53,8 @@ type Config struct {
 	// development and tests. Unset, it is on for the embedded SQLite sandbox and off otherwise.
 	WebhooksAllowInsecure bool
 	webhooksInsecureSet   bool // the operator set it, by flag or environment
-	// WebhooksLease is how long a claimed delivery is one process's before another may take
-	// it up, should that process die.
+	// WebhooksLease is how long a claimed batch or retry is one process's before another may
+	// take it up, should that process die.
 	WebhooksLease time.Duration
 	// WebhooksWorkers is how many webhook attempts a process runs at once.
 	WebhooksWorkers int
@@ -139,7 +139,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_LEASE: %w", err))
 		}
 		fs.DurationVar(&c.WebhooksLease, "webhooks-lease", lease,
-			"how long a claimed webhook delivery is one process's; if it dies, another takes the delivery up after this (env SALDO_WEBHOOKS_LEASE)")
+			"how long a claimed batch of an endpoint's webhooks, or a claimed retry, is one process's; if it dies, another takes it up after this (env SALDO_WEBHOOKS_LEASE)")
 		workers, err := strconv.Atoi(env("SALDO_WEBHOOKS_WORKERS", strconv.Itoa(webhooks.DefaultWorkers)))
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_WORKERS: %w", err))

@@ -115,8 +115,21 @@ func hookSetup(t *testing.T, store saldo.Store, key [32]byte, url string, n, cus
 }
 
 // A SIGKILL while a webhook is out loses no event: after a restart on the same database the
-// delivery's lease runs out and it is sent again, with the same webhook-id.
+// lease runs out and the event is sent again, with the same webhook-id; whether it was a
+// delivery of the retry queue (a test send) or a new event past the endpoint's cursor.
 func TestSIGKILLMidDeliveryLosesNoEvent(t *testing.T) {
+	for _, tt := range []struct {
+		name                 string
+		testSends, customers int
+	}{
+		{"a test send", 1, 0},
+		{"a new event", 0, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testSIGKILLMidDelivery(t, tt.testSends, tt.customers) })
+	}
+}
+
+func testSIGKILLMidDelivery(t *testing.T, testSends, customers int) {
 	path := testdb.SQLitePath(t)
 	keyHex := strings.Repeat("7c", 32)
 	key, _ := parseKey(keyHex)
@@ -128,7 +141,7 @@ func TestSIGKILLMidDeliveryLosesNoEvent(t *testing.T) {
 	if err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	hookSetup(t, store, key, rc.URL+"/hook", 1, 0)
+	hookSetup(t, store, key, rc.URL+"/hook", testSends, customers)
 	store.Close()
 
 	bin := buildSaldo(t)

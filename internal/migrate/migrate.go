@@ -18,8 +18,7 @@ type Migration struct {
 }
 
 // Load returns the migrations in dir of fsys, named NNNN_description.sql, in version order.
-// Gaps and repeated versions are errors: they mean a migration was lost or added twice; only
-// a version reserved for a branch not merged yet may be missing.
+// Gaps and repeated versions are errors: they mean a migration was lost or added twice.
 func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -43,24 +42,13 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	want := 1
-	for _, m := range out {
-		for m.Version > want && reserved(want) {
-			want++
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.Name, i+1)
 		}
-		if m.Version != want {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.Name, want)
-		}
-		want++
 	}
 	return out, nil
 }
-
-// reserved reports whether version v is held for a migration being written on another branch
-// (13: the credit engine, 14: webhook delivery), so that a later one may be numbered past it.
-// A database migrated without it applies it when it arrives: Pending follows versions, not
-// the highest one applied. Once both have merged this allows nothing and can go.
-func reserved(v int) bool { return v == 13 || v == 14 }
 
 // Pending returns the migrations of known whose versions applied lacks, in version order.
 // Versions in applied that known lacks (a newer binary's) are not pending: they are ignored.

@@ -19,16 +19,6 @@ func TestLoad(t *testing.T) {
 			"m/0002_b.sql": {Data: []byte("B")}, "m/0001_a.sql": {Data: []byte("A")}, "m/README": {Data: nil},
 		}, []int{1, 2}, false},
 		{"a gap is an error", fstest.MapFS{"m/0001_a.sql": {}, "m/0003_c.sql": {}}, nil, true},
-		{"a version reserved for another branch may be missing", fstest.MapFS{
-			"m/0001_a.sql": {}, "m/0002_b.sql": {}, "m/0003_c.sql": {}, "m/0004_d.sql": {}, "m/0005_e.sql": {}, "m/0006_f.sql": {},
-			"m/0007_g.sql": {}, "m/0008_h.sql": {}, "m/0009_i.sql": {}, "m/0010_j.sql": {}, "m/0011_k.sql": {}, "m/0012_l.sql": {},
-			"m/0015_o.sql": {},
-		}, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15}, false},
-		{"a gap past a reserved version is an error", fstest.MapFS{
-			"m/0001_a.sql": {}, "m/0002_b.sql": {}, "m/0003_c.sql": {}, "m/0004_d.sql": {}, "m/0005_e.sql": {}, "m/0006_f.sql": {},
-			"m/0007_g.sql": {}, "m/0008_h.sql": {}, "m/0009_i.sql": {}, "m/0010_j.sql": {}, "m/0011_k.sql": {}, "m/0012_l.sql": {},
-			"m/0016_p.sql": {},
-		}, nil, true},
 		{"a repeated version is an error", fstest.MapFS{"m/0001_a.sql": {}, "m/0001_b.sql": {}}, nil, true},
 		{"a name without a number is an error", fstest.MapFS{"m/init.sql": {}}, nil, true},
 	}

@@ -65,6 +65,15 @@ type Dialect struct {
 	// transaction holds: " FOR UPDATE SKIP LOCKED" on PostgreSQL, for work that several
 	// processes share; "" on SQLite, whose writers are serialized already.
 	SkipLocked string
+	// Webhook cursors (migration 0014). FeedEnd, when set, is a query of the id of partner
+	// $1's last event in the feed's order (none: no row, or NULL), and CursorSince the
+	// expression of what a cursor starting there keeps to tell the events committed before it
+	// started. EventsPastCursor, when set, holds for a cursor c with events past it in the
+	// feed's order; CursorEvents selects them (see CursorEventsByXID); CursorXID is the
+	// after_xid of a cursor moved to event $3. ReserveDeliveryIDs, when set, returns $1
+	// delivery ids, one a row. Without them: ids follow commit order, and delivery ids are
+	// reserved through sqlite_sequence.
+	FeedEnd, CursorSince, EventsPastCursor, CursorEvents, CursorXID, ReserveDeliveryIDs string
 }
 
 // IDSource hands out customer and balance ids ahead of the inserts that use them. A row

@@ -189,29 +189,15 @@ func (t *tx) DeleteWebhookEndpoint(ctx context.Context, partnerID, id int64, now
 	}
 	_, err = t.conn.Exec(ctx, "UPDATE webhook_deliveries SET status = 'failed', updated_at = $2 WHERE endpoint_id = $1 AND status = 'pending'",
 		id, t.d.Times.Arg(now))
+	if err != nil {
+		return t.d.Translate(err)
+	}
+	_, err = t.conn.Exec(ctx, "DELETE FROM webhook_cursors WHERE endpoint_id = $1", id)
 	return t.d.Translate(err)
 }
 
 func (t *tx) InsertEvent(ctx context.Context, ev *saldo.Event) error {
 	err := t.conn.QueryRow(ctx, eventColumns.insert(1)+" RETURNING id", eventColumns.args(ev, t.d.Times)...).Scan(&ev.ID)
-	return t.d.Translate(err)
-}
-
-func (t *tx) UndispatchedEvents(ctx context.Context, limit int) ([]saldo.Event, error) {
-	q := eventRead.selectWhere("NOT dispatched ORDER BY id LIMIT $1") + t.d.SkipLocked
-	return queryAll(ctx, t, func(rows Rows) (saldo.Event, error) {
-		var ev saldo.Event
-		err := rows.Scan(eventRead.dests(&ev, t.d.Times)...)
-		return ev, err
-	}, q, limit)
-}
-
-func (t *tx) MarkDispatched(ctx context.Context, eventIDs []int64) error {
-	args := make([]any, len(eventIDs))
-	for i, id := range eventIDs {
-		args[i] = id
-	}
-	_, err := t.conn.Exec(ctx, "UPDATE events SET dispatched = true WHERE id IN ("+inList(1, len(eventIDs))+")", args...)
 	return t.d.Translate(err)
 }
 
@@ -273,6 +259,25 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 func (t *tx) UpdateDelivery(ctx context.Context, d *saldo.WebhookDelivery) error {
 	err := t.conn.Send(ctx, updateDelivery.sql, updateDelivery.args(d, t.d.Times, d.ID)...)
 	return t.d.Translate(err)
+}
+
+// attemptBatch is how many attempts one INSERT stores: 8 columns each.
+const attemptBatch = 500
+
+// InsertAttempts stores attempts a batch a statement, without waiting for them (their ids
+// are not needed): a batch of outcomes is recorded in one round trip with the COMMIT.
+func (t *tx) InsertAttempts(ctx context.Context, attempts []saldo.WebhookAttempt) error {
+	for start := 0; start < len(attempts); start += attemptBatch {
+		batch := attempts[start:min(len(attempts), start+attemptBatch)]
+		args := make([]any, 0, len(batch)*len(attemptColumnsNoID.list))
+		for i := range batch {
+			args = attemptColumnsNoID.appendArgs(args, &batch[i], t.d.Times)
+		}
+		if err := t.conn.Send(ctx, attemptColumnsNoID.insert(len(batch)), args...); err != nil {
+			return t.d.Translate(err)
+		}
+	}
+	return nil
 }
 
 // InsertAttempt stores an attempt without waiting for it (its id is not needed), so that a
