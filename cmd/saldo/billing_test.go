@@ -175,10 +175,8 @@ func TestServeRunsTheBillingSchedule(t *testing.T) {
 	// A hold placed 8 days ago, of 1 day: long expired, and placed after the first run.
 	db := newCreditDB(t, path, time.Now().Add(-8*24*time.Hour), saldo.NewPartner{AuthorizationHoldDays: ptr(1)})
 	c := db.child(t, 1)
+	// The next run may release it at once: the metric, not a read of held, shows it was held.
 	db.charge(t, c.Child.ID, 2_500, false, "")
-	if held := db.held(t, c.Child.ID); held != 2_500 {
-		t.Fatalf("held %d after the authorization, want 2500", held)
-	}
 	waitFor(t, "the hold's release", func() bool { return db.held(t, c.Child.ID) == 0 })
 	waitFor(t, "the released hold in the metrics", func() bool { return metric(t, r.addr, "saldo_billing_holds_expired_total") == 1 })
 	if code := r.shutdown(t); code != 0 {
