@@ -87,6 +87,9 @@ type amountRequest struct {
 // overdue parent 5006 (CodeAccountOverdue).
 func (c *Client) Charge(ctx context.Context, childID int64, req *ChargeRequest, opts ...CallOption) (*CreditMovement, error) {
 	path := compositeBase + "/child/" + pathID(childID) + "/charge"
+	if req == nil {
+		req = &ChargeRequest{} // the server names every missing field
+	}
 	return callJSON[CreditMovement](ctx, c, &request{method: http.MethodPost, path: path, style: styleB},
 		chargeBody{ChargeRequest: req, Capture: !req.Authorize}, opts)
 }
