@@ -10,10 +10,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -91,7 +89,7 @@ func (l *loader) runCharges(ctx context.Context) (*chargeReport, error) {
 	defer l.transport.CloseIdleConnections()
 	cl := &chargeLoader{loader: l}
 	var setup *childSetup
-	loaded, err := cl.loadChildren()
+	loaded, err := loadSet(l.cfg.childrenFile, l.cfg.setupOnly, &cl.set)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +98,7 @@ func (l *loader) runCharges(ctx context.Context) (*chargeReport, error) {
 			return nil, err
 		}
 		if l.cfg.childrenFile != "" {
-			if err := cl.saveChildren(); err != nil {
+			if err := saveSet(l.cfg.childrenFile, &cl.set); err != nil {
 				return nil, err
 			}
 		}
@@ -120,33 +118,9 @@ func (l *loader) runCharges(ctx context.Context) (*chargeReport, error) {
 	}
 	cl.hotDebt.Store(-1)
 
-	c := l.cfg.concurrency
-	stats := make([]workerStats, c)
-	perWorker := 1024
-	if l.cfg.count > 0 {
-		perWorker = int(l.cfg.count)/c + 1
-	}
-	stop := make(chan struct{})
-	start := time.Now()
-	if l.cfg.duration > 0 {
-		t := time.AfterFunc(l.cfg.duration, func() { close(stop) })
-		defer t.Stop()
-	}
-	stopProgress := l.showProgress(start)
-	runCtx, halt := context.WithCancelCause(ctx)
-	defer halt(nil)
-	var wg sync.WaitGroup
-	for w := range stats {
-		stats[w] = workerStats{latencies: make([]time.Duration, 0, perWorker), errors: map[string]int64{}}
-		seed := uint64(time.Now().UnixNano()) + uint64(w)*0x9e3779b97f4a7c15
-		wg.Go(func() { cl.worker(runCtx, halt, stop, rand.New(rand.NewPCG(seed, uint64(w))), &stats[w]) })
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stopProgress()
-	if refused, ok := errors.AsType[*refusedTokenError](context.Cause(runCtx)); ok {
-		refused.sent = l.next.Load()
-		return nil, refused
+	stats, elapsed, err := l.runWorkers(ctx, cl.worker)
+	if err != nil {
+		return nil, err
 	}
 	rep.Sent = l.next.Load()
 	rep.ElapsedSeconds = elapsed.Seconds()
@@ -161,32 +135,6 @@ func (l *loader) runCharges(ctx context.Context) (*chargeReport, error) {
 	}
 	rep.Interrupted = ctx.Err() != nil
 	return rep, nil
-}
-
-// loadChildren reads --children-file when it names a file that exists; it reports whether it did.
-func (cl *chargeLoader) loadChildren() (bool, error) {
-	cfg := cl.cfg
-	if cfg.childrenFile == "" || cfg.setupOnly {
-		return false, nil
-	}
-	b, err := os.ReadFile(cfg.childrenFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(b, &cl.set); err != nil {
-		return false, fmt.Errorf("%s: %v", cfg.childrenFile, err)
-	}
-	return true, nil
-}
-
-func (cl *chargeLoader) saveChildren() error {
-	b, err := json.Marshal(&cl.set)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(cl.cfg.childrenFile, append(b, '\n'), 0o600)
 }
 
 // createdChild is the part of a child create's answer the set-up reads.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -407,4 +409,69 @@ func (l *loader) verifyAll(ctx context.Context, created []createdCustomer) *veri
 		Errors:     failed.Load(),
 		Samples:    samples,
 	}
+}
+
+// scenarioWorker sends one scenario's requests until stop closes or ctx ends, recording each
+// in ws; halt stops every worker with a cause.
+type scenarioWorker func(ctx context.Context, halt context.CancelCauseFunc, stop <-chan struct{}, rng *rand.Rand, ws *workerStats)
+
+// runWorkers runs --concurrency workers of a scenario for --duration (or until they stop on
+// their own), with the progress line, and returns what each recorded and how long it took. A
+// partner token refused mid-run is the error.
+func (l *loader) runWorkers(ctx context.Context, worker scenarioWorker) ([]workerStats, time.Duration, error) {
+	stats := make([]workerStats, l.cfg.concurrency)
+	perWorker := 1024
+	if l.cfg.count > 0 {
+		perWorker = int(l.cfg.count)/len(stats) + 1
+	}
+	stop := make(chan struct{})
+	start := time.Now()
+	if l.cfg.duration > 0 {
+		t := time.AfterFunc(l.cfg.duration, func() { close(stop) })
+		defer t.Stop()
+	}
+	stopProgress := l.showProgress(start)
+	runCtx, halt := context.WithCancelCause(ctx)
+	defer halt(nil)
+	var wg sync.WaitGroup
+	for w := range stats {
+		stats[w] = workerStats{latencies: make([]time.Duration, 0, perWorker), errors: map[string]int64{}}
+		seed := uint64(time.Now().UnixNano()) + uint64(w)*0x9e3779b97f4a7c15
+		wg.Go(func() { worker(runCtx, halt, stop, rand.New(rand.NewPCG(seed, uint64(w))), &stats[w]) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProgress()
+	if refused, ok := errors.AsType[*refusedTokenError](context.Cause(runCtx)); ok {
+		refused.sent = l.next.Load()
+		return nil, elapsed, refused
+	}
+	return stats, elapsed, nil
+}
+
+// loadSet reads a scenario's set-up from path into set, when path names a file that exists
+// and the run is not a set-up alone; it reports whether it did.
+func loadSet[T any](path string, setupOnly bool, set *T) (bool, error) {
+	if path == "" || setupOnly {
+		return false, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, set); err != nil {
+		return false, fmt.Errorf("%s: %v", path, err)
+	}
+	return true, nil
+}
+
+// saveSet writes a scenario's set-up to path, for later runs to reuse.
+func saveSet[T any](path string, set *T) error {
+	b, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }

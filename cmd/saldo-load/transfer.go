@@ -10,7 +10,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -94,7 +93,7 @@ func (l *loader) runTransfers(ctx context.Context) (*transferReport, error) {
 	defer l.transport.CloseIdleConnections()
 	tl := &transferLoader{loader: l}
 	var setup *setupReport
-	loaded, err := tl.loadWallets()
+	loaded, err := loadSet(l.cfg.walletsFile, l.cfg.setupOnly, &tl.set)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +102,7 @@ func (l *loader) runTransfers(ctx context.Context) (*transferReport, error) {
 			return nil, err
 		}
 		if l.cfg.walletsFile != "" {
-			if err := tl.saveWallets(); err != nil {
+			if err := saveSet(l.cfg.walletsFile, &tl.set); err != nil {
 				return nil, err
 			}
 		}
@@ -120,33 +119,9 @@ func (l *loader) runTransfers(ctx context.Context) (*transferReport, error) {
 	tl.prepare()
 	tl.hotAfter.Store(-1)
 
-	c := l.cfg.concurrency
-	stats := make([]workerStats, c)
-	perWorker := 1024
-	if l.cfg.count > 0 {
-		perWorker = int(l.cfg.count)/c + 1
-	}
-	stop := make(chan struct{})
-	start := time.Now()
-	if l.cfg.duration > 0 {
-		t := time.AfterFunc(l.cfg.duration, func() { close(stop) })
-		defer t.Stop()
-	}
-	stopProgress := l.showProgress(start)
-	runCtx, halt := context.WithCancelCause(ctx)
-	defer halt(nil)
-	var wg sync.WaitGroup
-	for w := range stats {
-		stats[w] = workerStats{latencies: make([]time.Duration, 0, perWorker), errors: map[string]int64{}}
-		seed := uint64(time.Now().UnixNano()) + uint64(w)*0x9e3779b97f4a7c15
-		wg.Go(func() { tl.worker(runCtx, halt, stop, rand.New(rand.NewPCG(seed, uint64(w))), &stats[w]) })
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stopProgress()
-	if refused, ok := errors.AsType[*refusedTokenError](context.Cause(runCtx)); ok {
-		refused.sent = l.next.Load()
-		return nil, refused
+	stats, elapsed, err := l.runWorkers(ctx, tl.worker)
+	if err != nil {
+		return nil, err
 	}
 	rep.Sent = l.next.Load()
 	rep.ElapsedSeconds = elapsed.Seconds()
@@ -161,32 +136,6 @@ func (l *loader) runTransfers(ctx context.Context) (*transferReport, error) {
 	}
 	rep.Interrupted = ctx.Err() != nil
 	return rep, nil
-}
-
-// loadWallets reads --wallets-file when it names a file that exists; it reports whether it did.
-func (tl *transferLoader) loadWallets() (bool, error) {
-	cfg := tl.cfg
-	if cfg.walletsFile == "" || cfg.setupOnly {
-		return false, nil
-	}
-	b, err := os.ReadFile(cfg.walletsFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(b, &tl.set); err != nil {
-		return false, fmt.Errorf("%s: %v", cfg.walletsFile, err)
-	}
-	return true, nil
-}
-
-func (tl *transferLoader) saveWallets() error {
-	b, err := json.Marshal(&tl.set)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(tl.cfg.walletsFile, append(b, '\n'), 0o600)
 }
 
 // createdWallet is the part of the create's answer the set-up reads.
