@@ -283,17 +283,7 @@ func appendChildBody(b []byte, parentID string, creditLine int64) []byte {
 }
 
 // failure is the error that makes the command exit non-zero, or nil when all went well.
-func (r *chargeReport) failure() error {
-	switch {
-	case r.Errors > 0 && r.Interrupted:
-		return fmt.Errorf("%d of %d charges failed; interrupted", r.Errors, r.Sent)
-	case r.Errors > 0:
-		return fmt.Errorf("%d of %d charges failed", r.Errors, r.Sent)
-	case r.Interrupted:
-		return errors.New("interrupted")
-	}
-	return nil
-}
+func (r *chargeReport) failure() error { return runFailure("charges", r.Errors, r.Sent, r.Interrupted) }
 
 func (r *chargeReport) writeJSON(w io.Writer) error {
 	return json.NewEncoder(w).Encode(r)

@@ -475,3 +475,17 @@ func saveSet[T any](path string, set *T) error {
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
+
+// runFailure is the error of a scenario run of what (charges, transfers) that makes the
+// command exit non-zero, or nil when all went well.
+func runFailure(what string, failed, sent int64, interrupted bool) error {
+	switch {
+	case failed > 0 && interrupted:
+		return fmt.Errorf("%d of %d %s failed; interrupted", failed, sent, what)
+	case failed > 0:
+		return fmt.Errorf("%d of %d %s failed", failed, sent, what)
+	case interrupted:
+		return errors.New("interrupted")
+	}
+	return nil
+}

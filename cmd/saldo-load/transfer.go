@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -400,15 +399,7 @@ func appendTopUpBody(b []byte, externalID string, walletID, amount, customerID i
 
 // failure is the error that makes the command exit non-zero, or nil when all went well.
 func (r *transferReport) failure() error {
-	switch {
-	case r.Errors > 0 && r.Interrupted:
-		return fmt.Errorf("%d of %d transfers failed; interrupted", r.Errors, r.Sent)
-	case r.Errors > 0:
-		return fmt.Errorf("%d of %d transfers failed", r.Errors, r.Sent)
-	case r.Interrupted:
-		return errors.New("interrupted")
-	}
-	return nil
+	return runFailure("transfers", r.Errors, r.Sent, r.Interrupted)
 }
 
 func (r *transferReport) writeJSON(w io.Writer) error {
