@@ -86,7 +86,7 @@ func (s *Service) closePeriods(ctx context.Context, now time.Time) (int, error) 
 	for {
 		var parents []CompositeParent
 		err := s.store.View(ctx, func(tx Tx) (err error) {
-			parents, err = tx.ParentsToClose(ctx, cuts, "", billingBatch)
+			parents, err = tx.ParentsToClose(ctx, cuts, billingBatch)
 			return err
 		})
 		if err != nil {

@@ -55,8 +55,8 @@ type BillingTx interface {
 	// LockCompositeParent returns parent id locked until the transaction ends, or ENOTFOUND.
 	LockCompositeParent(ctx context.Context, id string) (*CompositeParent, error)
 	// ParentsToClose returns up to limit parents whose period began before cutoffs[their
-	// billing day] (YYYY-MM-DD; index 0 unused), in id order after afterID.
-	ParentsToClose(ctx context.Context, cutoffs [29]string, afterID string, limit int) ([]CompositeParent, error)
+	// billing day] (YYYY-MM-DD; index 0 unused), in id order.
+	ParentsToClose(ctx context.Context, cutoffs [29]string, limit int) ([]CompositeParent, error)
 	// StatementLines returns the entries of the children's balances created in [from, to), in
 	// id order.
 	StatementLines(ctx context.Context, childIDs []int64, from, to time.Time) ([]StatementLine, error)

@@ -75,7 +75,7 @@ var (
 	selectLatestStatement = statementColumns.selectWhere("parent_id = $1 ORDER BY cutoff_date DESC LIMIT 1")
 	selectStatements      = statementColumns.selectWhere("ecommerce_id = $1 AND parent_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4")
 	lockParent            = compositeParentColumns.selectWhere("id = $1")
-	parentsToClose        = compositeParentColumns.selectWhere(parentsToCloseWhere() + " ORDER BY id LIMIT $30")
+	parentsToClose        = compositeParentColumns.selectWhere(parentsToCloseWhere() + " ORDER BY id LIMIT $29")
 	closeParentPeriod     = "UPDATE composite_parents SET period_start = $2, due_total = $3, due_min = $4, due_date = $5," +
 		" status = CASE WHEN CAST($4 AS BIGINT) = 0 THEN 1 ELSE status END WHERE id = $1"
 	// Expressions of SET read the row as it was: the status comes back once the payment covers
@@ -95,13 +95,13 @@ var (
 )
 
 // parentsToCloseWhere matches the parents whose period began before the cut-off date of
-// their billing day: $1 … $28 by billing day, $29 the id to continue after.
+// their billing day: $1 … $28 by billing day.
 func parentsToCloseWhere() string {
 	days := make([]string, 28)
 	for d := 1; d <= 28; d++ {
 		days[d-1] = fmt.Sprintf("(billing_day = %d AND period_start < $%d)", d, d)
 	}
-	return "id > $29 AND (" + strings.Join(days, " OR ") + ")"
+	return "(" + strings.Join(days, " OR ") + ")"
 }
 
 func (t *tx) scanParent(rows Rows) (saldo.CompositeParent, error) {
@@ -124,12 +124,12 @@ func (t *tx) LockCompositeParent(ctx context.Context, id string) (*saldo.Composi
 	return &p, nil
 }
 
-func (t *tx) ParentsToClose(ctx context.Context, cutoffs [29]string, afterID string, limit int) ([]saldo.CompositeParent, error) {
-	args := make([]any, 0, 30)
+func (t *tx) ParentsToClose(ctx context.Context, cutoffs [29]string, limit int) ([]saldo.CompositeParent, error) {
+	args := make([]any, 0, 29)
 	for d := 1; d <= 28; d++ {
 		args = append(args, cutoffs[d])
 	}
-	args = append(args, afterID, limit)
+	args = append(args, limit)
 	return queryAll(ctx, t, t.scanParent, parentsToClose, args...)
 }
 
