@@ -37,6 +37,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *rateLimiter // nil: no limit
 	metrics *metrics     // nil: no metrics
+	load    *Load        // nil: not measured
 	handler http.Handler
 	// requestTimeout bounds each request's work: RequestTimeout unless WithRequestTimeout.
 	requestTimeout time.Duration
@@ -129,6 +130,8 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.load.begin()
+		defer s.load.end()
 		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.id)
 		// A deadline bounds the database waits of a request (a row lock, a free connection)

@@ -33,6 +33,7 @@ const (
 	DefaultPollInterval = 200 * time.Millisecond
 	DefaultLease        = 60 * time.Second
 	DefaultTimeout      = 15 * time.Second // the contract: a 2xx within 15 s is success
+	DefaultBusyRate     = 100
 )
 
 // Options tune a Deliverer; zero fields take the defaults.
@@ -58,6 +59,12 @@ type Options struct {
 	// Drain is how long attempts in flight may go on after Run's context ends; then they are
 	// cut off, left unrecorded, and sent again when their lease runs out.
 	Drain time.Duration
+	// Busy, when set, tells whether the API is busy. While it is, attempts start at most
+	// BusyRate a second: delivery yields the CPUs to the API and catches up when it is
+	// quieter, since a webhook may wait and an API call may not.
+	Busy func() bool
+	// BusyRate is how many attempts a second start while Busy says so.
+	BusyRate float64
 }
 
 func (o *Options) defaults() {
@@ -77,6 +84,9 @@ func (o *Options) defaults() {
 		o.Timeout = DefaultTimeout
 	}
 	o.Timeout = min(o.Timeout, o.Lease/2)
+	if o.BusyRate <= 0 {
+		o.BusyRate = DefaultBusyRate
+	}
 }
 
 // Deliverer sends webhooks until its Run ends. Any number of processes may run one on the
@@ -110,9 +120,26 @@ type Deliverer struct {
 	held     map[int64][]saldo.ClaimedDelivery // endpoint id: claimed, waiting for a slot
 	progress map[int64]time.Time               // endpoint id: when an attempt to it last began idle or ended
 	batching map[int64]bool                    // endpoint id: a batch of its events is running
+	paced    time.Time                         // the earliest an attempt may start while the API is busy
+	stats    Stats
 	wake     chan struct{}
 	wg       sync.WaitGroup
 }
+
+// Stats counts what a Deliverer has done since it was made.
+type Stats struct {
+	attempts atomic.Int64
+	yielded  atomic.Int64 // nanoseconds attempts waited for a busy API
+}
+
+// Attempts is how many attempts were sent.
+func (s *Stats) Attempts() int64 { return s.attempts.Load() }
+
+// Yielded is how long attempts waited, in all, for the API to be less busy.
+func (s *Stats) Yielded() time.Duration { return time.Duration(s.yielded.Load()) }
+
+// Stats is what d has done.
+func (d *Deliverer) Stats() *Stats { return &d.stats }
 
 // maxHeld is how many claimed deliveries may wait for one endpoint's slots.
 const maxHeld = 64
@@ -262,7 +289,7 @@ func (d *Deliverer) runBatch(ctx, sendCtx context.Context, b *saldo.EventBatch, 
 	var wg sync.WaitGroup
 	for i := range b.Events {
 		sem <- struct{}{}
-		if failed.Load() || ctx.Err() != nil || b.Cursor.LeaseUntil.Sub(d.svc.Now()) <= d.o.Timeout {
+		if d.pace(ctx) != nil || failed.Load() || b.Cursor.LeaseUntil.Sub(d.svc.Now()) <= d.o.Timeout {
 			break
 		}
 		c := b.Claimed(i)
@@ -396,7 +423,9 @@ func (d *Deliverer) start(sendCtx context.Context, c saldo.ClaimedDelivery) {
 	go func() {
 		defer d.wg.Done()
 		for {
-			d.attempt(sendCtx, &c)
+			if d.pace(sendCtx) == nil {
+				d.attempt(sendCtx, &c)
+			}
 			next, ok := d.next(ep)
 			if !ok {
 				break
@@ -408,6 +437,34 @@ func (d *Deliverer) start(sendCtx context.Context, c saldo.ClaimedDelivery) {
 		default:
 		}
 	}()
+}
+
+// pace waits, while the API is busy, until an attempt may start under Options.BusyRate; it
+// returns ctx's error if ctx ends first.
+func (d *Deliverer) pace(ctx context.Context) error {
+	if d.o.Busy == nil || !d.o.Busy() {
+		return ctx.Err()
+	}
+	d.mu.Lock()
+	now := time.Now()
+	at := now
+	if d.paced.After(now) {
+		at = d.paced
+	}
+	d.paced = at.Add(time.Duration(float64(time.Second) / d.o.BusyRate))
+	d.mu.Unlock()
+	if !at.After(now) {
+		return ctx.Err()
+	}
+	d.stats.yielded.Add(int64(at.Sub(now)))
+	t := time.NewTimer(at.Sub(now))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // next is the next delivery queued for endpoint ep whose lease leaves time for an attempt,
@@ -482,6 +539,7 @@ func (d *Deliverer) send(ctx context.Context, c *saldo.ClaimedDelivery) (a saldo
 	req.Header.Set("webhook-signature", saldo.SignWebhook(c.Endpoint.SigningSecrets(now), id, ts, body))
 	req.Header.Set("content-type", "application/json")
 	req.Header.Set("user-agent", "saldo-webhooks/1")
+	d.stats.attempts.Add(1)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		a.Error = describe(err, d.o.Timeout)

@@ -611,3 +611,57 @@ func TestAStoppingDelivererStartsNoMoreOfABatch(t *testing.T) {
 		t.Errorf("%d attempts recorded, want 2", len(got))
 	}
 }
+
+// While the API is busy, attempts start at most BusyRate a second; when it is not, they are
+// not held back at all.
+func TestDeliveryYieldsToABusyAPI(t *testing.T) {
+	f := insecure(t)
+	rc := newReceiver(t, ok)
+	f.endpoint(t, rc.URL, saldo.EventCustomerCreated)
+	var busy atomic.Bool
+	busy.Store(true)
+	const rate = 20 // an attempt every 50 ms
+	d := webhooks.NewDeliverer(f.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), webhooks.Options{
+		AllowInsecure: true, PollInterval: 20 * time.Millisecond, Busy: busy.Load, BusyRate: rate})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	f.customers(t, 10)
+	got := waitRequests(t, rc, 10)
+	if span := got[9].at.Sub(got[0].at); span < 400*time.Millisecond {
+		t.Errorf("10 attempts while busy at %d a second arrived within %v, want at least 400ms", rate, span)
+	}
+	yielded := d.Stats().Yielded()
+	if yielded <= 0 || d.Stats().Attempts() != 10 {
+		t.Errorf("yielded %v over %d attempts, want some over 10", yielded, d.Stats().Attempts())
+	}
+
+	busy.Store(false)
+	for i := range 20 {
+		if _, err := f.svc.CreateCustomer(context.Background(), f.partner, gen.Customer("idle", uint64(i+100)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitRequests(t, rc, 30)
+	if after := d.Stats().Yielded(); after != yielded {
+		t.Errorf("attempts waited %v more while the API was not busy, want none", after-yielded)
+	}
+}
+
+// waitRequests waits up to 20 s for rc to have received n requests, and returns them.
+func waitRequests(t *testing.T, rc *receiver, n int) []received {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := rc.requests()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests received in 20s, want %d", len(got), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -58,6 +58,9 @@ type Config struct {
 	WebhooksLease time.Duration
 	// WebhooksWorkers is how many webhook attempts a process runs at once.
 	WebhooksWorkers int
+	// WebhooksBusyRate is how many webhook attempts a second a process starts while its API
+	// is busy (on average at least one request in flight); delivery catches up when it is not.
+	WebhooksBusyRate float64
 	// BillingInterval is how often serve runs the scheduled work of credit: expired holds,
 	// cut-offs, overdue parents and the idempotency purge.
 	BillingInterval time.Duration
@@ -145,6 +148,12 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_WORKERS: %w", err))
 		}
 		fs.IntVar(&c.WebhooksWorkers, "webhooks-workers", workers, "webhook attempts a process makes at once (env SALDO_WEBHOOKS_WORKERS)")
+		busyRate, err := strconv.ParseFloat(env("SALDO_WEBHOOKS_BUSY_RATE", strconv.Itoa(webhooks.DefaultBusyRate)), 64)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_BUSY_RATE: %w", err))
+		}
+		fs.Float64Var(&c.WebhooksBusyRate, "webhooks-busy-rate", busyRate,
+			"webhook attempts a second a process starts while its API is busy, so that delivery yields the CPUs to the API and catches up after (env SALDO_WEBHOOKS_BUSY_RATE)")
 		interval, err := time.ParseDuration(env("SALDO_BILLING_INTERVAL", DefaultBillingInterval.String()))
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_BILLING_INTERVAL: %w", err))
@@ -191,6 +200,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("webhooks lease %v: want at least 2s (an attempt lasts at most half the lease)", c.WebhooksLease)
 	case c.serve && c.WebhooksWorkers < 1:
 		return fmt.Errorf("webhooks workers %d: want at least 1", c.WebhooksWorkers)
+	case c.serve && !(c.WebhooksBusyRate > 0):
+		return fmt.Errorf("webhooks busy rate %v: want a positive number of attempts a second", c.WebhooksBusyRate)
 	case c.serve && c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown timeout %v: want a positive duration such as 15s", c.ShutdownTimeout)
 	case c.serve && c.BillingInterval <= 0:

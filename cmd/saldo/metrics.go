@@ -9,7 +9,19 @@ import (
 	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/postgres"
 	"github.com/saldo-mx/saldo/sqlite"
+	"github.com/saldo-mx/saldo/webhooks"
 )
+
+// registerDeliveryMetrics exports what the webhook deliverer has done.
+func registerDeliveryMetrics(reg prometheus.Registerer, st *webhooks.Stats) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_webhooks_attempts_total",
+			Help: "Webhook attempts sent by this process."}, func() float64 { return float64(st.Attempts()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_webhooks_yield_seconds_total",
+			Help: "Time webhook attempts waited, in all, for a busy API (see --webhooks-busy-rate)."},
+			func() float64 { return st.Yielded().Seconds() }),
+	)
+}
 
 // newRegistry returns the registry /metrics serves: the Go runtime, the process, and the
 // database pool of store.

@@ -184,23 +184,26 @@ func serve(ctx context.Context, env Env, args []string) error {
 	// Webhook delivery runs beside the API and stops, its attempts drained, before the store
 	// closes.
 	log.Info("webhook delivery", "allow_insecure", insecure, "because", why, "lease", cfg.WebhooksLease, "workers", cfg.WebhooksWorkers)
+	// Delivery yields to the API while the API is busy.
+	load := saldohttp.NewLoad(0)
 	deliverer := webhooks.NewDeliverer(svc, log, webhooks.Options{AllowInsecure: insecure, Workers: cfg.WebhooksWorkers,
-		Lease: cfg.WebhooksLease, Drain: cfg.ShutdownTimeout})
+		Lease: cfg.WebhooksLease, Drain: cfg.ShutdownTimeout, Busy: load.Busy, BusyRate: cfg.WebhooksBusyRate})
+	registerDeliveryMetrics(reg, deliverer.Stats())
 	deliverCtx, stopDelivery := context.WithCancel(ctx)
 	delivered := make(chan struct{})
 	go func() { deliverer.Run(deliverCtx); close(delivered) }()
 	defer func() { stopDelivery(); <-delivered }()
-	return listenAndServe(ctx, env, cfg, svc, reg, handler)
+	return listenAndServe(ctx, env, cfg, svc, reg, load, handler)
 }
 
 // listenAndServe serves the API of svc on cfg.Addr until ctx ends, then shuts down.
-func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Service, reg *prometheus.Registry, handler slog.Handler) error {
+func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Service, reg *prometheus.Registry, load *saldohttp.Load, handler slog.Handler) error {
 	log := slog.New(handler)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	api := saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst), saldohttp.WithMetrics(reg, reg))
+	api := saldohttp.NewServer(svc, log, saldohttp.WithRateLimit(cfg.RateLimit, cfg.RateBurst), saldohttp.WithMetrics(reg, reg), saldohttp.WithLoad(load))
 	web := console.New(svc, log, console.Options{SecureCookies: cfg.ConsoleSecureCookies})
 	var root http.Handler = api
 	if cfg.ConsoleAddr == "" {
