@@ -103,7 +103,7 @@ func (s *Service) RevokeCustomerSessions(ctx context.Context, e *Partner, custom
 	if customerID <= 0 {
 		return 0, Errorf(ENOTFOUND, "customer_id:not_found")
 	}
-	return write(ctx, s, e, nil, s.clock.Now(), func(w writeTx) (int, error) {
+	return write(ctx, s, nil, e, nil, s.clock.Now(), func(w writeTx) (int, error) {
 		if _, err := w.LockCustomer(ctx, e.ID, customerID); err != nil {
 			return 0, err
 		}

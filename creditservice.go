@@ -51,7 +51,7 @@ func (s *Service) Charge(ctx context.Context, e *Partner, r ChargeRequest, idem 
 	}
 	hash := requestHash(string(KindCharge), formatID(r.ChildID), formatID(r.Amount), r.Description,
 		r.Merchant.Name, r.Merchant.MCC, strconv.FormatBool(r.Capture))
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
 		if w.refused {
 			if m, err := repeatedCredit(ctx, w.Tx, e, r.ExternalTransactionID, hash); m != nil || err != nil {
 				return m, err
@@ -180,7 +180,7 @@ func (s *Service) settleHold(ctx context.Context, e *Partner, id int64, idem *Id
 	if id <= 0 {
 		return nil, Errorf(ENOTFOUND, "transaction_id:not_found")
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
 		t, err := lockedCharge(ctx, w.Tx, e, id)
 		if err != nil {
 			return nil, err
@@ -256,7 +256,7 @@ func (s *Service) Refund(ctx context.Context, e *Partner, r RefundRequest, idem 
 	if r.TransactionID <= 0 {
 		return nil, Errorf(ENOTFOUND, "transaction_id:not_found")
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
 		tx, now := w.Tx, w.now
 		t, err := lockedCharge(ctx, tx, e, r.TransactionID)
 		if err != nil {

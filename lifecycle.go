@@ -50,7 +50,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, e *Partner, id int64, r Cr
 	if id <= 0 {
 		return nil, Errorf(ENOTFOUND, "customer_id:not_found")
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CustomerProfile, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*CustomerProfile, error) {
 		return updateCustomer(ctx, w, e, id, r)
 	})
 }
@@ -170,7 +170,7 @@ func (s *Service) SetCustomerStatus(ctx context.Context, e *Partner, c StatusCha
 	if c.CustomerID <= 0 {
 		return nil, Errorf(ENOTFOUND, "customer_id:not_found")
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CustomerProfile, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*CustomerProfile, error) {
 		return setStatus(ctx, w, e, c)
 	})
 }

@@ -145,7 +145,7 @@ func (s *Service) TopUp(ctx context.Context, e *Partner, r TopUpRequest, idem *I
 			return w, err
 		},
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return moveIn(ctx, w, e, in) })
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return moveIn(ctx, w, e, in) })
 }
 
 // SPEIIn credits the wallet of partner e whose CLABE received a SPEI payment, from the
@@ -182,7 +182,7 @@ func (s *Service) SPEIIn(ctx context.Context, e *Partner, r SPEIInRequest, idem 
 			return w, err
 		},
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return moveIn(ctx, w, e, in) })
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return moveIn(ctx, w, e, in) })
 }
 
 // inflow is a credit of a wallet from one of the partner's system accounts, under the
@@ -324,7 +324,7 @@ func (s *Service) Transfer(ctx context.Context, e *Partner, r TransferRequest, i
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
 		return transfer(ctx, w, e, r)
 	})
 }
@@ -457,7 +457,7 @@ func (s *Service) Cashout(ctx context.Context, e *Partner, r CashoutRequest, ide
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return cashout(ctx, w, e, r) })
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) { return cashout(ctx, w, e, r) })
 }
 
 func cashout(ctx context.Context, w writeTx, e *Partner, r CashoutRequest) (*Movement, error) {
@@ -512,7 +512,7 @@ func (s *Service) settleCashout(ctx context.Context, e *Partner, o CashoutOutcom
 	if o.TransactionID <= 0 {
 		return nil, Errorf(ENOTFOUND, "transactionId:not_found")
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
 		tx, now := w.Tx, w.now
 		// The transaction is locked before the wallet, as everywhere.
 		t, err := tx.LedgerTransaction(ctx, e.ID, o.TransactionID, true)

@@ -31,7 +31,7 @@ func (s *Service) Pay(ctx context.Context, e *Partner, r PaymentRequest, idem *I
 		return nil, Errorf(ENOTFOUND, "child_id:not_found")
 	}
 	hash := requestHash(string(KindPayment), r.ParentID, formatID(r.ChildID), formatID(r.Amount), string(r.Source))
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
+	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*CreditMovement, error) {
 		if w.refused {
 			if m, err := repeatedCredit(ctx, w.Tx, e, r.ExternalTransactionID, hash); m != nil || err != nil {
 				return m, err

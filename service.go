@@ -20,6 +20,8 @@ type Service struct {
 	inFlight       inFlight
 	partners       partnerCache
 	webhooks       WebhookPolicy
+	// creates and movements group-commit account creates and ledger movements.
+	creates, movements *group
 }
 
 // Option configures a Service.
@@ -29,6 +31,14 @@ type options struct {
 	secretKey   *[32]byte // nil: a key made for this process alone
 	retiredKeys [][32]byte
 	webhooks    WebhookPolicy
+	creates     GroupCommit
+	movements   GroupCommit
+}
+
+// WithGroupCommit tunes the group commit of account creates and of ledger movements (top-ups,
+// transfers, SPEI, cash-outs, charges and payments); Members 1 turns it off for that kind.
+func WithGroupCommit(creates, movements GroupCommit) Option {
+	return func(o *options) { o.creates, o.movements = creates, movements }
 }
 
 // WithWebhookPolicy sets which webhook endpoint URLs are allowed.
@@ -64,7 +74,8 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 	}
 	return &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}},
-		webhooks: o.webhooks}
+		webhooks: o.webhooks, creates: newGroup(store, o.creates, DefaultCreateBatches),
+		movements: newGroup(store, o.movements, DefaultMovementBatches)}
 }
 
 // Now is the service's clock reading.
@@ -187,7 +198,7 @@ func (s *Service) CreateCustomer(ctx context.Context, e *Partner, r CreateCustom
 	// nothing that concurrent creates write, which at SERIALIZABLE would make them abort each
 	// other; a run again after a serialization failure does not look either, or every retry
 	// would read the pages that concurrent creates insert into and be aborted again.
-	return write(ctx, s, e, idem, now, func(w writeTx) (*CreatedCustomer, error) {
+	return write(ctx, s, s.creates, e, idem, now, func(w writeTx) (*CreatedCustomer, error) {
 		return createCustomer(ctx, w, e, v)
 	})
 }

@@ -135,7 +135,7 @@ func (s *Service) ConnectionToken(ctx context.Context, e *Partner, r ConnectionT
 		v.refreshToken == "" && !IsSecretShape(v.privateKey, PrivateKeyPrefix) {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*ConnectionToken, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*ConnectionToken, error) {
 		tx, now := w.Tx, w.now
 		customerID := v.customerID
 		if v.refreshToken != "" {
@@ -197,7 +197,7 @@ func (s *Service) RefreshOAuthToken(ctx context.Context, e *Partner, r RefreshTo
 	if !IsSecretShape(refreshToken, "") {
 		return nil, Errorf(EUNAUTHORIZED)
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*RefreshedToken, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*RefreshedToken, error) {
 		tx, now := w.Tx, w.now
 		rt, err := activeRefreshToken(ctx, tx, e, refreshToken, now)
 		switch {
@@ -235,7 +235,7 @@ func (s *Service) RevokeToken(ctx context.Context, e *Partner, token string, ide
 	if !IsSecretShape(token, "") {
 		return Revoked{}, nil
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (Revoked, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (Revoked, error) {
 		tx, now := w.Tx, w.now
 		t, _, err := presentedToken(ctx, tx, e, token, TokenOAuth, TokenRefresh)
 		if err != nil || t == nil || !t.RevokedAt.IsZero() {

@@ -76,6 +76,13 @@ type Tx interface {
 
 	UpdatePartner(ctx context.Context, e *Partner) error
 
+	// Savepoint marks a point the transaction can go back to (group commit: one write of a
+	// batch). An engine may hold it back like an insert.
+	Savepoint(ctx context.Context, name string) error
+	// RollbackTo undoes what the transaction did since savepoint name, which stays. It fails
+	// when the savepoint does not exist: a statement before it failed.
+	RollbackTo(ctx context.Context, name string) error
+
 	TokenTx
 	CompositeTx
 	CreditTx

@@ -155,7 +155,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, e *Partner, n NewWe
 		return nil, err
 	}
 	secret := newWebhookSecret()
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
 		row := &WebhookEndpointRow{
 			WebhookEndpoint: WebhookEndpoint{PartnerID: e.ID, URL: n.URL, Events: n.Events, Description: n.Description,
 				CreatedAt: w.now, UpdatedAt: w.now},
@@ -211,7 +211,7 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, e *Partner, id int6
 	if err := s.checkChange(ctx, c); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
 		row, err := w.WebhookEndpoint(ctx, e.ID, id, true)
 		if err != nil {
 			return nil, err
@@ -253,7 +253,7 @@ type Deleted struct{}
 
 // DeleteWebhookEndpoint deletes an endpoint; its pending deliveries fail.
 func (s *Service) DeleteWebhookEndpoint(ctx context.Context, e *Partner, id int64, idem *Idempotency[Deleted]) (Deleted, error) {
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (Deleted, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (Deleted, error) {
 		return Deleted{}, w.DeleteWebhookEndpoint(ctx, e.ID, id, w.now)
 	})
 }
@@ -265,7 +265,7 @@ const SecretOverlap = 24 * time.Hour
 // signs beside it for SecretOverlap.
 func (s *Service) RotateWebhookSecret(ctx context.Context, e *Partner, id int64, idem *Idempotency[*WebhookEndpoint]) (*WebhookEndpoint, error) {
 	secret := newWebhookSecret()
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*WebhookEndpoint, error) {
 		row, err := w.WebhookEndpoint(ctx, e.ID, id, true)
 		if err != nil {
 			return nil, err
@@ -284,7 +284,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, e *Partner, id int64,
 // TestWebhookEndpoint records a webhook.test event and queues its delivery to this endpoint
 // alone, whatever the endpoint subscribes to.
 func (s *Service) TestWebhookEndpoint(ctx context.Context, e *Partner, id int64, idem *Idempotency[*WebhookDelivery]) (*WebhookDelivery, error) {
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) (*WebhookDelivery, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) (*WebhookDelivery, error) {
 		if _, err := w.WebhookEndpoint(ctx, e.ID, id, false); err != nil {
 			return nil, err
 		}
@@ -310,7 +310,7 @@ func queueDelivery(ctx context.Context, w writeTx, partnerID, endpointID, eventI
 // RedeliverEvent queues partner e's event eventID again to every enabled endpoint that wants
 // it, and returns the deliveries queued.
 func (s *Service) RedeliverEvent(ctx context.Context, e *Partner, eventID int64, idem *Idempotency[[]WebhookDelivery]) ([]WebhookDelivery, error) {
-	return write(ctx, s, e, idem, s.clock.Now(), func(w writeTx) ([]WebhookDelivery, error) {
+	return write(ctx, s, nil, e, idem, s.clock.Now(), func(w writeTx) ([]WebhookDelivery, error) {
 		ev, err := w.Event(ctx, e.ID, eventID)
 		if ErrorCode(err) == ENOTFOUND {
 			return nil, Errorf(ENOTFOUND, "event_id:not_found")

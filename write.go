@@ -25,7 +25,8 @@ type writeTx struct {
 // run's checks see the transaction that won (a duplicate customer, an idempotency key).
 const writeAttempts = 3
 
-// write runs fn, a write of partner e at now, in one transaction, and returns its result.
+// write runs fn, a write of partner e at now, in one transaction, and returns its result;
+// with a group g, that transaction may be shared with other writes of g (group commit).
 // With idem, it runs at most once for e and idem's key: a key already used for the same
 // request returns *Replayed with the stored answer, for another request EIDEMPOTENCYREUSED,
 // and the first use stores the rendered answer in fn's transaction.
@@ -36,7 +37,7 @@ const writeAttempts = 3
 // that concurrent writes with other keys insert into, and they would abort one another.
 //
 // fn may return a *failAfterCommit to commit what it did and still fail.
-func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
+func write[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
 	var zero T
 	if idem != nil {
 		release, ok := s.inFlight.claim(e.ID, idem.Key)
@@ -47,7 +48,7 @@ func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency
 	}
 	refused := false
 	for attempt := 1; ; attempt++ {
-		result, err := writeOnce(ctx, s, e, idem, writeTx{now: now, refused: refused}, fn)
+		result, err := writeOnce(ctx, s, g, e, idem, writeTx{now: now, refused: refused}, fn)
 		if errors.Is(err, ErrDuplicate) && attempt < writeAttempts {
 			refused = true
 			continue
@@ -61,12 +62,12 @@ func write[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency
 
 // writeOnce runs fn in one transaction. A refusal that fn committed comes back as the
 // *failAfterCommit it was.
-func writeOnce[T any](ctx context.Context, s *Service, e *Partner, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
+func writeOnce[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
 	var (
 		result    T
 		committed *failAfterCommit
 	)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, g, func(tx Tx) error {
 		// The store may run this again: nothing of an earlier run may survive it.
 		var zero T
 		result, committed, w.Tx = zero, nil, tx

@@ -61,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RekeyBringsOldCustomersToTheCurrentRules", func(t *testing.T) { testRekey(t, h) })
 	t.Run("ConcurrentRekeysRekeyEachCustomerOnce", func(t *testing.T) { testRekeyConcurrently(t, h) })
 	t.Run("Operators", func(t *testing.T) { testOperators(t, h) })
+	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, h) })
 }
 
 // Fixture is a service over a fresh store with a clock the test controls.

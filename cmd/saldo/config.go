@@ -58,6 +58,9 @@ type Config struct {
 	WebhooksLease time.Duration
 	// WebhooksWorkers is how many webhook attempts a process runs at once.
 	WebhooksWorkers int
+	// GroupCommitMembers is the most writes a group commit puts in one transaction; 1 turns
+	// group commit off.
+	GroupCommitMembers int
 	// WebhooksBusyRate is how many webhook attempts a second a process starts while its API
 	// is busy (on average at least one request in flight); delivery catches up when it is not.
 	WebhooksBusyRate float64
@@ -148,6 +151,12 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_WORKERS: %w", err))
 		}
 		fs.IntVar(&c.WebhooksWorkers, "webhooks-workers", workers, "webhook attempts a process makes at once (env SALDO_WEBHOOKS_WORKERS)")
+		members, err := strconv.Atoi(env("SALDO_GROUP_COMMIT_MEMBERS", strconv.Itoa(saldo.DefaultBatchMembers)))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_GROUP_COMMIT_MEMBERS: %w", err))
+		}
+		fs.IntVar(&c.GroupCommitMembers, "group-commit-members", members,
+			"the most concurrent account creates, or ledger movements, committed in one transaction; 1 commits each alone (env SALDO_GROUP_COMMIT_MEMBERS)")
 		busyRate, err := strconv.ParseFloat(env("SALDO_WEBHOOKS_BUSY_RATE", strconv.Itoa(webhooks.DefaultBusyRate)), 64)
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_BUSY_RATE: %w", err))
@@ -200,6 +209,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("webhooks lease %v: want at least 2s (an attempt lasts at most half the lease)", c.WebhooksLease)
 	case c.serve && c.WebhooksWorkers < 1:
 		return fmt.Errorf("webhooks workers %d: want at least 1", c.WebhooksWorkers)
+	case c.serve && (c.GroupCommitMembers < 1 || c.GroupCommitMembers > 64):
+		return fmt.Errorf("group commit members %d: want 1 to 64", c.GroupCommitMembers)
 	case c.serve && !(c.WebhooksBusyRate > 0):
 		return fmt.Errorf("webhooks busy rate %v: want a positive number of attempts a second", c.WebhooksBusyRate)
 	case c.serve && c.ShutdownTimeout <= 0:

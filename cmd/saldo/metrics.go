@@ -12,6 +12,33 @@ import (
 	"github.com/saldo-mx/saldo/webhooks"
 )
 
+// registerGroupCommitMetrics exports what group commit has done, by kind of write.
+func registerGroupCommitMetrics(reg prometheus.Registerer, svc *saldo.Service) {
+	stat := func(kind string, f func(saldo.GroupStats) int64) func() float64 {
+		return func() float64 {
+			creates, movements := svc.GroupCommitStats()
+			if kind == "create" {
+				return float64(f(creates))
+			}
+			return float64(f(movements))
+		}
+	}
+	for _, kind := range []string{"create", "movement"} {
+		labels := prometheus.Labels{"kind": kind}
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_commits_total", ConstLabels: labels,
+				Help: "Transactions that committed writes of a kind that group-commits."},
+				stat(kind, func(g saldo.GroupStats) int64 { return g.Commits })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_writes_total", ConstLabels: labels,
+				Help: "Writes committed by those transactions: over saldo_group_commits_total, the writes a commit."},
+				stat(kind, func(g saldo.GroupStats) int64 { return g.Writes })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_splits_total", ConstLabels: labels,
+				Help: "Batches that failed whole and whose writes ran again one by one."},
+				stat(kind, func(g saldo.GroupStats) int64 { return g.Split })),
+		)
+	}
+}
+
 // registerDeliveryMetrics exports what the webhook deliverer has done.
 func registerDeliveryMetrics(reg prometheus.Registerer, st *webhooks.Stats) {
 	reg.MustRegister(

@@ -153,12 +153,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	defer store.Close()
 	insecure, why := cfg.webhooksInsecure()
 	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...),
-		saldo.WithWebhookPolicy(saldo.WebhookPolicy{AllowInsecure: insecure}))
+		saldo.WithWebhookPolicy(saldo.WebhookPolicy{AllowInsecure: insecure}),
+		saldo.WithGroupCommit(saldo.GroupCommit{Members: cfg.GroupCommitMembers}, saldo.GroupCommit{Members: cfg.GroupCommitMembers}))
 	if err := rekeyCustomers(ctx, svc, log); err != nil {
 		return err
 	}
 	// The scheduled work runs beside the API and stops before the store closes.
 	reg := newRegistry(store)
+	registerGroupCommitMetrics(reg, svc)
 	billingCtx, stopBilling := context.WithCancel(ctx)
 	billed := make(chan struct{})
 	go func() { runBilling(billingCtx, svc, cfg.BillingInterval, log, newBillingMetrics(reg)); close(billed) }()

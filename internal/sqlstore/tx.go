@@ -308,3 +308,15 @@ func (t *tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
 	}
 	return t.d.Translate(t.conn.Send(ctx, eventColumns.insert(len(events)), args...))
 }
+
+// Savepoint queues SAVEPOINT name; name is the caller's, never a request's.
+func (t *tx) Savepoint(ctx context.Context, name string) error {
+	return t.d.Translate(t.conn.Send(ctx, "SAVEPOINT "+name))
+}
+
+// RollbackTo goes back to savepoint name, sending first what is queued: a failure of that
+// fails it, and the savepoint is then not there to go back to.
+func (t *tx) RollbackTo(ctx context.Context, name string) error {
+	_, err := t.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
+	return t.d.Translate(err)
+}

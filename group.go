@@ -1,0 +1,223 @@
+package saldo
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Group commit. Writes of one kind that arrive while earlier ones are being committed are
+// applied together in the next database transaction: one transaction, one commit (one WAL
+// flush) and one connection for the lot, so a hot wallet's row lock is taken once a batch
+// instead of once a write.
+//
+// Each write in a batch (a member) is still all-or-nothing: it runs after a savepoint of its
+// own, and a member that fails is rolled back to its savepoint and answered with its own
+// failure, while the others go on. A failure that cannot be pinned on one member (a statement
+// an engine held back fails when a later member reads, or the commit fails) rolls the whole
+// batch back, and its members then run again one by one, each in its own transaction, so that
+// exactly the writes that would have failed alone fail, with the same answers. A serialization
+// failure or deadlock runs the whole batch again, as for any transaction.
+//
+// Members run in the order they arrived, each seeing the ones before it: the batch is the
+// same as those writes made one after another.
+
+// GroupCommit tunes a group of writes; zero fields take the defaults.
+type GroupCommit struct {
+	// Batches is how many batches of the group may be committing at once, each on its own
+	// connection. Ledger movements use 1: two batches that each lock several wallets in their
+	// members' order could deadlock.
+	Batches int
+	// Members is the most writes a batch takes (PostgreSQL keeps up to 64 subtransactions
+	// of a transaction in shared memory; more slow every snapshot).
+	Members int
+}
+
+// Default group commit settings.
+const (
+	DefaultCreateBatches   = 2
+	DefaultMovementBatches = 1
+	DefaultBatchMembers    = 32
+)
+
+// group batches writes of one kind.
+type group struct {
+	store Store
+	o     GroupCommit
+
+	mu      sync.Mutex
+	queue   []*member
+	running int // batches committing
+
+	commits, writes, split atomic.Int64
+}
+
+// GroupStats counts a group's work since the service began: transactions committed (batches
+// of one included), the writes in them, and batches that failed whole and ran one by one.
+type GroupStats struct {
+	Commits, Writes, Split int64
+}
+
+// GroupCommitStats is what group commit has done for account creates and ledger movements.
+func (s *Service) GroupCommitStats() (creates, movements GroupStats) {
+	return s.creates.stats(), s.movements.stats()
+}
+
+func (g *group) stats() GroupStats {
+	return GroupStats{Commits: g.commits.Load(), Writes: g.writes.Load(), Split: g.split.Load()}
+}
+
+// member is one write waiting in a group.
+type member struct {
+	ctx  context.Context
+	run  func(Tx) error // the write in a transaction; it resets what an earlier run left
+	done chan error
+}
+
+func newGroup(store Store, o GroupCommit, batches int) *group {
+	if o.Batches <= 0 {
+		o.Batches = batches
+	}
+	if o.Members <= 0 {
+		o.Members = DefaultBatchMembers
+	}
+	return &group{store: store, o: o}
+}
+
+// update runs fn in a transaction, alone or with other writes of g; nil g runs it alone.
+func (s *Service) update(ctx context.Context, g *group, fn func(Tx) error) error {
+	if g == nil || g.o.Members == 1 {
+		return s.store.Update(ctx, fn)
+	}
+	return g.update(ctx, fn)
+}
+
+// update runs fn in a transaction with the other writes queued with it.
+func (g *group) update(ctx context.Context, fn func(Tx) error) error {
+	m := &member{ctx: ctx, run: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, m)
+	lead := g.running < g.o.Batches
+	if lead {
+		g.running++
+	}
+	g.mu.Unlock()
+	if lead {
+		g.commitNext()
+	}
+	return <-m.done
+}
+
+// commitNext commits the next batch of the queue (which holds the caller's own write, unless
+// another batch took it), then leaves what queued meanwhile to a goroutine of its own, so that
+// the caller answers as soon as its batch is committed.
+func (g *group) commitNext() {
+	g.mu.Lock()
+	n := min(len(g.queue), g.o.Members)
+	batch := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
+	if n > 0 {
+		g.commit(batch)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) == 0 {
+		g.running--
+		return
+	}
+	go g.commitNext()
+}
+
+// errUnattributed is a batch's failure that no one member can be told: the batch is rolled
+// back and its members run alone.
+var errUnattributed = errors.New("group commit: a failure no member can be told")
+
+// commit runs batch in one transaction and tells each member its outcome.
+func (g *group) commit(batch []*member) {
+	if len(batch) == 1 {
+		m := batch[0]
+		err := g.store.Update(m.ctx, m.run)
+		g.count(1, err)
+		m.done <- err
+		return
+	}
+	outcomes := make([]error, len(batch))
+	// The batch is no member's: one leaving (a client gone) does not end the others'. It
+	// ends when the last member's deadline does.
+	ctx, cancel := batchContext(batch)
+	defer cancel()
+	err := g.store.Update(ctx, func(tx Tx) error {
+		for i, m := range batch {
+			outcomes[i] = nil
+			if err := m.ctx.Err(); err != nil {
+				outcomes[i] = err
+				continue
+			}
+			name := "m" + strconv.Itoa(i)
+			if err := tx.Savepoint(ctx, name); err != nil {
+				return err
+			}
+			err := m.run(tx)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, ErrRetry) {
+				return err
+			}
+			// The savepoint is gone when a statement before it failed: then the failure is
+			// not this member's to answer.
+			if tx.RollbackTo(ctx, name) != nil {
+				return errUnattributed
+			}
+			outcomes[i] = err
+		}
+		return nil
+	})
+	if err == nil {
+		g.count(len(batch), nil)
+		for i, m := range batch {
+			m.done <- outcomes[i]
+		}
+		return
+	}
+	// Nothing of the batch committed: each member runs again on its own.
+	g.split.Add(1)
+	var wg sync.WaitGroup
+	for _, m := range batch {
+		wg.Go(func() {
+			err := g.store.Update(m.ctx, m.run)
+			g.count(1, err)
+			m.done <- err
+		})
+	}
+	wg.Wait()
+}
+
+// count counts a transaction of n writes that ended with err.
+func (g *group) count(n int, err error) {
+	if err == nil {
+		g.commits.Add(1)
+		g.writes.Add(int64(n))
+	}
+}
+
+// batchContext is the context of a batch's transaction: not cancelled with any member's, and
+// with the latest of their deadlines, if they all have one.
+func batchContext(batch []*member) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	var last time.Time
+	for _, m := range batch {
+		d, ok := m.ctx.Deadline()
+		if !ok {
+			return ctx, func() {}
+		}
+		if d.After(last) {
+			last = d
+		}
+	}
+	return context.WithDeadline(ctx, last)
+}

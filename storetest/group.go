@@ -1,0 +1,183 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
+)
+
+// testGroupCommit: concurrent writes share transactions, and each is still all-or-nothing
+// with the answer it would have had alone.
+func testGroupCommit(t *testing.T, h Harness) {
+	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
+	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
+	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
+}
+
+// concurrently runs fn(i) for i in [0, n) at once, and returns the errors in i's order.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// 64 creates at once, in pairs that share an email: exactly one of each pair is created and
+// the other refused naming the email, whichever batches they fall in; every row of the
+// refused is gone, and the creates shared commits.
+func testGroupDuplicates(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewPartner{CompositeBalances: true})
+	const pairs = 32
+	errs := concurrently(2*pairs, func(i int) error {
+		req := composite(gen.Customer("", uint64(7000+i)), "100000")
+		req.Email = fmt.Sprintf("pair%d@example.com", i/2)
+		_, err := f.Service.CreateCustomer(ctx, e, req, nil)
+		return err
+	})
+	for p := range pairs {
+		a, b := errs[2*p], errs[2*p+1]
+		if (a == nil) == (b == nil) {
+			t.Errorf("pair %d: %v and %v, want one created and one refused", p, a, b)
+			continue
+		}
+		refused := cmpOr(a, b)
+		if saldo.ErrorCode(refused) != saldo.ECONFLICT || !slices.Contains(saldo.ErrorHints(refused), "email:duplicate") {
+			t.Errorf("pair %d refused with %v, want a conflict naming the email", p, refused)
+		}
+	}
+	for table, want := range map[string]int{"customers": pairs, "composite_parents": pairs, "balances": 2 * pairs, "customer_tokens": 3 * pairs, "events": 2 * pairs} {
+		if got := len(h.Rows(t, f.Store, table)); got != want {
+			t.Errorf("%s has %d rows after %d creates, want %d", table, got, pairs, want)
+		}
+	}
+	creates, _ := f.Service.GroupCommitStats()
+	if creates.Writes <= creates.Commits {
+		t.Errorf("group commit stats %+v: %d concurrent creates never shared a commit", creates, 2*pairs)
+	}
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// memberFaultStore fails, after its row is in the transaction, the create of every customer
+// whose email starts with "fail".
+type memberFaultStore struct{ saldo.Store }
+
+func (s *memberFaultStore) Update(ctx context.Context, fn func(saldo.Tx) error) error {
+	return s.Store.Update(ctx, func(tx saldo.Tx) error { return fn(&memberFaultTx{Tx: tx}) })
+}
+
+type memberFaultTx struct{ saldo.Tx }
+
+func (t *memberFaultTx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
+	if err := t.Tx.InsertCustomer(ctx, c); err != nil || !strings.HasPrefix(c.Email, "fail") {
+		return err
+	}
+	return inject(ctx, t.Tx)
+}
+
+// Half of 48 concurrent creates fail after writing their customer row: those leave no row,
+// while the others, sharing their transactions, commit whole.
+func testGroupMemberFault(t *testing.T, h Harness) {
+	ctx := context.Background()
+	store := h.Open(t)
+	svc := saldo.NewService(&memberFaultStore{store}, saldo.NewManualClock(Now))
+	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "p", CompositeBalances: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 48
+	errs := concurrently(n, func(i int) error {
+		req := composite(gen.Customer("", uint64(9000+i)), "100000")
+		if i%2 == 0 {
+			req.Email = fmt.Sprintf("fail%d@example.com", i)
+		}
+		_, err := svc.CreateCustomer(ctx, e, req, nil)
+		return err
+	})
+	for i, err := range errs {
+		if want := i%2 == 0; (err != nil) != want {
+			t.Errorf("create %d: %v, want failed %v", i, err, want)
+		}
+	}
+	rows := h.Query(t, store, "SELECT email FROM customers")
+	for _, r := range rows {
+		if email := fmt.Sprint(r[0]); strings.HasPrefix(email, "fail") {
+			t.Errorf("customer %s of a failed create is stored", email)
+		}
+	}
+	for table, want := range map[string]int{"customers": n / 2, "balances": n, "customer_tokens": 3 * n / 2, "events": n} {
+		if got := len(h.Rows(t, store, table)); got != want {
+			t.Errorf("%s has %d rows after %d successful creates, want %d", table, got, n/2, want)
+		}
+	}
+	if creates, _ := svc.GroupCommitStats(); creates.Writes <= creates.Commits {
+		t.Errorf("group commit stats %+v: %d concurrent creates never shared a commit", creates, n)
+	}
+}
+
+// 120 transfers of 100 at once out of one wallet holding 8,000, to 4 others, and 40 back
+// into it (10 from each other, which each hold 1,000 to begin with): whatever the batches, exactly as many succeed as the money allows, the balances
+// add up, and the ledger verifies.
+func testGroupHotWallet(t *testing.T, h Harness) {
+	f := newLedgerFixture(t, h)
+	f.unlimited(t)
+	hot := f.customer(t)
+	others := []*saldo.CreatedCustomer{f.customer(t), f.customer(t), f.customer(t), f.customer(t)}
+	f.fund(t, hot, 8000)
+	for _, o := range others {
+		f.fund(t, o, 1000)
+	}
+	errs := concurrently(160, func(i int) error {
+		o := others[(i/4)%len(others)]
+		if i%4 == 3 {
+			_, err := f.transfer(o, hot, 100)
+			return err
+		}
+		_, err := f.transfer(hot, o, 100)
+		return err
+	})
+	out, in, refused := 0, 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil && i%4 == 3:
+			in++
+		case err == nil:
+			out++
+		case saldo.ErrorCode(err) == saldo.EFUNDS && i%4 != 3:
+			refused++
+		default:
+			t.Errorf("transfer %d: %v", i, err)
+		}
+	}
+	if in != 40 || out+refused != 120 || out < 80 || out > 120 {
+		t.Errorf("%d in, %d out, %d refused: want 40 in, and 80 to 120 of 120 out", in, out, refused)
+	}
+	if got, want := f.amount(t, hot), int64(8000+100*(in-out)); got != want {
+		t.Errorf("the hot wallet holds %d, want %d", got, want)
+	}
+	f.verify(t)
+	if _, moves := f.Service.GroupCommitStats(); moves.Writes <= moves.Commits {
+		t.Errorf("group commit stats %+v: 160 concurrent transfers never shared a commit", moves)
+	}
+}
