@@ -17,7 +17,8 @@
 # left is purged (SQL: pending retries marked failed, every endpoint's cursor moved to the end
 # of its partner's events) and
 # the script waits 1 s, so that every run starts with an idle deliverer: the figure is the
-# API's while the deliverer works flat out on what the run itself makes. A composite create
+# API's while the deliverer works on what the run itself makes, yielding to the busy API
+# (serve's --webhooks-busy-rate, 100 attempts a second by default). A composite create
 # records 2 events, so with N endpoints it makes 2N deliveries.
 #
 # Bursts (BENCH_BURST, "1:2000 10:2000 100:200": endpoints:creates): after a purge and a

@@ -151,7 +151,7 @@ func main() {
 		}
 	}
 	sort.Ints(cs)
-	b.WriteString("**Creates while delivering.** `saldo-load --composite` against a partner with N endpoints (each subscribed to `*`, each on the receiver), every run starting with no delivery backlog; the deliverer works during the run on the 2N deliveries each create makes. Ratio: the median creates/s with N endpoints over the median with 0, same concurrency, same run of the script; in brackets the lowest and highest ratio of a round (each round runs the four partners back to back).\n\n")
+	b.WriteString("**Creates while delivering.** `saldo-load --composite` against a partner with N endpoints (each subscribed to `*`, each on the receiver), every run starting with no delivery backlog; each create makes 2N deliveries, and while the API is busy the deliverer starts at most `--webhooks-busy-rate` (100) attempts a second and leaves the rest owed, to send after the run. Ratio: the median creates/s with N endpoints over the median with 0, same concurrency, same run of the script; in brackets the lowest and highest ratio of a round (each round runs the four partners back to back).\n\n")
 	b.WriteString("| clients | endpoints | creates/s | ratio to 0 endpoints | p50 ms | p99 ms | errors | deliveries received during the run | deliveries owed after it | server CPU ms per create | saldo-load CPU % of a core | receiver CPU % of a core | machine busy % |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cs {
