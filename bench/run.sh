@@ -29,9 +29,9 @@
 # saldo_group_commits_total and saldo_group_writes_total from /metrics (writes per commit).
 # A backend reports its WAL counts to pg_stat_wal at most once a second, and an idle one the
 # rest up to 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): pgbench's backends report at
-# exit, but saldo's pooled connections stay open, so after each saldo run the script waits
-# BENCH_WAL_SETTLE seconds before its second reading, or part of the run's flushes would be
-# counted in the next run's. The server with group commit off keeps no group counters (every
+# exit, but saldo's pooled connections stay open, so after each timed saldo run (and once
+# before the timed runs) the script waits BENCH_WAL_SETTLE seconds before its reading, or part
+# of the run's flushes would be counted in the next run's. The server with group commit off keeps no group counters (every
 # write is its own transaction).
 #
 # Transfers (after the create points; BENCH_TRANSFERS=0 skips them): BENCH_TRANSFER_CONCURRENCY
@@ -181,6 +181,15 @@ off() {
   server_pid=$p server_url=$u
 }
 
+# settle KIND waits BENCH_WAL_SETTLE seconds after a timed saldo run on PostgreSQL, so that
+# its connections have reported their WAL counts to pg_stat_wal (see the header). Warm-ups and
+# the verification run report no WAL figure: one wait before the timed runs does for them.
+settle() {
+  case $1 in
+  saldo | saldo_off | transfer_saldo | transfer_saldo_off) sleep "$wal_settle" ;;
+  esac
+}
+
 # wal_sync prints the cluster's WAL flushes so far (pg_stat_wal.wal_sync, PostgreSQL 14+).
 wal_sync() { psql -Atq -d "$db" -c "SELECT wal_sync FROM pg_stat_wal"; }
 # group_stats KIND prints the server's saldo_group_commits_total, saldo_group_writes_total and
@@ -220,7 +229,7 @@ saldo_run() {
   b1=$(busy_ticks)
   g1=$(child_ticks)
   m1=$(group_stats create)
-  case $kind in sqlite*) ;; *) sleep "$wal_settle" ;; esac # SQLite's runs write no WAL of PostgreSQL's
+  settle "$kind"
   w1=$(wal_sync)
   if ! grep -q '"seq_end"' "$out"; then
     cat "$work/load.err" >&2
@@ -298,7 +307,7 @@ transfer_run() {
   b1=$(busy_ticks)
   g1=$(child_ticks)
   m1=$(group_stats movement)
-  sleep "$wal_settle"
+  settle "$kind"
   w1=$(wal_sync)
   if ! grep -q '"transfers_per_s"' "$out"; then
     cat "$work/load.err" >&2
@@ -415,6 +424,7 @@ same_rows_check
 # duplicate check scans every customer of the partner (the email branch through the mobile
 # index) until autovacuum's first ANALYZE, which would distort the first runs of either side.
 psql -q -d "$db" -c "ANALYZE"
+sleep "$wal_settle"
 
 for c in $concurrencies; do
   for r in $(seq 1 "$runs"); do
@@ -472,6 +482,7 @@ if [ "${BENCH_TRANSFERS:-1}" != 0 ]; then
       [ "$group_off" = 0 ] || off transfer_run transfer_warmup_off 4 0 --count 200
       ref_run transfer_reference_warmup 4 0 -t 50
     done
+    sleep "$wal_settle"
     for mode in $modes; do
       for c in $transfer_cs; do
         for r in $(seq 1 "$runs"); do
