@@ -17,22 +17,22 @@
 # (BENCHMARKS.md), BENCH_RESULTS (bench/results.json) and BENCH_CHART (bench/chart.svg): the
 # files the figures are written to (point them elsewhere for a smoke run), BENCH_RAW_OUT (unset:
 # a file to keep the raw measurements in, one JSON object a line), BENCH_WAL_SETTLE (10.5:
-# seconds to wait after each saldo run before reading pg_stat_wal; see below).
+# seconds to wait after each timed saldo run before reading pg_stat_wal; see below).
 #
 # Group commit: two servers run on the same database, `saldo serve` with its default group
 # commit and `saldo serve --group-commit-members 1` (every write commits alone); each saldo
 # point runs on both, one after the other, so the report shows what group commit bought.
 # Around every run the script reads `SELECT wal_sync FROM pg_stat_wal` (cluster-wide: the WAL
-# flushes, one a commit that had to wait for its own; run it on a machine that runs nothing
-# else), the load generator's CPU time (saldo-load's or pgbench's utime+stime, as a reaped
+# fsyncs, at most one a commit, fewer when one flush covers several; run it on a machine whose
+# PostgreSQL serves nothing else), the load generator's CPU time (saldo-load's or pgbench's utime+stime, as a reaped
 # child of this script) and, around saldo's runs, the server's CPU time and its
 # saldo_group_commits_total and saldo_group_writes_total from /metrics (writes per commit).
 # A backend reports its WAL counts to pg_stat_wal at most once a second, and an idle one the
 # rest up to 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): pgbench's backends report at
 # exit, but saldo's pooled connections stay open, so after each timed saldo run (and once
 # before the timed runs) the script waits BENCH_WAL_SETTLE seconds before its reading, or part
-# of the run's flushes would be counted in the next run's. The server with group commit off keeps no group counters (every
-# write is its own transaction).
+# of the run's flushes would be counted in the next run's. The server with group commit off
+# keeps no group counters (every write is its own transaction).
 #
 # Transfers (after the create points; BENCH_TRANSFERS=0 skips them): BENCH_TRANSFER_CONCURRENCY
 # ("8 16"), BENCH_TRANSFER_MODES ("random hot"), BENCH_WALLETS (1000), BENCH_AMOUNT (1 cent).
@@ -53,11 +53,13 @@
 # table definitions), registers a partner with composite balances in each, and starts the two
 # servers on free ports of 127.0.0.1. It checks that bench/create_one.sql writes the same rows
 # as bench/create.sql (the rows each adds per table, over the same number of transactions).
-# For each concurrency C it then alternates, BENCH_RUNS times, a pgbench run of each reference
-# and a saldo-load run of composite creates against each server, each for BENCH_SECONDS; it
-# samples the server's CPU time (utime+stime) around each saldo run and the group-commit
-# server's peak RSS (VmHWM) after each C. Then the transfer points (above), the group-commit-off
-# server's run after each pair. Last, one point on the embedded SQLite default. Every
+# For each concurrency C it then runs, BENCH_RUNS times and each for BENCH_SECONDS, in turn: a
+# pgbench run of bench/create.sql, a saldo-load run of composite creates against the server
+# with group commit, a pgbench run of bench/create_one.sql, and a saldo-load run against the
+# server without; it samples the server's CPU time (utime+stime) around each saldo run and the
+# group-commit server's peak RSS (VmHWM) after each C. Then the transfer points (above; in
+# turn the reference, saldo with group commit, saldo without). Last, one point on the embedded
+# SQLite default. Every
 # process it starts is stopped, and the database dropped, however it ends. All traffic is to
 # 127.0.0.1.
 set -euo pipefail
