@@ -1,8 +1,9 @@
 //go:build ignore
 
-// chart.go draws bench/results.json as an SVG: creates per second of the reference and of
-// saldo against concurrency, and saldo's p99 latency against concurrency with the 50 ms
-// target. Standard library only.
+// chart.go draws bench/results.json as an SVG: creates per second of the two references
+// (statements one at a time, one round trip) and of saldo with group commit on and off
+// against concurrency, and saldo's p99 latency against concurrency with the 25 ms target.
+// Standard library only.
 //
 //	go run bench/chart.go < bench/results.json > bench/chart.svg
 package main
@@ -20,8 +21,13 @@ import (
 type point struct {
 	Concurrency int     `json:"concurrency"`
 	Reference   float64 `json:"reference_tps_median"`
+	RefOne      float64 `json:"reference_one_tps_median"`
 	Saldo       float64 `json:"saldo_creates_per_s_median"`
 	P99         float64 `json:"saldo_p99_ms"`
+	Off         *struct {
+		PerS float64 `json:"per_s_median"`
+		P99  float64 `json:"p99_ms"`
+	} `json:"group_commit_off"`
 }
 
 type results struct {
@@ -30,11 +36,11 @@ type results struct {
 }
 
 const (
-	width, height = 960, 460
+	width, height = 960, 500
 	panelW        = 400
 	panelH        = 270
 	top           = 60
-	p99TargetMS   = 50
+	p99TargetMS   = 25
 )
 
 // series is one line of a panel.
@@ -58,9 +64,15 @@ func main() {
 	p99 := make([]float64, len(res.Points))
 	sqlite := make([]float64, len(res.Points))
 	sqliteP99 := make([]float64, len(res.Points))
+	refOne := make([]float64, len(res.Points))
+	off := make([]float64, len(res.Points))
+	offP99 := make([]float64, len(res.Points))
 	for i, p := range res.Points {
 		labels[i] = strconv.Itoa(p.Concurrency)
-		ref[i], saldo[i], p99[i] = p.Reference, p.Saldo, p.P99
+		ref[i], saldo[i], p99[i], refOne[i] = p.Reference, p.Saldo, p.P99, p.RefOne
+		if p.Off != nil {
+			off[i], offP99[i] = p.Off.PerS, p.Off.P99
+		}
 		if res.SQLite != nil && res.SQLite.Concurrency == p.Concurrency {
 			sqlite[i], sqliteP99[i] = res.SQLite.Saldo, res.SQLite.P99
 		}
@@ -70,12 +82,15 @@ func main() {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	panel(&b, 70, "Account creates per second", "creates/s", labels, []series{
-		{name: "reference (pgbench, same rows)", color: "#1f77b4", values: ref},
-		{name: "saldo over HTTP (PostgreSQL)", color: "#ff7f0e", values: saldo},
+		{name: "reference (pgbench, same rows, a statement at a time)", color: "#1f77b4", values: ref},
+		{name: "one-round-trip reference (pgbench, one statement)", color: "#17becf", values: refOne},
+		{name: "saldo over HTTP (PostgreSQL), group commit", color: "#ff7f0e", values: saldo},
+		{name: "saldo over HTTP (PostgreSQL), group commit off", color: "#8c564b", values: off},
 		{name: "saldo, embedded SQLite", color: "#2ca02c", values: sqlite},
 	}, 0)
 	panel(&b, 70+panelW+90, "saldo p99 latency", "ms", labels, []series{
-		{name: "saldo p99 (PostgreSQL)", color: "#ff7f0e", values: p99},
+		{name: "saldo p99 (PostgreSQL), group commit", color: "#ff7f0e", values: p99},
+		{name: "saldo p99 (PostgreSQL), group commit off", color: "#8c564b", values: offP99},
 		{name: "saldo p99, embedded SQLite", color: "#2ca02c", values: sqliteP99},
 	}, p99TargetMS)
 	b.WriteString("</svg>\n")
