@@ -3,6 +3,8 @@ package saldo
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -97,7 +99,7 @@ func (s *Service) update(ctx context.Context, g *group, fn func(Tx) error) error
 
 // update runs fn in a transaction with the other writes queued with it.
 func (g *group) update(ctx context.Context, fn func(Tx) error) error {
-	m := &member{ctx: ctx, run: fn, done: make(chan error, 1)}
+	m := &member{ctx: ctx, run: recovered(fn), done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, m)
 	lead := g.running < g.o.Batches
@@ -130,6 +132,20 @@ func (g *group) commitNext() {
 		return
 	}
 	go g.commitNext()
+}
+
+// recovered is fn with a panic turned into its EINTERNAL: a write may run in a goroutine that
+// is not its request's, where nothing else would recover it, and the other writes of its
+// batch must still be answered.
+func recovered(fn func(Tx) error) func(Tx) error {
+	return func(tx Tx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = WrapError(EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "write")
+			}
+		}()
+		return fn(tx)
+	}
 }
 
 // errUnattributed is a batch's failure that no one member can be told: the batch is rolled

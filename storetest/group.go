@@ -18,6 +18,7 @@ func testGroupCommit(t *testing.T, h Harness) {
 	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
 	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
 	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
+	t.Run("AMemberThatPanicsIsAnInternalErrorAndTheOthersCommit", func(t *testing.T) { testGroupMemberPanic(t, h) })
 }
 
 // concurrently runs fn(i) for i in [0, n) at once, and returns the errors in i's order.
@@ -90,8 +91,11 @@ func (s *memberFaultStore) Update(ctx context.Context, fn func(saldo.Tx) error) 
 type memberFaultTx struct{ saldo.Tx }
 
 func (t *memberFaultTx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
-	if err := t.Tx.InsertCustomer(ctx, c); err != nil || !strings.HasPrefix(c.Email, "fail") {
+	if err := t.Tx.InsertCustomer(ctx, c); err != nil || !strings.HasPrefix(c.Email, "fail") && !strings.HasPrefix(c.Email, "panic") {
 		return err
+	}
+	if strings.HasPrefix(c.Email, "panic") {
+		panic("a bug in a write")
 	}
 	return inject(ctx, t.Tx)
 }
@@ -179,5 +183,40 @@ func testGroupHotWallet(t *testing.T, h Harness) {
 	f.verify(t)
 	if _, moves := f.Service.GroupCommitStats(); moves.Writes <= moves.Commits {
 		t.Errorf("group commit stats %+v: 160 concurrent transfers never shared a commit", moves)
+	}
+}
+
+// A write that panics (a bug) is answered EINTERNAL, whichever goroutine commits its batch;
+// the writes batched with it commit, and the group goes on taking writes.
+func testGroupMemberPanic(t *testing.T, h Harness) {
+	ctx := context.Background()
+	store := h.Open(t)
+	svc := saldo.NewService(&memberFaultStore{store}, saldo.NewManualClock(Now))
+	e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 32
+	errs := concurrently(n, func(i int) error {
+		req := gen.Customer("", uint64(11000+i))
+		if i%4 == 0 {
+			req.Email = fmt.Sprintf("panic%d@example.com", i)
+		}
+		_, err := svc.CreateCustomer(ctx, e, req, nil)
+		return err
+	})
+	for i, err := range errs {
+		switch {
+		case i%4 == 0 && saldo.ErrorCode(err) != saldo.EINTERNAL:
+			t.Errorf("create %d, which panics: %v, want an internal error", i, err)
+		case i%4 != 0 && err != nil:
+			t.Errorf("create %d: %v, want it created", i, err)
+		}
+	}
+	if got := len(h.Rows(t, store, "customers")); got != n*3/4 {
+		t.Errorf("customers has %d rows, want %d", got, n*3/4)
+	}
+	if _, err := svc.CreateCustomer(ctx, e, gen.Customer("", 12000), nil); err != nil {
+		t.Errorf("a create after the panics: %v", err)
 	}
 }
