@@ -123,7 +123,7 @@ func (g *group) commitNext() {
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 	if n > 0 {
-		g.commit(batch)
+		g.commitAnswered(batch)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -132,6 +132,24 @@ func (g *group) commitNext() {
 		return
 	}
 	go g.commitNext()
+}
+
+// commitAnswered commits batch and makes sure that every member is answered, even when the
+// commit itself panics (a bug outside the members' writes): then those not yet answered are
+// told EINTERNAL, and the lane goes on.
+func (g *group) commitAnswered(batch []*member) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := WrapError(EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "group commit")
+			for _, m := range batch {
+				select {
+				case m.done <- err:
+				default: // answered already
+				}
+			}
+		}
+	}()
+	g.commit(batch)
 }
 
 // recovered is fn with a panic turned into its EINTERNAL: a write may run in a goroutine that
@@ -186,7 +204,10 @@ func (g *group) commit(batch []*member) {
 			}
 			// The savepoint is gone when a statement before it failed: then the failure is
 			// not this member's to answer.
-			if tx.RollbackTo(ctx, name) != nil {
+			if rerr := tx.RollbackTo(ctx, name); rerr != nil {
+				if errors.Is(rerr, ErrRetry) {
+					return rerr
+				}
 				return errUnattributed
 			}
 			outcomes[i] = err
@@ -194,7 +215,13 @@ func (g *group) commit(batch []*member) {
 		return nil
 	})
 	if err == nil {
-		g.count(len(batch), nil)
+		committed := 0
+		for _, o := range outcomes {
+			if o == nil {
+				committed++
+			}
+		}
+		g.count(committed, nil)
 		for i, m := range batch {
 			m.done <- outcomes[i]
 		}

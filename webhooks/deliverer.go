@@ -423,7 +423,8 @@ func (d *Deliverer) start(sendCtx context.Context, c saldo.ClaimedDelivery) {
 	go func() {
 		defer d.wg.Done()
 		for {
-			if d.pace(sendCtx) == nil {
+			// Paced, the lease may have run short meanwhile: then it is left to run out.
+			if d.pace(sendCtx) == nil && c.Delivery.LeaseUntil.Sub(d.svc.Now()) > d.o.Timeout {
 				d.attempt(sendCtx, &c)
 			}
 			next, ok := d.next(ep)
@@ -456,11 +457,11 @@ func (d *Deliverer) pace(ctx context.Context) error {
 	if !at.After(now) {
 		return ctx.Err()
 	}
-	d.stats.yielded.Add(int64(at.Sub(now)))
 	t := time.NewTimer(at.Sub(now))
 	defer t.Stop()
 	select {
 	case <-t.C:
+		d.stats.yielded.Add(int64(at.Sub(now)))
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

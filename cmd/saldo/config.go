@@ -62,7 +62,7 @@ type Config struct {
 	// group commit off.
 	GroupCommitMembers int
 	// WebhooksBusyRate is how many webhook attempts a second a process starts while its API
-	// is busy (on average at least one request in flight); delivery catches up when it is not.
+	// is busy (on average as many requests in flight as CPUs); delivery catches up when it is not.
 	WebhooksBusyRate float64
 	// BillingInterval is how often serve runs the scheduled work of credit: expired holds,
 	// cut-offs, overdue parents and the idempotency purge.
