@@ -242,7 +242,7 @@ func (g *group) commit(batch []*member) {
 
 // count counts a transaction of n writes that ended with err.
 func (g *group) count(n int, err error) {
-	if err == nil {
+	if err == nil && n > 0 {
 		g.commits.Add(1)
 		g.writes.Add(int64(n))
 	}

@@ -67,9 +67,10 @@ func testGroupDuplicates(t *testing.T, h Harness) {
 			t.Errorf("%s has %d rows after %d creates, want %d", table, got, pairs, want)
 		}
 	}
-	creates, _ := f.Service.GroupCommitStats()
-	if creates.Writes <= creates.Commits {
-		t.Errorf("group commit stats %+v: %d concurrent creates never shared a commit", creates, 2*pairs)
+	// On PostgreSQL a duplicate fails in an insert held back, which splits its batch; either
+	// way, the creates were batched.
+	if creates, _ := f.Service.GroupCommitStats(); creates.Writes <= creates.Commits && creates.Split == 0 {
+		t.Errorf("group commit stats %+v: %d concurrent creates were never batched", creates, 2*pairs)
 	}
 }
 
