@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -300,14 +298,7 @@ func (r *chargeReport) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "saldo-load: %d charges sent in %.2fs at concurrency %d, %s mode, %d children, %d cents each\n",
 		r.Sent, r.ElapsedSeconds, r.Concurrency, r.Mode, r.Children, r.Amount)
-	fmt.Fprintf(&b, "  ok          %d\n", r.OK)
-	fmt.Fprintf(&b, "  charges/s   %.1f\n", r.ChargesPerSecond)
-	fmt.Fprintf(&b, "  latency     p50 %.2fms  p95 %.2fms  p99 %.2fms  max %.2fms  mean %.2fms\n",
-		r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
-	fmt.Fprintf(&b, "  errors      %d\n", r.Errors)
-	for _, k := range slices.Sorted(maps.Keys(r.ErrorsBy)) {
-		fmt.Fprintf(&b, "    %-40s %d\n", k, r.ErrorsBy[k])
-	}
+	writeOutcome(&b, r.OK, "charges/s", r.ChargesPerSecond, r.Latency, r.Errors, r.ErrorsBy)
 	if r.Mode == modeHot {
 		fmt.Fprintf(&b, "  hot child   %d cents of debt\n", r.HotDebtAfter)
 	}

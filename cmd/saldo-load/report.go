@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -155,19 +156,7 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "saldo-load: %d creates sent in %.2fs at concurrency %d%s (prefix %s, seq %d–%d)\n",
 		r.Sent, r.ElapsedSeconds, r.Concurrency, mode, r.Prefix, r.SeqStart, r.SeqEnd)
-	fmt.Fprintf(&b, "  ok          %d\n", r.OK)
-	fmt.Fprintf(&b, "  creates/s   %.1f\n", r.CreatesPerSecond)
-	fmt.Fprintf(&b, "  latency     p50 %.2fms  p95 %.2fms  p99 %.2fms  max %.2fms  mean %.2fms\n",
-		r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
-	fmt.Fprintf(&b, "  errors      %d\n", r.Errors)
-	keys := make([]string, 0, len(r.ErrorsBy))
-	for k := range r.ErrorsBy {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "    %-40s %d\n", k, r.ErrorsBy[k])
-	}
+	writeOutcome(&b, r.OK, "creates/s", r.CreatesPerSecond, r.Latency, r.Errors, r.ErrorsBy)
 	if v := r.Verify; v != nil {
 		fmt.Fprintf(&b, "  verify      %d of %d read back: %d missing, %d mismatched, %d errors\n",
 			v.Checked, v.Expected, v.Missing, v.Mismatched, v.Errors)
@@ -180,4 +169,16 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeOutcome writes the lines every scenario's text report shares: the successes, the rate
+// (rateLabel, such as "creates/s"), the latency and the errors by kind.
+func writeOutcome(w io.Writer, ok int64, rateLabel string, rate float64, l latencyReport, errs int64, errorsBy map[string]int64) {
+	fmt.Fprintf(w, "  ok          %d\n", ok)
+	fmt.Fprintf(w, "  %-11s %.1f\n", rateLabel, rate)
+	fmt.Fprintf(w, "  latency     p50 %.2fms  p95 %.2fms  p99 %.2fms  max %.2fms  mean %.2fms\n", l.P50, l.P95, l.P99, l.Max, l.Mean)
+	fmt.Fprintf(w, "  errors      %d\n", errs)
+	for _, k := range slices.Sorted(maps.Keys(errorsBy)) {
+		fmt.Fprintf(w, "    %-40s %d\n", k, errorsBy[k])
+	}
 }

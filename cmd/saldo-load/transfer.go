@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -417,14 +415,7 @@ func (r *transferReport) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "saldo-load: %d transfers sent in %.2fs at concurrency %d, %s mode, %d wallets, %d cents each\n",
 		r.Sent, r.ElapsedSeconds, r.Concurrency, r.Mode, r.Wallets, r.Amount)
-	fmt.Fprintf(&b, "  ok          %d\n", r.OK)
-	fmt.Fprintf(&b, "  transfers/s %.1f\n", r.TransfersPerSecond)
-	fmt.Fprintf(&b, "  latency     p50 %.2fms  p95 %.2fms  p99 %.2fms  max %.2fms  mean %.2fms\n",
-		r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
-	fmt.Fprintf(&b, "  errors      %d\n", r.Errors)
-	for _, k := range slices.Sorted(maps.Keys(r.ErrorsBy)) {
-		fmt.Fprintf(&b, "    %-40s %d\n", k, r.ErrorsBy[k])
-	}
+	writeOutcome(&b, r.OK, "transfers/s", r.TransfersPerSecond, r.Latency, r.Errors, r.ErrorsBy)
 	if r.Mode == modeHot {
 		fmt.Fprintf(&b, "  hot wallet  %d cents left\n", r.HotBalanceAfter)
 	}
