@@ -853,12 +853,7 @@ func writeMachine(b *strings.Builder, res *Results) {
 func writeMedians(b *strings.Builder, res *Results) {
 	b.WriteString("| concurrency | reference tps (statements) | one-round-trip reference tps | saldo creates/s | saldo / reference | saldo / one-round-trip | saldo, group commit off | group commit on / off | saldo p50 ms | saldo p99 ms | errors (saldo / off / reference / one-round-trip) | server peak RSS MiB |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, p := range res.Points {
-		writeMediansRow(b, strconv.Itoa(p.Concurrency), p)
-	}
-	if res.SQLite != nil {
-		writeMediansRow(b, fmt.Sprintf("%d, embedded SQLite", res.SQLite.Concurrency), res.SQLite)
-	}
+	eachPoint(res, "%d, embedded SQLite", func(label string, p *Point) { writeMediansRow(b, label, p) })
 	b.WriteString("\nThe references are pgbench running `bench/create.sql`, the same statements and rows as one create, as plain SQL in one transaction, " +
 		"a statement at a time; and `bench/create_one.sql`, the same rows as one statement of data-modifying CTEs in autocommit: one round trip and one commit a create. " +
 		"saldo's figures are composite creates (customer, wallet, 3 tokens, parent balance and parent, 2 events) over HTTP, " +
@@ -866,18 +861,24 @@ func writeMedians(b *strings.Builder, res *Results) {
 		"Peak RSS is the group-commit server's VmHWM after the runs at that concurrency and all before it.\n\n")
 	b.WriteString("| concurrency | writes per commit (saldo / off) | WAL flushes per create (reference / one-round-trip / saldo / off) | server CPU ms per create (saldo / off) | load generator CPU ms per op (pgbench / pgbench one-round-trip / saldo-load / saldo-load off) |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|\n")
-	for _, p := range res.Points {
-		writeCostsRow(b, strconv.Itoa(p.Concurrency), p)
-	}
-	if res.SQLite != nil {
-		writeCostsRow(b, fmt.Sprintf("%d, SQLite", res.SQLite.Concurrency), res.SQLite)
-	}
+	eachPoint(res, "%d, SQLite", func(label string, p *Point) { writeCostsRow(b, label, p) })
 	b.WriteString("\nWrites per commit are saldo's `saldo_group_writes_total` over `saldo_group_commits_total` (`kind=\"create\"`, from `/metrics`) during the run. " +
 		"With group commit off the server keeps no such counters: every write is a transaction of its own. " +
 		"WAL flushes are `pg_stat_wal.wal_sync` during the run (the whole cluster's; after saldo's runs, read once its connections have reported) over the transactions pgbench counted or the creates saldo acknowledged. " +
 		"Server CPU is the saldo process's alone (utime+stime from /proc), not PostgreSQL's; " +
 		"the load generators' is pgbench's or saldo-load's, per transaction or per create sent.\n\n")
 	writeCreateTargets(b, res)
+}
+
+// eachPoint calls row with each concurrency's point, labelled by its concurrency, then with
+// SQLite's, if any, labelled by sqliteLabel (a format of its concurrency).
+func eachPoint(res *Results, sqliteLabel string, row func(label string, p *Point)) {
+	for _, p := range res.Points {
+		row(strconv.Itoa(p.Concurrency), p)
+	}
+	if res.SQLite != nil {
+		row(fmt.Sprintf(sqliteLabel, res.SQLite.Concurrency), res.SQLite)
+	}
 }
 
 // writeMediansRow writes p's row of the main table.
