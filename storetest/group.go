@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -57,7 +58,7 @@ func testGroupDuplicates(t *testing.T, h Harness) {
 			t.Errorf("pair %d: %v and %v, want one created and one refused", p, a, b)
 			continue
 		}
-		refused := cmpOr(a, b)
+		refused := cmp.Or(a, b)
 		if saldo.ErrorCode(refused) != saldo.ECONFLICT || !slices.Contains(saldo.ErrorHints(refused), "email:duplicate") {
 			t.Errorf("pair %d refused with %v, want a conflict naming the email", p, refused)
 		}
@@ -72,13 +73,6 @@ func testGroupDuplicates(t *testing.T, h Harness) {
 	if creates, _ := f.Service.GroupCommitStats(); creates.Writes <= creates.Commits && creates.Split == 0 {
 		t.Errorf("group commit stats %+v: %d concurrent creates were never batched", creates, 2*pairs)
 	}
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // memberFaultStore fails, after its row is in the transaction, the create of every customer
