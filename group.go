@@ -38,12 +38,9 @@ type GroupCommit struct {
 	Members int
 }
 
-// Default group commit settings.
-const (
-	DefaultCreateBatches   = 1
-	DefaultMovementBatches = 1
-	DefaultBatchMembers    = 32
-)
+// DefaultBatchMembers is GroupCommit.Members when unset; Batches defaults to 1 for both
+// kinds (see GroupCommit.Batches).
+const DefaultBatchMembers = 32
 
 // group batches writes of one kind.
 type group struct {
@@ -79,9 +76,9 @@ type member struct {
 	done chan error
 }
 
-func newGroup(store Store, o GroupCommit, batches int) *group {
+func newGroup(store Store, o GroupCommit) *group {
 	if o.Batches <= 0 {
-		o.Batches = batches
+		o.Batches = 1
 	}
 	if o.Members <= 0 {
 		o.Members = DefaultBatchMembers
