@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,8 +84,11 @@ func TestConsoleInABrowser(t *testing.T) {
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(alloc)
 	defer cancelTab()
-	tab, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
-	defer cancelTimeout()
+	// The browser starts with the first action, outside the steps' deadlines, so that a
+	// step's deadline does not end the browser with it.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("start %s: %v", browser, err)
+	}
 
 	dir := screenshotDir(t)
 	t.Logf("screenshots in %s", dir)
@@ -104,6 +108,14 @@ func TestConsoleInABrowser(t *testing.T) {
 			return err
 		})
 	}
+	// follow runs actions of which one leaves the page (a link, a form), and waits until
+	// the next page has loaded: a query sent sooner could look at the page being left.
+	follow := func(actions ...chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.RunResponse(ctx, actions...)
+			return err
+		})
+	}
 	base := "http://" + r.addr
 	var status, chart, after string
 	steps := []struct {
@@ -117,25 +129,25 @@ func TestConsoleInABrowser(t *testing.T) {
 			shot("1-login"),
 			chromedp.SendKeys(`input[name=email]`, "ana@example.com"),
 			chromedp.SendKeys(`input[name=password]`, op.Password),
-			chromedp.Click(`form.login button`),
+			follow(chromedp.Click(`form.login button`)),
 			chromedp.WaitVisible(`svg.chart`),
 			shot("2-overview"),
 		}, nil},
 		{"search the customer", []chromedp.Action[chromedp.Void]{
-			chromedp.Click(`nav a[href="/console/customers"]`),
+			follow(chromedp.Click(`nav a[href="/console/customers"]`)),
 			chromedp.WaitVisible(`input[name=q]`),
 			chromedp.SendKeys(`input[name=q]`, customerRequest(1).Email),
-			chromedp.Click(`form.search button`),
+			follow(chromedp.Click(`form.search button`)),
 			chromedp.WaitVisible(`table.results`),
 			shot("3-search"),
 		}, nil},
 		{"open it", []chromedp.Action[chromedp.Void]{
-			chromedp.Click(`table.results tbody a`),
+			follow(chromedp.Click(`table.results tbody a`)),
 			chromedp.WaitVisible(`#customer-id`),
 			shot("4-customer"),
 		}, nil},
 		{"block it", []chromedp.Action[chromedp.Void]{
-			chromedp.Click(`#block`),
+			follow(chromedp.Click(`#block`)),
 			chromedp.WaitVisible(`#unblock`),
 			text(`#status`, &status),
 			shot("5-blocked"),
@@ -152,7 +164,7 @@ func TestConsoleInABrowser(t *testing.T) {
 			save("6-parent-chart", chromedp.Screenshot(`#composite`)),
 		}, nil},
 		{"log out", []chromedp.Action[chromedp.Void]{
-			chromedp.Click(`#logout`),
+			follow(chromedp.Click(`#logout`)),
 			chromedp.WaitVisible(`form.login`),
 			shot("7-logged-out"),
 			chromedp.Navigate(base + "/console/customers"),
@@ -164,9 +176,15 @@ func TestConsoleInABrowser(t *testing.T) {
 		}, nil},
 	}
 	for _, s := range steps {
-		if err := chromedp.Do(tab, s.actions...); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+		// Each step has a minute, many times what it takes alone (under 2 s), for a loaded machine.
+		ctx, cancel := context.WithTimeout(tab, time.Minute)
+		begun := time.Now()
+		err := chromedp.Do(ctx, s.actions...)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s, after %v: %v; %s", s.name, time.Since(begun).Round(time.Millisecond), err, pageState(tab, dir, s.name))
 		}
+		t.Logf("%s: %v", s.name, time.Since(begun).Round(time.Millisecond))
 		if s.then != nil {
 			s.then()
 		}
@@ -177,4 +195,31 @@ func TestConsoleInABrowser(t *testing.T) {
 	if !strings.HasSuffix(after, "/console/login") {
 		t.Errorf("after logging out, the customers page went to %s, want the login page", after)
 	}
+}
+
+// pageState tells where the browser is and what its page says, and saves a screenshot of it,
+// for the message of a failed step.
+func pageState(tab context.Context, dir, step string) string {
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	defer cancel()
+	var url, body string
+	var png []byte
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
+		if url, err = chromedp.Location()(ctx, tg); err != nil {
+			return err
+		}
+		if body, err = chromedp.TextContent(`body`)(ctx, tg); err != nil {
+			return err
+		}
+		png, err = chromedp.FullScreenshot(100)(ctx, tg)
+		return err
+	}))
+	if err != nil {
+		return fmt.Sprintf("the page could not be read: %v", err)
+	}
+	name := filepath.Join(dir, "failed-"+strings.ReplaceAll(step, " ", "-")+".png")
+	if err := os.WriteFile(name, png, 0o644); err != nil {
+		name = err.Error()
+	}
+	return fmt.Sprintf("the page is %s (screenshot %s), reading %.400q", url, name, strings.Join(strings.Fields(body), " "))
 }

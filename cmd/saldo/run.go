@@ -218,13 +218,6 @@ func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Servic
 		}
 		defer stop()
 	}
-	srv := &http.Server{Handler: root, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
-	saldohttp.ConfigureServer(srv)
-	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
-	if env.Listening != nil {
-		env.Listening(ln.Addr().String())
-	}
-
 	if cfg.DebugAddr != "" {
 		stop, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -233,6 +226,15 @@ func listenAndServe(ctx context.Context, env Env, cfg *Config, svc *saldo.Servic
 		}
 		defer stop()
 	}
+	srv := &http.Server{Handler: root, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	saldohttp.ConfigureServer(srv)
+	// "listening" is said once every listener is open: the API's, the console's and the
+	// profiler's.
+	log.Info("listening", "addr", ln.Addr().String(), "engine", cfg.engine(), "version", version())
+	if env.Listening != nil {
+		env.Listening(ln.Addr().String())
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	select {
