@@ -171,6 +171,31 @@ type TransactionQuery struct {
 	TransactionID int64 // 0: any
 }
 
+// TransferQuery is what Tx.ReadTransfer reads and moves: the token of hash TokenHash, the
+// wallets of partner PartnerID's customers Source and Target with Day's UDI value, and Amount
+// from Source's wallet to Target's.
+type TransferQuery struct {
+	TokenHash                 []byte
+	PartnerID, Source, Target int64
+	Day                       string
+	Amount                    int64
+}
+
+// TransferRead is what Tx.ReadTransfer found, and whether it moved the money. It moves it,
+// before anything has checked the token, when both customers and both wallets are active, the
+// source's wallet covers the amount, and the target's stays within its level's balance cap at
+// the day's UDI value (a capped level without a UDI value moves nothing); Moved then holds,
+// with both balances after. A transfer stays a sequence of checks made in order: the caller
+// makes them on what was read, and a refusal rolls the move back with the rest of the write.
+// When nothing moved, Move moves it, or says why not.
+type TransferRead struct {
+	Token   *Token          // nil: no token has the hash
+	Wallets []WalletAccount // as found before the move, in no particular order
+	Moved   bool
+	// The balances after the move, when Moved.
+	SourceAfter, TargetAfter BalanceAmounts
+}
+
 // LedgerTx is what a transaction can do with the ledger. Balances are locked in one global
 // order: a movement that changes two balances changes the one of lower id first, and a
 // transaction whose status changes is locked before any balance.
@@ -210,6 +235,9 @@ type LedgerTx interface {
 	// within limit; else it fails with ENOTACTIVE (its hint "account:not_active" prefixed by
 	// "from:" or "to:" through MoveRefusal), EFUNDS or ELIMIT.
 	Move(ctx context.Context, from, to, amount int64, limit Limit) (fromAfter, toAfter BalanceAmounts, err error)
+	// ReadTransfer reads, in one round trip where the engine can, what a transfer needs, and
+	// moves its money speculatively (see TransferRead).
+	ReadTransfer(ctx context.Context, q TransferQuery) (TransferRead, error)
 	// Return adds amount to balance id whatever its status: money coming back, such as a failed
 	// cash-out's, is never refused.
 	Return(ctx context.Context, id, amount int64) (BalanceAmounts, error)

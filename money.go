@@ -329,9 +329,20 @@ func (s *Service) Transfer(ctx context.Context, e *Partner, r TransferRequest, i
 	})
 }
 
+// transfer waits for one answer, when it can: ReadTransfer reads the token and both wallets
+// and moves the money speculatively; the checks below then run in their order on what it
+// read, and a refusal rolls the move back.
 func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*Movement, error) {
 	tx, now := w.Tx, w.now
-	customerID, err := tokenCustomer(ctx, tx, e, r.CustomerToken, now)
+	if !IsSecretShape(r.CustomerToken, "") {
+		return nil, errCustomerToken
+	}
+	read, err := tx.ReadTransfer(ctx, TransferQuery{TokenHash: HashSecret(r.CustomerToken), PartnerID: e.ID,
+		Source: r.SourceCustomerID, Target: r.TargetCustomerID, Day: dayIn(now), Amount: r.Amount})
+	if err != nil {
+		return nil, err
+	}
+	customerID, err := tokenOwner(read.Token, e, r.CustomerToken, now)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +354,7 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	if err := insertTransaction(ctx, tx, &t); err != nil {
 		return nil, err
 	}
-	src, dst, err := transferWallets(ctx, tx, e, r, dayIn(now))
+	src, dst, err := transferWallets(read.Wallets, r)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +365,7 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 	if err := checkCredit(dst, "targetID"); err != nil {
 		return nil, err
 	}
-	srcAfter, dstAfter, err := moveBetween(ctx, tx, src, dst, r.Amount)
+	srcAfter, dstAfter, err := moved(ctx, tx, read, src, dst, r.Amount)
 	if err != nil {
 		return nil, err
 	}
@@ -369,6 +380,22 @@ func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*M
 		return nil, err
 	}
 	return &Movement{Transaction: t, Balance: srcAfter}, nil
+}
+
+// moved returns the balances after read's speculative move, which must also keep within the
+// target's cap as this transfer read it; when read moved nothing, it moves the money now.
+func moved(ctx context.Context, tx Tx, read TransferRead, src, dst *WalletAccount, amount int64) (srcAfter, dstAfter BalanceAmounts, err error) {
+	if !read.Moved {
+		return moveBetween(ctx, tx, src, dst, amount)
+	}
+	if read.SourceAfter.ID != src.ID || read.TargetAfter.ID != dst.ID {
+		return srcAfter, dstAfter, WrapError(EINTERNAL, ErrLedger, "the move of %d went to balances %d and %d, not %d and %d",
+			amount, read.SourceAfter.ID, read.TargetAfter.ID, src.ID, dst.ID)
+	}
+	if limit := limitCents(dst.Level.BalanceCap, dst.UDIMicros); limit.Set && read.TargetAfter.Amount > limit.Cents {
+		return srcAfter, dstAfter, Errorf(ELIMIT, "amount:balance_cap")
+	}
+	return read.SourceAfter, read.TargetAfter, nil
 }
 
 // inactiveAs is err, or instead when err says a balance is not active: a status changed
@@ -394,12 +421,8 @@ func moveBetween(ctx context.Context, tx Tx, src, dst *WalletAccount, amount int
 	return srcAfter, dstAfter, err
 }
 
-// transferWallets reads the source's and the target's wallets in one query.
-func transferWallets(ctx context.Context, tx Tx, e *Partner, r TransferRequest, day string) (src, dst *WalletAccount, err error) {
-	found, err := tx.WalletAccounts(ctx, e.ID, []int64{r.SourceCustomerID, r.TargetCustomerID}, day)
-	if err != nil {
-		return nil, nil, err
-	}
+// transferWallets picks the source's and the target's wallets out of those found.
+func transferWallets(found []WalletAccount, r TransferRequest) (src, dst *WalletAccount, err error) {
 	for i := range found {
 		switch found[i].CustomerID {
 		case r.SourceCustomerID:
@@ -429,19 +452,28 @@ func walletOf(ctx context.Context, tx Tx, e *Partner, customerID int64, day, fie
 // tokenCustomer returns the customer whose active oauth token of partner e token is, or
 // EUNAUTHORIZED.
 func tokenCustomer(ctx context.Context, tx Tx, e *Partner, token string, now time.Time) (int64, error) {
-	unauthorized := Errorf(EUNAUTHORIZED, "Authorization-customer:invalid")
 	if !IsSecretShape(token, "") {
-		return 0, unauthorized
+		return 0, errCustomerToken
 	}
 	t, err := tx.TokenByHash(ctx, HashSecret(token))
 	if ErrorCode(err) == ENOTFOUND {
-		return 0, unauthorized
+		return 0, errCustomerToken
 	}
 	if err != nil {
 		return 0, err
 	}
-	if t.PartnerID != e.ID || t.Kind != TokenOAuth || !t.ActiveAt(now) || !secretMatches(token, t.Hash) {
-		return 0, unauthorized
+	return tokenOwner(t, e, token, now)
+}
+
+// errCustomerToken refuses a customer's token that is not one of partner's current oauth
+// tokens.
+var errCustomerToken = Errorf(EUNAUTHORIZED, "Authorization-customer:invalid")
+
+// tokenOwner returns the customer of t, the stored token of token (nil: none), when it is one
+// of partner e's oauth tokens, current at now.
+func tokenOwner(t *Token, e *Partner, token string, now time.Time) (int64, error) {
+	if t == nil || t.PartnerID != e.ID || t.Kind != TokenOAuth || !t.ActiveAt(now) || !secretMatches(token, t.Hash) {
+		return 0, errCustomerToken
 	}
 	return t.CustomerID, nil
 }

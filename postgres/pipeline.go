@@ -83,6 +83,37 @@ func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (sqlstore
 	return &pipelinedRows{Rows: rows, br: br}, nil
 }
 
+// Queries sends the queue with qs, in one batch, and reads each query's rows with its Scan.
+func (p *pipeline) Queries(ctx context.Context, qs ...sqlstore.Query) error {
+	for _, q := range qs {
+		p.pending.Queue(q.SQL, q.Args...)
+	}
+	br, n := p.send(ctx)
+	if err := skip(br, n-len(qs)); err != nil {
+		return closeBatch(br, err)
+	}
+	for _, q := range qs {
+		if err := scanQuery(br, q); err != nil {
+			return closeBatch(br, err)
+		}
+	}
+	return closeBatch(br, nil)
+}
+
+// scanQuery reads the next result of br with q's Scan.
+func scanQuery(br pgx.BatchResults, q sqlstore.Query) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	err = q.Scan(rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	return err
+}
+
 // commit sends what is queued with COMMIT. A transaction that never sent anything has nothing
 // to commit.
 func (p *pipeline) commit(ctx context.Context) error {

@@ -359,6 +359,10 @@ func (c pgConn) Send(ctx context.Context, sql string, args ...any) error {
 
 func (c pgConn) Flush(context.Context) error { return nil }
 
+func (c pgConn) Queries(ctx context.Context, qs ...sqlstore.Query) error {
+	return sqlstore.RunQueries(ctx, c, qs...)
+}
+
 func (c pgConn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
 	return c.tx.QueryRow(ctx, sql, args...)
 }

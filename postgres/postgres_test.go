@@ -139,6 +139,59 @@ func TestCreateTakesOneRoundTrip(t *testing.T) {
 	}
 }
 
+// A transfer waits for one answer inside its transaction: the token, both wallets and the
+// speculative move go in one batch, with BEGIN; its other rows go with the COMMIT.
+func TestTransferTakesTwoRoundTrips(t *testing.T) {
+	trips := &roundTrips{}
+	s := testdb.OpenPostgres(t, postgres.Options{Tracer: trips, MaxConns: 1})
+	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
+	ctx := context.Background()
+	_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetUDIValues(ctx, []saldo.UDIValue{{Day: "2026-01-01", Micros: 8_500_000}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.AuthenticatePartnerForWrite(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var customers [2]*saldo.CreatedCustomer
+	for i := range customers {
+		if customers[i], err = svc.CreateCustomer(ctx, e, gen.Customer("", uint64(i+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := customers[0], customers[1]
+	if _, err := svc.TopUp(ctx, e, saldo.TopUpRequest{ExternalTransactionID: "t1", BalanceID: a.Wallet.ID, Amount: 10_000, CustomerID: a.Customer.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	transfer := func() *saldo.Movement {
+		t.Helper()
+		m, err := svc.Transfer(ctx, e, saldo.TransferRequest{CustomerToken: a.Tokens.OAuthToken, SourceCustomerID: a.Customer.ID,
+			TargetCustomerID: b.Customer.ID, Amount: 100}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	transfer() // the first prepares its statements on the connection
+	const transfers = 10
+	before := trips.n.Load()
+	var last *saldo.Movement
+	for range transfers {
+		last = transfer()
+	}
+	// Ten transfers use ten ids of the block of ledger transaction ids the first took.
+	if got := trips.n.Load() - before; got != 2*transfers {
+		t.Errorf("%d transfers took %d round trips, want %d", transfers, got, 2*transfers)
+	}
+	if last.Balance.Amount != 10_000-11*100 {
+		t.Errorf("the source holds %d after 11 transfers of 100 out of 10,000", last.Balance.Amount)
+	}
+}
+
 func TestMigrateTwiceIsANoOp(t *testing.T) {
 	s := testdb.OpenPostgres(t, postgres.Options{})
 	if err := s.Migrate(context.Background()); err != nil {

@@ -251,6 +251,10 @@ func (c sqlConn) Send(ctx context.Context, query string, args ...any) error {
 
 func (c sqlConn) Flush(context.Context) error { return nil }
 
+func (c sqlConn) Queries(ctx context.Context, qs ...sqlstore.Query) error {
+	return sqlstore.RunQueries(ctx, c, qs...)
+}
+
 func (c sqlConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	return c.tx.QueryRowContext(ctx, query, args...)
 }

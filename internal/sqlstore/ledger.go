@@ -303,6 +303,88 @@ func (t *tx) moveRefusal(ctx context.Context, from, to, amount int64, limit sald
 	return saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "move of %d from %d to %d refused for no rule", amount, from, to)
 }
 
+// transferMove is ReadTransfer's speculative move, of ($1 partner, $2 source customer, $3
+// target customer, $4 day, $5 amount), in two halves around the engine's locking clause. As
+// in moveBetween, its CTE locks both wallets in id order first; it then moves both or neither:
+// only when both wallets are active, both customers active, the source covers the amount and
+// the target stays within its cap (computed as saldo's udisToCents does). A locked row is read
+// as it is once locked, so the rules judge what the update changes.
+var transferMove = [2]string{
+	"WITH locked AS (SELECT b.id, b.customer_id, b.amount, b.held, b.status, c.account_status, k.balance_cap_udis AS cap," +
+		" COALESCE((SELECT value_micros FROM udi_values WHERE day <= $4 ORDER BY day DESC LIMIT 1), 0) AS udi" +
+		" FROM balances b JOIN customers c ON c.id = b.customer_id JOIN kyc_levels k ON k.level = c.account_level" +
+		" WHERE b.kind = 'wallet' AND b.ecommerce_id = $1 AND b.customer_id IN ($2, $3) ORDER BY b.id",
+	"), allowed AS (SELECT count(*) AS n FROM locked WHERE status = 1 AND account_status = 1" +
+		" AND (customer_id <> $2 OR amount - $5 >= held)" +
+		" AND (customer_id <> $3 OR cap IS NULL OR (udi > 0 AND amount + $5 <= cap * udi / 10000)))" +
+		" UPDATE balances SET amount = balances.amount + CASE WHEN balances.customer_id = $2 THEN -$5 ELSE $5 END" +
+		" FROM locked, allowed WHERE balances.id = locked.id AND allowed.n = 2" +
+		" RETURNING balances.id, balances.customer_id, balances.amount, balances.held",
+}
+
+// ReadTransfer sends the token's lookup, the wallets' read and the speculative move together.
+func (t *tx) ReadTransfer(ctx context.Context, q saldo.TransferQuery) (saldo.TransferRead, error) {
+	var read saldo.TransferRead
+	lock := ""
+	if t.d.ForUpdate != "" {
+		lock = t.d.ForUpdate + " OF b"
+	}
+	var moved []saldo.BalanceAmounts
+	var movedOwners []int64
+	err := t.conn.Queries(ctx,
+		Query{SQL: selectTokenByHash, Args: []any{q.TokenHash}, Scan: func(rows Rows) error {
+			if !rows.Next() {
+				return nil
+			}
+			var r tokenRow
+			if err := rows.Scan(tokenRead.dests(&r, t.d.Times)...); err != nil {
+				return err
+			}
+			read.Token = r.token()
+			return nil
+		}},
+		Query{SQL: walletAccountsQuery + "b.customer_id IN ($3, $4)", Args: []any{q.PartnerID, q.Day, q.Source, q.Target}, Scan: func(rows Rows) error {
+			for rows.Next() {
+				var w saldo.WalletAccount
+				if err := rows.Scan(walletAccountDests(&w)...); err != nil {
+					return err
+				}
+				read.Wallets = append(read.Wallets, w)
+			}
+			return nil
+		}},
+		Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
+			for rows.Next() {
+				var b saldo.BalanceAmounts
+				var owner int64
+				if err := rows.Scan(&b.ID, &owner, &b.Amount, &b.Held); err != nil {
+					return err
+				}
+				moved, movedOwners = append(moved, b), append(movedOwners, owner)
+			}
+			return nil
+		}},
+	)
+	if err != nil {
+		return saldo.TransferRead{}, t.d.Translate(err)
+	}
+	switch len(moved) {
+	case 0:
+	case 2:
+		read.Moved = true
+		for i, b := range moved {
+			if movedOwners[i] == q.Source {
+				read.SourceAfter = b
+			} else {
+				read.TargetAfter = b
+			}
+		}
+	default:
+		return saldo.TransferRead{}, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "a transfer moved %d balances", len(moved))
+	}
+	return read, nil
+}
+
 func (t *tx) Return(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
 	return t.moveBalance(ctx, id, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "balance %d not found", id), returnToBalance, id, amount)
 }

@@ -22,6 +22,38 @@ type Conn interface {
 	Send(ctx context.Context, sql string, args ...any) error
 	// Flush sends what Send queued and waits for it.
 	Flush(ctx context.Context) error
+	// Queries runs qs in order, with what Send queued before them, and reads each one's rows
+	// with its Scan: in one round trip, where the engine can. After a query fails, the rest
+	// do not run.
+	Queries(ctx context.Context, qs ...Query) error
+}
+
+// Query is a statement that returns rows, for Conn.Queries.
+type Query struct {
+	SQL  string
+	Args []any
+	// Scan reads the rows; it need not read them all.
+	Scan func(Rows) error
+}
+
+// RunQueries runs qs one after another on c: Conn.Queries for an engine with no round trip
+// to save.
+func RunQueries(ctx context.Context, c Conn, qs ...Query) error {
+	for _, q := range qs {
+		rows, err := c.Query(ctx, q.SQL, q.Args...)
+		if err != nil {
+			return err
+		}
+		err = q.Scan(rows)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Row is a single-row result.
