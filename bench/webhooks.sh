@@ -28,6 +28,9 @@
 # no retry pending), and checks that nothing was lost or sent twice (receiver: distinct
 # webhook-id × path; database: attempts, and event × endpoint pairs with a 2xx attempt).
 #
+# Every run starts from the same state (purge, below): the backlog given up, the database
+# vacuumed and checkpointed (BENCH_SETTLE=0 skips those two), the machine quiet.
+#
 # Profile (BENCH_PROFILE=1, the default): one more 10 s run at concurrency 8 with 0 and with
 # 100 endpoints while `go tool pprof -top` samples the server (--debug-addr) and
 # pg_stat_activity is sampled every 0.2 s; the outputs go to BENCH_PROFILE_DIR (bench/profile).
@@ -49,6 +52,7 @@ concurrencies=${BENCH_CONCURRENCY:-"8 16"}
 bursts=${BENCH_BURST:-"1:2000 10:2000 100:200"}
 drain_timeout=${BENCH_DRAIN_TIMEOUT:-600}
 profile=${BENCH_PROFILE:-1}
+settle=${BENCH_SETTLE:-1}
 profile_dir=${BENCH_PROFILE_DIR:-$root/bench/profile}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 export PGSSLMODE=disable
@@ -98,12 +102,20 @@ wait_quiet() {
 }
 
 # purge: the backlog of earlier runs given up, so the next run starts with an idle deliverer.
-# The lease is taken from a batch still out, so that its record moves no cursor back.
+# The lease is taken from a batch still out, so that its record moves no cursor back. Then
+# VACUUM and CHECKPOINT (BENCH_SETTLE=1, the default), so that every run starts in the same
+# state: no autovacuum of what the previous run inserted comes due during it, and each pays
+# the same full-page writes after a checkpoint, instead of a checkpoint landing in one run
+# and not another.
 purge() {
   sql "UPDATE webhook_cursors c SET after_event_id = e.id, lease_until = now()
     FROM (SELECT DISTINCT ON (ecommerce_id) ecommerce_id, id FROM events ORDER BY ecommerce_id, xid DESC, id DESC) e
     WHERE e.ecommerce_id = c.ecommerce_id" >/dev/null
   sql "UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL WHERE status = 'pending'" >/dev/null
+  if [ "$settle" = 1 ]; then
+    sql "VACUUM" >/dev/null
+    sql "CHECKPOINT" >/dev/null
+  fi
   sleep 1
 }
 # owed: the deliveries not made yet: event × endpoint pairs past the cursors (test sends left
