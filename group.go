@@ -26,6 +26,14 @@ import (
 //
 // Members run in the order they arrived, each seeing the ones before it: the batch is the
 // same as those writes made one after another.
+//
+// Reads ahead. A member runs its statements, then waits for their answers, before the next
+// member starts: a batch takes a round trip a member that waits. A transfer's only wait is
+// its reads and speculative move (Tx.ReadTransfers), so a batch of transfers sends those of
+// all its members first, together, and the members then run on what was read without
+// waiting. Their savepoints cannot separate them then (a member's writes follow the
+// later members' reads), so such a batch commits only when every member succeeds; otherwise
+// it is rolled back and runs again member by member, as above.
 
 // GroupCommit tunes a group of writes; zero fields take the defaults.
 type GroupCommit struct {
@@ -51,13 +59,14 @@ type group struct {
 	queue   []*member
 	running int // batches committing
 
-	commits, writes, split atomic.Int64
+	commits, writes, split, ahead atomic.Int64
 }
 
 // GroupStats counts a group's work since the service began: transactions committed (batches
-// of one included), the writes in them, and batches that failed whole and ran one by one.
+// of one included), the writes in them, batches that failed whole and ran one by one, and
+// batches committed with their reads sent ahead.
 type GroupStats struct {
-	Commits, Writes, Split int64
+	Commits, Writes, Split, Ahead int64
 }
 
 // GroupCommitStats is what group commit has done for account creates and ledger movements.
@@ -66,14 +75,16 @@ func (s *Service) GroupCommitStats() (creates, movements GroupStats) {
 }
 
 func (g *group) stats() GroupStats {
-	return GroupStats{Commits: g.commits.Load(), Writes: g.writes.Load(), Split: g.split.Load()}
+	return GroupStats{Commits: g.commits.Load(), Writes: g.writes.Load(), Split: g.split.Load(), Ahead: g.ahead.Load()}
 }
 
 // member is one write waiting in a group.
 type member struct {
-	ctx  context.Context
-	run  func(Tx) error // the write in a transaction; it resets what an earlier run left
-	done chan error
+	ctx context.Context
+	run func(Tx) error // the write in a transaction; it resets what an earlier run left
+	// reads, when set, is the transfer the write makes first: a batch may read it ahead.
+	reads *TransferQuery
+	done  chan error
 }
 
 func newGroup(store Store, o GroupCommit) *group {
@@ -87,16 +98,17 @@ func newGroup(store Store, o GroupCommit) *group {
 }
 
 // update runs fn in a transaction, alone or with other writes of g; nil g runs it alone.
-func (s *Service) update(ctx context.Context, g *group, fn func(Tx) error) error {
+// reads, when set, is the transfer fn reads first (Tx.ReadTransfers).
+func (s *Service) update(ctx context.Context, g *group, reads *TransferQuery, fn func(Tx) error) error {
 	if g == nil || g.o.Members == 1 {
 		return s.store.Update(ctx, fn)
 	}
-	return g.update(ctx, fn)
+	return g.update(ctx, reads, fn)
 }
 
 // update runs fn in a transaction with the other writes queued with it.
-func (g *group) update(ctx context.Context, fn func(Tx) error) error {
-	m := &member{ctx: ctx, run: recovered(fn), done: make(chan error, 1)}
+func (g *group) update(ctx context.Context, reads *TransferQuery, fn func(Tx) error) error {
+	m := &member{ctx: ctx, run: recovered(fn), reads: reads, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, m)
 	lead := g.running < g.o.Batches
@@ -176,11 +188,14 @@ func (g *group) commit(batch []*member) {
 		m.done <- err
 		return
 	}
-	outcomes := make([]error, len(batch))
 	// The batch is no member's: one leaving (a client gone) does not end the others'. It
 	// ends when the last member's deadline does.
 	ctx, cancel := batchContext(batch)
 	defer cancel()
+	if g.commitAhead(ctx, batch) {
+		return
+	}
+	outcomes := make([]error, len(batch))
 	err := g.store.Update(ctx, func(tx Tx) error {
 		for i, m := range batch {
 			outcomes[i] = nil
@@ -235,6 +250,59 @@ func (g *group) commit(batch []*member) {
 		})
 	}
 	wg.Wait()
+}
+
+// commitAhead commits batch with its transfers' reads sent ahead, together, and reports
+// whether it did. It does not unless every member is a transfer whose request goes on (a
+// batch of other movements too would write its entries out of the order of its moves), and
+// it rolls back, having committed nothing, when any member fails: the members then run one by
+// one.
+func (g *group) commitAhead(ctx context.Context, batch []*member) bool {
+	qs := make([]TransferQuery, len(batch))
+	for i, m := range batch {
+		if m.ctx.Err() != nil || m.reads == nil {
+			return false
+		}
+		qs[i] = *m.reads
+	}
+	err := g.store.Update(ctx, func(tx Tx) error {
+		reads, err := tx.ReadTransfers(ctx, qs...)
+		if err != nil {
+			return err
+		}
+		for i, m := range batch {
+			if err := m.run(&readTx{Tx: tx, q: m.reads, read: &reads[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	g.ahead.Add(1)
+	g.count(len(batch), nil)
+	for _, m := range batch {
+		m.done <- nil
+	}
+	return true
+}
+
+// readTx is a member's transaction in a batch whose reads went ahead: the member's transfer
+// reads what the batch read for it, once.
+type readTx struct {
+	Tx
+	q    *TransferQuery
+	read *TransferRead // nil once taken
+}
+
+func (t *readTx) ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]TransferRead, error) {
+	if t.read != nil && len(qs) == 1 && qs[0].same(t.q) {
+		read := *t.read
+		t.read = nil
+		return []TransferRead{read}, nil
+	}
+	return t.Tx.ReadTransfers(ctx, qs...)
 }
 
 // count counts a transaction of n writes that ended with err.

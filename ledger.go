@@ -1,6 +1,7 @@
 package saldo
 
 import (
+	"bytes"
 	"context"
 	"time"
 )
@@ -171,7 +172,7 @@ type TransactionQuery struct {
 	TransactionID int64 // 0: any
 }
 
-// TransferQuery is what Tx.ReadTransfer reads and moves: the token of hash TokenHash, the
+// TransferQuery is what Tx.ReadTransfers reads and moves: the token of hash TokenHash, the
 // wallets of partner PartnerID's customers Source and Target with Day's UDI value, and Amount
 // from Source's wallet to Target's.
 type TransferQuery struct {
@@ -181,7 +182,12 @@ type TransferQuery struct {
 	Amount                    int64
 }
 
-// TransferRead is what Tx.ReadTransfer found, and whether it moved the money. It moves it,
+func (q TransferQuery) same(o *TransferQuery) bool {
+	return bytes.Equal(q.TokenHash, o.TokenHash) && q.PartnerID == o.PartnerID && q.Source == o.Source &&
+		q.Target == o.Target && q.Day == o.Day && q.Amount == o.Amount
+}
+
+// TransferRead is what Tx.ReadTransfers found, and whether it moved the money. It moves it,
 // before anything has checked the token, when both customers and both wallets are active, the
 // source's wallet covers the amount, and the target's stays within its level's balance cap at
 // the day's UDI value (a capped level without a UDI value moves nothing); Moved then holds,
@@ -235,9 +241,9 @@ type LedgerTx interface {
 	// within limit; else it fails with ENOTACTIVE (its hint "account:not_active" prefixed by
 	// "from:" or "to:" through MoveRefusal), EFUNDS or ELIMIT.
 	Move(ctx context.Context, from, to, amount int64, limit Limit) (fromAfter, toAfter BalanceAmounts, err error)
-	// ReadTransfer reads, in one round trip where the engine can, what a transfer needs, and
-	// moves its money speculatively (see TransferRead).
-	ReadTransfer(ctx context.Context, q TransferQuery) (TransferRead, error)
+	// ReadTransfers reads what each transfer of qs needs and moves its money speculatively
+	// (see TransferRead), in qs's order, in one round trip where the engine can.
+	ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]TransferRead, error)
 	// Return adds amount to balance id whatever its status: money coming back, such as a failed
 	// cash-out's, is never refused.
 	Return(ctx context.Context, id, amount int64) (BalanceAmounts, error)

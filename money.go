@@ -324,24 +324,31 @@ func (s *Service) Transfer(ctx context.Context, e *Partner, r TransferRequest, i
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*Movement, error) {
-		return transfer(ctx, w, e, r)
+	now := s.clock.Now()
+	q := TransferQuery{TokenHash: HashSecret(r.CustomerToken), PartnerID: e.ID, Source: r.SourceCustomerID,
+		Target: r.TargetCustomerID, Day: dayIn(now), Amount: r.Amount}
+	var reads *TransferQuery // what a batch may read ahead: nothing for a token refused unread
+	if IsSecretShape(r.CustomerToken, "") {
+		reads = &q
+	}
+	return writeReading(ctx, s, s.movements, reads, e, idem, now, func(w writeTx) (*Movement, error) {
+		return transfer(ctx, w, e, r, q)
 	})
 }
 
-// transfer waits for one answer, when it can: ReadTransfer reads the token and both wallets
+// transfer waits for one answer, when it can: ReadTransfers reads the token and both wallets
 // and moves the money speculatively; the checks below then run in their order on what it
 // read, and a refusal rolls the move back.
-func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest) (*Movement, error) {
+func transfer(ctx context.Context, w writeTx, e *Partner, r TransferRequest, q TransferQuery) (*Movement, error) {
 	tx, now := w.Tx, w.now
 	if !IsSecretShape(r.CustomerToken, "") {
 		return nil, errCustomerToken
 	}
-	read, err := tx.ReadTransfer(ctx, TransferQuery{TokenHash: HashSecret(r.CustomerToken), PartnerID: e.ID,
-		Source: r.SourceCustomerID, Target: r.TargetCustomerID, Day: dayIn(now), Amount: r.Amount})
+	reads, err := tx.ReadTransfers(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	read := reads[0]
 	customerID, err := tokenOwner(read.Token, e, r.CustomerToken, now)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,12 @@ const writeAttempts = 3
 //
 // fn may return a *failAfterCommit to commit what it did and still fail.
 func write[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
+	return writeReading(ctx, s, g, nil, e, idem, now, fn)
+}
+
+// writeReading is write for a write that first reads a transfer's reads (Tx.ReadTransfers),
+// which a batch of g may then read ahead with its other members' (group.go).
+func writeReading[T any](ctx context.Context, s *Service, g *group, reads *TransferQuery, e *Partner, idem *Idempotency[T], now time.Time, fn func(writeTx) (T, error)) (T, error) {
 	var zero T
 	if idem != nil {
 		release, ok := s.inFlight.claim(e.ID, idem.Key)
@@ -48,7 +54,7 @@ func write[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *I
 	}
 	refused := false
 	for attempt := 1; ; attempt++ {
-		result, err := writeOnce(ctx, s, g, e, idem, writeTx{now: now, refused: refused}, fn)
+		result, err := writeOnce(ctx, s, g, reads, e, idem, writeTx{now: now, refused: refused}, fn)
 		if errors.Is(err, ErrDuplicate) && attempt < writeAttempts {
 			refused = true
 			continue
@@ -62,12 +68,12 @@ func write[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *I
 
 // writeOnce runs fn in one transaction. A refusal that fn committed comes back as the
 // *failAfterCommit it was.
-func writeOnce[T any](ctx context.Context, s *Service, g *group, e *Partner, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
+func writeOnce[T any](ctx context.Context, s *Service, g *group, reads *TransferQuery, e *Partner, idem *Idempotency[T], w writeTx, fn func(writeTx) (T, error)) (T, error) {
 	var (
 		result    T
 		committed *failAfterCommit
 	)
-	err := s.update(ctx, g, func(tx Tx) error {
+	err := s.update(ctx, g, reads, func(tx Tx) error {
 		// The store may run this again: nothing of an earlier run may survive it.
 		var zero T
 		result, committed, w.Tx = zero, nil, tx

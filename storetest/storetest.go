@@ -557,10 +557,10 @@ func (t *faultTx) Move(ctx context.Context, from, to, amount int64, limit saldo.
 	return a, b, t.after(ctx, "move", err)
 }
 
-// A transfer moves its money in ReadTransfer, and in Move only when that moved nothing.
-func (t *faultTx) ReadTransfer(ctx context.Context, q saldo.TransferQuery) (saldo.TransferRead, error) {
-	read, err := t.Tx.ReadTransfer(ctx, q)
-	return read, t.after(ctx, "move", err)
+// A transfer moves its money in ReadTransfers, and in Move only when that moved nothing.
+func (t *faultTx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]saldo.TransferRead, error) {
+	reads, err := t.Tx.ReadTransfers(ctx, qs...)
+	return reads, t.after(ctx, "move", err)
 }
 
 func (t *faultTx) ChargeChild(ctx context.Context, partnerID, childID, posted, hold, overlimit int64) (saldo.ChildCredit, error) {

@@ -35,6 +35,9 @@ func registerGroupCommitMetrics(reg prometheus.Registerer, svc *saldo.Service) {
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_splits_total", ConstLabels: labels,
 				Help: "Batches that failed whole and whose writes ran again one by one."},
 				stat(kind, func(g saldo.GroupStats) int64 { return g.Split })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_ahead_total", ConstLabels: labels,
+				Help: "Batches of transfers committed with the reads of all their writes sent ahead, together."},
+				stat(kind, func(g saldo.GroupStats) int64 { return g.Ahead })),
 		)
 	}
 }

@@ -303,7 +303,7 @@ func (t *tx) moveRefusal(ctx context.Context, from, to, amount int64, limit sald
 	return saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "move of %d from %d to %d refused for no rule", amount, from, to)
 }
 
-// transferMove is ReadTransfer's speculative move, of ($1 partner, $2 source customer, $3
+// transferMove is ReadTransfers' speculative move, of ($1 partner, $2 source customer, $3
 // target customer, $4 day, $5 amount), in two halves around the engine's locking clause. As
 // in moveBetween, its CTE locks both wallets in id order first; it then moves both or neither:
 // only when both wallets are active, both customers active, the source covers the amount and
@@ -322,67 +322,78 @@ var transferMove = [2]string{
 		" RETURNING balances.id, balances.customer_id, balances.amount, balances.held",
 }
 
-// ReadTransfer sends the token's lookup, the wallets' read and the speculative move together.
-func (t *tx) ReadTransfer(ctx context.Context, q saldo.TransferQuery) (saldo.TransferRead, error) {
-	var read saldo.TransferRead
+// ReadTransfers sends each transfer's token lookup, wallets' read and speculative move, all
+// of them together.
+func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]saldo.TransferRead, error) {
 	lock := ""
 	if t.d.ForUpdate != "" {
 		lock = t.d.ForUpdate + " OF b"
 	}
-	var moved []saldo.BalanceAmounts
-	var movedOwners []int64
-	err := t.conn.Queries(ctx,
-		Query{SQL: selectTokenByHash, Args: []any{q.TokenHash}, Scan: func(rows Rows) error {
-			if !rows.Next() {
+	reads := make([]saldo.TransferRead, len(qs))
+	moved := make([][]movedBalance, len(qs))
+	queries := make([]Query, 0, 3*len(qs))
+	for i, q := range qs {
+		read := &reads[i]
+		queries = append(queries,
+			Query{SQL: selectTokenByHash, Args: []any{q.TokenHash}, Scan: func(rows Rows) error {
+				if !rows.Next() {
+					return nil
+				}
+				var r tokenRow
+				if err := rows.Scan(tokenRead.dests(&r, t.d.Times)...); err != nil {
+					return err
+				}
+				read.Token = r.token()
 				return nil
-			}
-			var r tokenRow
-			if err := rows.Scan(tokenRead.dests(&r, t.d.Times)...); err != nil {
-				return err
-			}
-			read.Token = r.token()
-			return nil
-		}},
-		Query{SQL: walletAccountsQuery + "b.customer_id IN ($3, $4)", Args: []any{q.PartnerID, q.Day, q.Source, q.Target}, Scan: func(rows Rows) error {
-			for rows.Next() {
-				var w saldo.WalletAccount
-				if err := rows.Scan(walletAccountDests(&w)...); err != nil {
-					return err
+			}},
+			Query{SQL: walletAccountsQuery + "b.customer_id IN ($3, $4)", Args: []any{q.PartnerID, q.Day, q.Source, q.Target}, Scan: func(rows Rows) error {
+				for rows.Next() {
+					var w saldo.WalletAccount
+					if err := rows.Scan(walletAccountDests(&w)...); err != nil {
+						return err
+					}
+					read.Wallets = append(read.Wallets, w)
 				}
-				read.Wallets = append(read.Wallets, w)
-			}
-			return nil
-		}},
-		Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
-			for rows.Next() {
-				var b saldo.BalanceAmounts
-				var owner int64
-				if err := rows.Scan(&b.ID, &owner, &b.Amount, &b.Held); err != nil {
-					return err
+				return nil
+			}},
+			Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
+				for rows.Next() {
+					var b movedBalance
+					if err := rows.Scan(&b.ID, &b.owner, &b.Amount, &b.Held); err != nil {
+						return err
+					}
+					moved[i] = append(moved[i], b)
 				}
-				moved, movedOwners = append(moved, b), append(movedOwners, owner)
-			}
-			return nil
-		}},
-	)
-	if err != nil {
-		return saldo.TransferRead{}, t.d.Translate(err)
+				return nil
+			}},
+		)
 	}
-	switch len(moved) {
-	case 0:
-	case 2:
-		read.Moved = true
-		for i, b := range moved {
-			if movedOwners[i] == q.Source {
-				read.SourceAfter = b
-			} else {
-				read.TargetAfter = b
+	if err := t.conn.Queries(ctx, queries...); err != nil {
+		return nil, t.d.Translate(err)
+	}
+	for i, q := range qs {
+		switch len(moved[i]) {
+		case 0:
+		case 2:
+			reads[i].Moved = true
+			for _, b := range moved[i] {
+				if b.owner == q.Source {
+					reads[i].SourceAfter = b.BalanceAmounts
+				} else {
+					reads[i].TargetAfter = b.BalanceAmounts
+				}
 			}
+		default:
+			return nil, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "a transfer moved %d balances", len(moved[i]))
 		}
-	default:
-		return saldo.TransferRead{}, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "a transfer moved %d balances", len(moved))
 	}
-	return read, nil
+	return reads, nil
+}
+
+// movedBalance is a balance after a speculative move, with its owner.
+type movedBalance struct {
+	saldo.BalanceAmounts
+	owner int64
 }
 
 func (t *tx) Return(ctx context.Context, id, amount int64) (saldo.BalanceAmounts, error) {
