@@ -305,6 +305,15 @@ func (t *readTx) ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]Tran
 	return t.Tx.ReadTransfers(ctx, qs...)
 }
 
+// errNotMovedAhead fails a batch that read ahead when a member's speculative move moved
+// nothing: moved now, after the later members' moves, its entries would come out of the
+// order of its wallets' balances. The batch runs member by member instead.
+var errNotMovedAhead = errors.New("group commit: a transfer read ahead moved nothing")
+
+func (t *readTx) Move(context.Context, int64, int64, int64, Limit) (BalanceAmounts, BalanceAmounts, error) {
+	return BalanceAmounts{}, BalanceAmounts{}, errNotMovedAhead
+}
+
 // count counts a transaction of n writes that ended with err.
 func (g *group) count(n int, err error) {
 	if err == nil && n > 0 {

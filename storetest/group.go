@@ -176,8 +176,26 @@ func testGroupHotWallet(t *testing.T, h Harness) {
 		t.Errorf("the hot wallet holds %d, want %d", got, want)
 	}
 	f.verify(t)
+	checkRunningBalances(t, f, hot.Wallet.ID, 8000)
 	if _, moves := f.Service.GroupCommitStats(); moves.Writes <= moves.Commits || moves.Ahead == 0 {
 		t.Errorf("group commit stats %+v: 160 concurrent transfers never shared a commit, or never one with their reads sent ahead", moves)
+	}
+}
+
+// checkRunningBalances checks that a balance's entries, in id order, each move it from the
+// balance the one before left (starting from its first entry, the fund of first cents) to
+// their balance_after: batched writes recorded in the order they moved the money.
+func checkRunningBalances(t testing.TB, f *ledgerFixture, balanceID, first int64) {
+	t.Helper()
+	rows := f.h.Query(t, f.Store, "SELECT id, amount, balance_after FROM ledger_entries WHERE balance_id = $1 ORDER BY id", balanceID)
+	if len(rows) == 0 || toInt64(t, rows[0][2]) != first {
+		t.Fatalf("balance %d: entries %v, want a first one leaving %d", balanceID, rows, first)
+	}
+	for i := 1; i < len(rows); i++ {
+		before, amount, after := toInt64(t, rows[i-1][2]), toInt64(t, rows[i][1]), toInt64(t, rows[i][2])
+		if before+amount != after {
+			t.Errorf("balance %d: entry %v moves %d from %d, but records %d after", balanceID, rows[i][0], amount, before, after)
+		}
 	}
 }
 
