@@ -1,7 +1,7 @@
 -- The pgbench reference for one wallet-to-wallet transfer: as one plain SQL transaction, the
--- statements saldo's transfer (money.go, internal/sqlstore/ledger.go) sends to PostgreSQL, in
--- its order, with the same rows, against tables made by `saldo migrate` and seeded by
--- bench/transfer_seed.sql:
+-- statements saldo's transfer (money.go, internal/sqlstore/ledger.go) sent to PostgreSQL, in
+-- their order, before it sent its reads and move together (Tx.ReadTransfers), with the same
+-- rows, against tables made by `saldo migrate` and seeded by bench/transfer_seed.sql:
 --
 --   the lookup of the source customer's oauth token by its hash (Authorization-customer);
 --   the ledger_transactions row; both wallets read with saldo's wallet-account query (the
