@@ -93,25 +93,15 @@ func (p *pipeline) Queries(ctx context.Context, qs ...sqlstore.Query) error {
 		return closeBatch(br, err)
 	}
 	for _, q := range qs {
-		if err := scanQuery(br, q); err != nil {
+		rows, err := br.Query()
+		if err == nil {
+			err = q.Read(rows)
+		}
+		if err != nil {
 			return closeBatch(br, err)
 		}
 	}
 	return closeBatch(br, nil)
-}
-
-// scanQuery reads the next result of br with q's Scan.
-func scanQuery(br pgx.BatchResults, q sqlstore.Query) error {
-	rows, err := br.Query()
-	if err != nil {
-		return err
-	}
-	err = q.Scan(rows)
-	rows.Close()
-	if err == nil {
-		err = rows.Err()
-	}
-	return err
 }
 
 // commit sends what is queued with COMMIT. A transaction that never sent anything has nothing

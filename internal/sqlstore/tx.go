@@ -36,6 +36,17 @@ type Query struct {
 	Scan func(Rows) error
 }
 
+// Read reads rows, q's result, with q's Scan and closes them: the error of Scan, else of the
+// rows.
+func (q Query) Read(rows Rows) error {
+	err := q.Scan(rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	return err
+}
+
 // RunQueries runs qs one after another on c: Conn.Queries for an engine with no round trip
 // to save.
 func RunQueries(ctx context.Context, c Conn, qs ...Query) error {
@@ -44,12 +55,7 @@ func RunQueries(ctx context.Context, c Conn, qs ...Query) error {
 		if err != nil {
 			return err
 		}
-		err = q.Scan(rows)
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-		if err != nil {
+		if err := q.Read(rows); err != nil {
 			return err
 		}
 	}
