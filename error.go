@@ -3,6 +3,7 @@ package saldo
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 )
 
@@ -76,6 +77,12 @@ func Errorf(code Code, hints ...string) *Error {
 // WrapError returns an *Error with the given code whose cause is err.
 func WrapError(code Code, err error, format string, args ...any) *Error {
 	return &Error{Code: code, Err: fmt.Errorf(format+": %w", append(args, err)...)}
+}
+
+// Panicked is the EINTERNAL of a panic p recovered in where (a handler, a write), with the
+// stack of the goroutine that recovered it, for the log line at the edge.
+func Panicked(p any, where string) *Error {
+	return WrapError(EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "%s", where)
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other

@@ -3,8 +3,6 @@ package saldo
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -149,7 +147,7 @@ func (g *group) commitNext() {
 func (g *group) commitAnswered(batch []*member) {
 	defer func() {
 		if p := recover(); p != nil {
-			err := WrapError(EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "group commit")
+			err := Panicked(p, "group commit")
 			for _, m := range batch {
 				select {
 				case m.done <- err:
@@ -168,7 +166,7 @@ func recovered(fn func(Tx) error) func(Tx) error {
 	return func(tx Tx) (err error) {
 		defer func() {
 			if p := recover(); p != nil {
-				err = WrapError(EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "write")
+				err = Panicked(p, "write")
 			}
 		}()
 		return fn(tx)

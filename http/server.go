@@ -7,11 +7,9 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,7 +146,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.fail(rec, r, saldo.WrapError(saldo.EINTERNAL, fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "handler"))
+				s.fail(rec, r, saldo.Panicked(p, "handler"))
 			}
 			took := time.Since(start)
 			s.logRequest(r, info, rec.status, took)
