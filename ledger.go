@@ -209,9 +209,6 @@ type LedgerTx interface {
 	// WalletAccount returns the wallet of partner partnerID's customer, with day's UDI value
 	// (day is YYYY-MM-DD), or ENOTFOUND.
 	WalletAccount(ctx context.Context, partnerID, customerID int64, day string) (*WalletAccount, error)
-	// WalletAccounts is WalletAccount for several customers at once, in no particular order;
-	// a customer without a wallet is missing from the result.
-	WalletAccounts(ctx context.Context, partnerID int64, customerIDs []int64, day string) ([]WalletAccount, error)
 	// WalletAccountByID is WalletAccount for the wallet with balance id balanceID.
 	WalletAccountByID(ctx context.Context, partnerID, balanceID int64, day string) (*WalletAccount, error)
 	// Balance returns partner partnerID's balance id, or ENOTFOUND.

@@ -107,7 +107,8 @@ const walletAccountQuery = "SELECT b.id, b.amount, b.held, b.ecommerce_id, b.cus
 	" FROM balances b JOIN customers c ON c.id = b.customer_id JOIN kyc_levels k ON k.level = c.account_level" +
 	" WHERE b.kind = 'wallet' AND b.ecommerce_id = $2 AND "
 
-// walletAccountsQuery is walletAccountQuery with the partner as $1 and the day as $2.
+// walletAccountsQuery is walletAccountQuery with the partner as $1 and the day as $2, for
+// ReadTransfers.
 var walletAccountsQuery = strings.NewReplacer("$3", "$2", "b.ecommerce_id = $2", "b.ecommerce_id = $1").Replace(walletAccountQuery)
 
 var (
@@ -147,18 +148,6 @@ func (t *tx) walletAccount(ctx context.Context, query string, id, partnerID int6
 
 func (t *tx) WalletAccount(ctx context.Context, partnerID, customerID int64, day string) (*saldo.WalletAccount, error) {
 	return t.walletAccount(ctx, selectWalletAccount, customerID, partnerID, day)
-}
-
-func (t *tx) WalletAccounts(ctx context.Context, partnerID int64, customerIDs []int64, day string) ([]saldo.WalletAccount, error) {
-	args := []any{partnerID, day}
-	for _, id := range customerIDs {
-		args = append(args, id)
-	}
-	return queryAll(ctx, t, func(rows Rows) (saldo.WalletAccount, error) {
-		var w saldo.WalletAccount
-		err := rows.Scan(walletAccountDests(&w)...)
-		return w, err
-	}, walletAccountsQuery+"b.customer_id IN ("+inList(3, len(customerIDs))+")", args...)
 }
 
 func (t *tx) WalletAccountByID(ctx context.Context, partnerID, balanceID int64, day string) (*saldo.WalletAccount, error) {
