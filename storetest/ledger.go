@@ -257,6 +257,22 @@ func testKYCLimits(t *testing.T, h Harness) {
 		f.fund(t, c, 850_000)
 		_, err = f.topUp(t, c, 1)
 		wantCode(t, err, saldo.ELIMIT, "amount:balance_cap")
+		// A transfer into the wallet meets the same cap: one that brings it back to the cap
+		// exactly goes, one cent more does not, and moves nothing.
+		s := f.customer(t)
+		f.h.Exec(t, f.Store, "UPDATE customers SET account_level = 4 WHERE id = $1", s.Customer.ID)
+		f.fund(t, s, 10)
+		if _, err := f.transfer(c, s, 1); err != nil {
+			t.Fatalf("a transfer out of the wallet at its cap: %v", err)
+		}
+		if _, err := f.transfer(s, c, 1); err != nil {
+			t.Fatalf("a transfer that fills the wallet to its cap exactly: %v", err)
+		}
+		_, err = f.transfer(s, c, 1)
+		wantCode(t, err, saldo.ELIMIT, "amount:balance_cap")
+		if f.amount(t, c) != 850_000 || f.amount(t, s) != 10 {
+			t.Errorf("balances %d and %d after the refused transfer, want 850000 and 10", f.amount(t, c), f.amount(t, s))
+		}
 		f.verify(t)
 	})
 	t.Run("monthly deposits, and both named", func(t *testing.T) {
