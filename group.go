@@ -25,13 +25,21 @@ import (
 // Members run in the order they arrived, each seeing the ones before it: the batch is the
 // same as those writes made one after another.
 //
+// Whole batches. Savepoints keep members apart, at a price: each member's rows go as
+// statements of their own, and PostgreSQL does a statement's fixed work (and a
+// subtransaction's) for each. Writes that are rarely refused (account creates) therefore
+// first run their batch whole: no savepoints, and their rows held back and sent as one
+// multi-row INSERT a table (Tx.HoldInserts), so that a batch of any size writes a create's
+// five tables with five statements. Such a batch commits only when every member succeeds;
+// otherwise it is rolled back and runs again member by member with savepoints, as above, so
+// a refusal costs one transaction thrown away.
+//
 // Reads ahead. A member runs its statements, then waits for their answers, before the next
 // member starts: a batch takes a round trip a member that waits. A transfer's only wait is
 // its reads and speculative move (Tx.ReadTransfers), so a batch of transfers sends those of
 // all its members first, together, and the members then run on what was read without
-// waiting. Their savepoints cannot separate them then (a member's writes follow the
-// later members' reads), so such a batch commits only when every member succeeds; otherwise
-// it is rolled back and runs again member by member, as above.
+// waiting; the batch then runs whole, as above (a member's writes follow the later members'
+// reads, which savepoints could not undo).
 
 // GroupCommit tunes a group of writes; zero fields take the defaults.
 type GroupCommit struct {
@@ -57,14 +65,19 @@ type group struct {
 	queue   []*member
 	running int // batches committing
 
-	commits, writes, split, ahead atomic.Int64
+	// whole: the group's writes are rarely refused, and its batches run whole first
+	// (commitWhole); in a group without it, only batches of transfers do.
+	whole bool
+
+	commits, writes, split, wholes, ahead atomic.Int64
 }
 
 // GroupStats counts a group's work since the service began: transactions committed (batches
-// of one included), the writes in them, batches that failed whole and ran one by one, and
-// batches committed with their reads sent ahead.
+// of one included), the writes in them, batches that failed whole and ran one by one, batches
+// committed whole with their inserts held, and of those, batches of transfers whose reads
+// went ahead.
 type GroupStats struct {
-	Commits, Writes, Split, Ahead int64
+	Commits, Writes, Split, Whole, Ahead int64
 }
 
 // GroupCommitStats is what group commit has done for account creates and ledger movements.
@@ -73,7 +86,7 @@ func (s *Service) GroupCommitStats() (creates, movements GroupStats) {
 }
 
 func (g *group) stats() GroupStats {
-	return GroupStats{Commits: g.commits.Load(), Writes: g.writes.Load(), Split: g.split.Load(), Ahead: g.ahead.Load()}
+	return GroupStats{Commits: g.commits.Load(), Writes: g.writes.Load(), Split: g.split.Load(), Whole: g.wholes.Load(), Ahead: g.ahead.Load()}
 }
 
 // member is one write waiting in a group.
@@ -82,17 +95,19 @@ type member struct {
 	run func(Tx) error // the write in a transaction; it resets what an earlier run left
 	// reads, when set, is the transfer the write makes first: a batch may read it ahead.
 	reads *TransferQuery
+	// whole: the member may run in a batch that commits whole (commitWhole).
+	whole bool
 	done  chan error
 }
 
-func newGroup(store Store, o GroupCommit) *group {
+func newGroup(store Store, o GroupCommit, whole bool) *group {
 	if o.Batches <= 0 {
 		o.Batches = 1
 	}
 	if o.Members <= 0 {
 		o.Members = DefaultBatchMembers
 	}
-	return &group{store: store, o: o}
+	return &group{store: store, o: o, whole: whole}
 }
 
 // update runs fn in a transaction, alone or with other writes of g; nil g runs it alone.
@@ -106,7 +121,7 @@ func (s *Service) update(ctx context.Context, g *group, reads *TransferQuery, fn
 
 // update runs fn in a transaction with the other writes queued with it.
 func (g *group) update(ctx context.Context, reads *TransferQuery, fn func(Tx) error) error {
-	m := &member{ctx: ctx, run: recovered(fn), reads: reads, done: make(chan error, 1)}
+	m := &member{ctx: ctx, run: recovered(fn), reads: reads, whole: g.whole || reads != nil, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, m)
 	lead := g.running < g.o.Batches
@@ -181,7 +196,13 @@ var errUnattributed = errors.New("group commit: a failure no member can be told"
 func (g *group) commit(batch []*member) {
 	if len(batch) == 1 {
 		m := batch[0]
-		err := g.store.Update(m.ctx, m.run)
+		err := g.store.Update(m.ctx, func(tx Tx) error {
+			if !m.whole {
+				return m.run(tx)
+			}
+			// Alone, a write fails whole anyway: its rows of one table may go together.
+			return tx.HoldInserts(m.ctx, func() error { return m.run(tx) })
+		})
 		g.count(1, err)
 		m.done <- err
 		return
@@ -190,7 +211,7 @@ func (g *group) commit(batch []*member) {
 	// ends when the last member's deadline does.
 	ctx, cancel := batchContext(batch)
 	defer cancel()
-	if g.commitAhead(ctx, batch) {
+	if g.commitWhole(ctx, batch) {
 		return
 	}
 	outcomes := make([]error, len(batch))
@@ -250,35 +271,53 @@ func (g *group) commit(batch []*member) {
 	wg.Wait()
 }
 
-// commitAhead commits batch with its transfers' reads sent ahead, together, and reports
-// whether it did. It does not unless every member is a transfer whose request goes on (a
-// batch of other movements too would write its entries out of the order of its moves), and
-// it rolls back, having committed nothing, when any member fails: the members then run one by
-// one.
-func (g *group) commitAhead(ctx context.Context, batch []*member) bool {
-	qs := make([]TransferQuery, len(batch))
-	for i, m := range batch {
-		if m.ctx.Err() != nil || m.reads == nil {
+// commitWhole commits batch as one, its members' inserts held and sent together
+// (Tx.HoldInserts), and reports whether it did. It does not unless every member may run so
+// (member.whole) and its request goes on, and it rolls back, having committed nothing, when
+// any member fails: the members then run with savepoints. A batch whose members are all
+// transfers reads ahead: their reads and speculative moves go first, together (a batch of
+// other movements too would write its entries out of the order of its moves).
+func (g *group) commitWhole(ctx context.Context, batch []*member) bool {
+	var qs []TransferQuery
+	for _, m := range batch {
+		if m.ctx.Err() != nil || !m.whole {
 			return false
 		}
-		qs[i] = *m.reads
+		if m.reads != nil {
+			qs = append(qs, *m.reads)
+		}
+	}
+	if len(qs) != len(batch) {
+		qs = nil
 	}
 	err := g.store.Update(ctx, func(tx Tx) error {
-		reads, err := tx.ReadTransfers(ctx, qs...)
-		if err != nil {
-			return err
-		}
-		for i, m := range batch {
-			if err := m.run(&readTx{Tx: tx, q: m.reads, read: &reads[i]}); err != nil {
+		var reads []TransferRead
+		if qs != nil {
+			var err error
+			if reads, err = tx.ReadTransfers(ctx, qs...); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.HoldInserts(ctx, func() error {
+			for i, m := range batch {
+				mtx := tx
+				if reads != nil {
+					mtx = &readTx{Tx: tx, q: m.reads, read: &reads[i]}
+				}
+				if err := m.run(mtx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return false
 	}
-	g.ahead.Add(1)
+	g.wholes.Add(1)
+	if qs != nil {
+		g.ahead.Add(1)
+	}
 	g.count(len(batch), nil)
 	for _, m := range batch {
 		m.done <- nil

@@ -74,8 +74,8 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 	}
 	return &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}},
-		webhooks: o.webhooks, creates: newGroup(store, o.creates),
-		movements: newGroup(store, o.movements)}
+		webhooks: o.webhooks, creates: newGroup(store, o.creates, true),
+		movements: newGroup(store, o.movements, false)}
 }
 
 // Now is the service's clock reading.

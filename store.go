@@ -82,6 +82,12 @@ type Tx interface {
 	// RollbackTo undoes what the transaction did since savepoint name, which stays. It fails
 	// when the savepoint does not exist: a statement before it failed.
 	RollbackTo(ctx context.Context, name string) error
+	// HoldInserts runs fn with the rows of the transaction's plain inserts (those whose ids
+	// were reserved, and rows that return nothing) held back, and sends them as one
+	// multi-row INSERT a table before the next other statement and when fn is done (group
+	// commit: a batch that commits whole). A row refused then fails every held row and the
+	// transaction with it, and the error names no write.
+	HoldInserts(ctx context.Context, fn func() error) error
 
 	TokenTx
 	CompositeTx

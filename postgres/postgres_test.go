@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,6 +190,69 @@ func TestTransferTakesTwoRoundTrips(t *testing.T) {
 	}
 	if last.Balance.Amount != 10_000-11*100 {
 		t.Errorf("the source holds %d after 11 transfers of 100 out of 10,000", last.Balance.Amount)
+	}
+}
+
+// statements counts the statements of each INSERT sent in batches, by table.
+type statements struct {
+	mu      sync.Mutex
+	inserts map[string]int
+}
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (s *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	table, ok := strings.CutPrefix(d.SQL, "INSERT INTO ")
+	if !ok {
+		return
+	}
+	table, _, _ = strings.Cut(table, " ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inserts[table]++
+}
+func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// Creates batched by group commit send one INSERT a table a transaction, whatever the number
+// of creates in it: their rows are held and go together.
+func TestBatchedCreatesSendOneInsertATable(t *testing.T) {
+	sent := &statements{inserts: map[string]int{}}
+	s := testdb.OpenPostgres(t, postgres.Options{Tracer: sent})
+	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
+	ctx := context.Background()
+	_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda", CompositeBalances: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.AuthenticatePartnerForWrite(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 96
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req := gen.Customer("", uint64(i+1))
+			req.CompositeCreditLine = "100000"
+			if _, err := svc.CreateCustomer(ctx, e, req, nil); err != nil {
+				t.Errorf("create %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	creates, _ := svc.GroupCommitStats()
+	if creates.Writes != n || creates.Commits >= n || creates.Split != 0 {
+		t.Fatalf("group commit stats %+v: want %d creates in fewer commits, none split", creates, n)
+	}
+	for _, table := range []string{"customers", "balances", "customer_tokens", "composite_parents", "events"} {
+		if got := sent.inserts[table]; got != int(creates.Commits) {
+			t.Errorf("%d creates in %d commits sent %d INSERTs into %s, want one a commit", n, creates.Commits, got, table)
+		}
 	}
 }
 

@@ -3,11 +3,14 @@ package storetest
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/internal/gen"
@@ -16,6 +19,8 @@ import (
 // testGroupCommit: concurrent writes share transactions, and each is still all-or-nothing
 // with the answer it would have had alone.
 func testGroupCommit(t *testing.T, h Harness) {
+	t.Run("CreatesCommitWholeEachWithItsOwnRows", func(t *testing.T) { testGroupCreatesWhole(t, h) })
+	t.Run("HeldInsertsAreSeenByTheStatementsAfterThem", func(t *testing.T) { testHeldInserts(t, h) })
 	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
 	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
 	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
@@ -72,6 +77,126 @@ func testGroupDuplicates(t *testing.T, h Harness) {
 	// way, the creates were batched.
 	if creates, _ := f.Service.GroupCommitStats(); creates.Writes <= creates.Commits && creates.Split == 0 {
 		t.Errorf("group commit stats %+v: %d concurrent creates were never batched", creates, 2*pairs)
+	}
+}
+
+// 64 creates at once, none refused: they commit in batches whole, their rows held and sent
+// a statement a table, and every row is its own customer's.
+func testGroupCreatesWhole(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewPartner{CompositeBalances: true})
+	const n = 64
+	created := make([]*saldo.CreatedCustomer, n)
+	errs := concurrently(n, func(i int) error {
+		c, err := f.Service.CreateCustomer(ctx, e, composite(gen.Customer("", uint64(13000+i)), "100000"), nil)
+		created[i] = c
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+	}
+	for i, c := range created {
+		id := c.Customer.ID
+		rows := h.Query(t, f.Store, "SELECT email FROM customers WHERE id = $1", id)
+		if len(rows) != 1 || fmt.Sprint(rows[0][0]) != c.Customer.Email {
+			t.Errorf("create %d: customer %d is %v, want %s", i, id, rows, c.Customer.Email)
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+			want int
+		}{
+			{"SELECT id FROM balances WHERE customer_id = $1 AND kind = 'wallet' AND id = $2", []any{id, c.Wallet.ID}, 1},
+			{"SELECT p.id FROM composite_parents p JOIN balances b ON b.id = p.balance_id AND b.customer_id = p.customer_id" +
+				" WHERE p.customer_id = $1 AND p.id = $2 AND b.kind = 'composite_parent'", []any{id, c.Parent.ID}, 1},
+			{"SELECT kind FROM customer_tokens WHERE customer_id = $1", []any{id}, 3},
+		} {
+			if got := len(h.Query(t, f.Store, q.sql, q.args...)); got != q.want {
+				t.Errorf("create %d: %d rows of %q, want %d", i, got, q.sql, q.want)
+			}
+		}
+	}
+	if got := len(h.Rows(t, f.Store, "events")); got != 2*n {
+		t.Errorf("events has %d rows after %d creates, want %d", got, n, 2*n)
+	}
+	creates, _ := f.Service.GroupCommitStats()
+	if creates.Writes <= creates.Commits || creates.Whole == 0 || creates.Split != 0 {
+		t.Errorf("group commit stats %+v: %d concurrent creates never shared a commit, never committed whole, or split", creates, n)
+	}
+}
+
+// Rows held back by HoldInserts are in the transaction for the next statement that is not
+// such an insert (here, a read), and they all commit; a held row that a unique index refuses
+// fails the transaction, and none of its rows stay.
+func testHeldInserts(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := NewFixture(t, h)
+	e := f.Partner(t, saldo.NewPartner{})
+	customer := func(i int) *saldo.Customer {
+		return &saldo.Customer{PartnerID: e.ID, Email: fmt.Sprintf("held%d@example.com", i), MobileCountryCode: "52",
+			Mobile: fmt.Sprintf("55%08d", i), FirstName: "Ana", LastName: "Ruiz", Gender: 1, AccountLevel: 1, AccountStatus: 1, CreatedAt: Now}
+	}
+	err := f.Store.Update(ctx, func(tx saldo.Tx) error {
+		return tx.HoldInserts(ctx, func() error {
+			if err := tx.ReserveIDs(ctx, saldo.IDCounts{Customers: 3}); err != nil {
+				return err
+			}
+			var ids []int64
+			for i := range 3 {
+				c := customer(i)
+				if err := tx.InsertCustomer(ctx, c); err != nil {
+					return err
+				}
+				ids = append(ids, c.ID)
+			}
+			// On an engine that returns the customers' ids on insert, only the tokens are held.
+			for i, id := range ids {
+				hash := sha256.Sum256(fmt.Appendf(nil, "held token %d", i))
+				tok := saldo.Token{PartnerID: e.ID, CustomerID: id, Kind: saldo.TokenOAuth, Hash: hash[:], DeviceID: "default",
+					IssuedAt: Now, ExpiresAt: Now.Add(time.Hour)}
+				if err := tx.InsertTokens(ctx, []saldo.Token{tok}); err != nil {
+					return err
+				}
+			}
+			for i, id := range ids {
+				if _, err := tx.Customer(ctx, e.ID, id); err != nil {
+					return fmt.Errorf("customer %d, inserted before, read: %w", id, err)
+				}
+				hash := sha256.Sum256(fmt.Appendf(nil, "held token %d", i))
+				if tok, err := tx.TokenByHash(ctx, hash[:]); err != nil || tok.CustomerID != id {
+					return fmt.Errorf("token of customer %d, inserted before, read: %+v, %w", id, tok, err)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]int{"customers": 3, "customer_tokens": 3} {
+		if got := len(h.Rows(t, f.Store, table)); got != want {
+			t.Errorf("%s has %d rows, want the %d held", table, got, want)
+		}
+	}
+	err = f.Store.Update(ctx, func(tx saldo.Tx) error {
+		return tx.HoldInserts(ctx, func() error {
+			if err := tx.ReserveIDs(ctx, saldo.IDCounts{Customers: 2}); err != nil {
+				return err
+			}
+			if err := tx.InsertCustomer(ctx, customer(3)); err != nil {
+				return err
+			}
+			return tx.InsertCustomer(ctx, customer(0)) // the email of one inserted above
+		})
+	})
+	if !errors.Is(err, saldo.ErrDuplicate) {
+		t.Errorf("held rows, one a duplicate: %v, want ErrDuplicate", err)
+	}
+	if got := len(h.Rows(t, f.Store, "customers")); got != 3 {
+		t.Errorf("customers has %d rows after a failed transaction, want 3", got)
 	}
 }
 

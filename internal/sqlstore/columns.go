@@ -50,8 +50,6 @@ type columns[T any] struct {
 	table string
 	list  []column[T]
 	names string // "a, b, c"
-	// inserts[n] is the INSERT of n rows, for the row counts built ahead (batched).
-	inserts []string
 }
 
 func newColumns[T any](table string, list []column[T]) *columns[T] {
@@ -60,16 +58,6 @@ func newColumns[T any](table string, list []column[T]) *columns[T] {
 		names[i] = c.name
 	}
 	return &columns[T]{table: table, list: list, names: strings.Join(names, ", ")}
-}
-
-// batched builds ahead the INSERT statements of up to rows rows of cs, for a table whose rows
-// are inserted a few at a time, and returns cs.
-func (cs *columns[T]) batched(rows int) *columns[T] {
-	cs.inserts = make([]string, rows+1)
-	for n := range cs.inserts {
-		cs.inserts[n] = insert(cs.table, cs.names, len(cs.list), n)
-	}
-	return cs
 }
 
 // withoutFirst are cs but their first, which is the id the engine assigns when a row is
@@ -108,31 +96,13 @@ func (cs *columns[T]) selectWhere(where string) string { return cs.selectFrom() 
 
 // insert is the INSERT of rows rows of cs.
 func (cs *columns[T]) insert(rows int) string {
-	if rows < len(cs.inserts) {
-		return cs.inserts[rows]
-	}
 	return insert(cs.table, cs.names, len(cs.list), rows)
 }
 
 // insert returns "INSERT INTO table (names) VALUES (…)" for rows rows of n columns, numbering
 // placeholders $1, $2, ….
 func insert(table, names string, n, rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + names + ") VALUES ")
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(dollar(r*n + i + 1))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+	return (&rowsInsert{head: "INSERT INTO " + table + " (" + names + ") VALUES ", cols: n}).build(rows)
 }
 
 // dollar numbers placeholders $1, $2, … as PostgreSQL and SQLite both accept.

@@ -18,7 +18,7 @@ var idempotencyColumns = newColumns("idempotency_keys", []column[saldo.Idempoten
 })
 
 var (
-	insertIdempotency = idempotencyColumns.insert(1)
+	insertIdempotency = newRowsInsert(idempotencyColumns, false)
 	selectIdempotency = idempotencyColumns.selectWhere("ecommerce_id = $1 AND key = $2")
 )
 
@@ -32,7 +32,7 @@ func (t *tx) IdempotencyRecord(ctx context.Context, partnerID int64, key string)
 }
 
 func (t *tx) InsertIdempotencyRecord(ctx context.Context, r *saldo.IdempotencyRecord) error {
-	return t.d.Translate(t.conn.Send(ctx, insertIdempotency, idempotencyColumns.args(r, t.d.Times)...))
+	return t.insertRows(ctx, insertIdempotency, 1, idempotencyColumns.args(r, t.d.Times))
 }
 
 func (t *tx) DeleteIdempotencyRecords(ctx context.Context, cutoff time.Time) (int64, error) {

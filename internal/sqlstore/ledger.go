@@ -92,7 +92,7 @@ var entryColumns = newColumns("ledger_entries", []column[saldo.Entry]{
 		dest: func(e *saldo.Entry, _ Times) any { return &nullDest[int64]{&e.BalanceAfter} },
 	},
 	instant("created_at", func(e *saldo.Entry) *time.Time { return &e.CreatedAt }),
-}).batched(4)
+})
 
 // entryRead are the entry columns read: the id, then those written.
 var entryRead = newColumns("ledger_entries", append([]column[saldo.Entry]{
@@ -113,7 +113,8 @@ var walletAccountsQuery = strings.NewReplacer("$3", "$2", "b.ecommerce_id = $2",
 
 var (
 	insertTransaction       = transactionColumnsNoID.insert(1) + " RETURNING id"
-	insertTransactionWithID = withID(transactionColumns.insert(1))
+	insertTransactionWithID = newRowsInsert(transactionColumns, true)
+	insertEntries           = newRowsInsert(entryColumns, false)
 	selectTransaction       = transactionColumns.selectWhere("id = $1 AND ecommerce_id = $2")
 	selectTransactionByRef  = transactionColumns.selectWhere("ecommerce_id = $1 AND reference_kind = $2 AND reference_id = $3")
 	selectEntries           = entryRead.selectWhere("transaction_id = $1 ORDER BY id")
@@ -165,7 +166,7 @@ func (t *tx) Balance(ctx context.Context, partnerID, id int64) (*saldo.Balance, 
 func (t *tx) InsertTransaction(ctx context.Context, lt *saldo.LedgerTransaction) error {
 	if id := nextID(&t.reserved.Transactions); id != 0 {
 		lt.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertTransactionWithID, transactionColumns.args(lt, t.d.Times)...))
+		return t.insertRows(ctx, insertTransactionWithID, 1, transactionColumns.args(lt, t.d.Times))
 	}
 	return t.d.Translate(t.conn.QueryRow(ctx, insertTransaction, transactionColumnsNoID.args(lt, t.d.Times)...).Scan(&lt.ID))
 }
@@ -400,7 +401,8 @@ func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amou
 	}
 	cents := limit.Cents
 	if t.d.AddDeposit != "" {
-		return t.d.Translate(t.conn.Send(ctx, t.d.AddDeposit, balanceID, month, amount, cents))
+		// It reads the wallet's month and the wallet, which no held insert writes.
+		return t.sendAhead(ctx, t.d.AddDeposit, balanceID, month, amount, cents)
 	}
 	var total int64
 	err := t.conn.QueryRow(ctx, addDeposit, balanceID, month, amount, cents).Scan(&total)
@@ -424,7 +426,7 @@ func (t *tx) InsertEntries(ctx context.Context, entries []saldo.Entry) error {
 	for i := range entries {
 		args = entryColumns.appendArgs(args, &entries[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, entryColumns.insert(len(entries)), args...))
+	return t.insertRows(ctx, insertEntries, len(entries), args)
 }
 
 func (t *tx) Entries(ctx context.Context, transactionID int64) ([]saldo.Entry, error) {

@@ -184,7 +184,7 @@ var eventColumns = newColumns("events", []column[saldo.Event]{
 	derived("payload", func(ev *saldo.Event) string { return string(ev.Payload) }),
 	derived("dispatched", (*saldo.Event).Dispatched),
 	instant("created_at", func(ev *saldo.Event) *time.Time { return &ev.CreatedAt }),
-}).batched(4)
+})
 
 // updatePartner sets partner $1's settings: every column but the id, the token and the
 // creation time.

@@ -19,7 +19,7 @@ var tokenColumns = newColumns("customer_tokens", []column[saldo.Token]{
 	field("device_id", func(t *saldo.Token) *string { return &t.DeviceID }),
 	instant("issued_at", func(t *saldo.Token) *time.Time { return &t.IssuedAt }),
 	{name: "expires_at", arg: tokenExpires},
-}).batched(4)
+})
 
 // tokenExpires is the argument for expires_at: a token that does not expire stores NULL.
 func tokenExpires(t *saldo.Token, tm Times) any {

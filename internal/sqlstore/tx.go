@@ -6,7 +6,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/saldo-mx/saldo"
 )
@@ -136,6 +135,16 @@ type tx struct {
 	ids  IDSource // nil: inserts return their ids
 	// Ids reserved for the next inserts.
 	reserved IDs
+	// held holds back plain inserts while set (HoldInserts); conn is then held.
+	held *holding
+	// checked is the partner token this transaction checked already (CheckPartnerToken).
+	checked checkedToken
+}
+
+// checkedToken is a partner's id and token hash.
+type checkedToken struct {
+	id   int64
+	hash string
 }
 
 // New returns the saldo.Tx for a transaction of an engine; ids may be nil. Besides saldo.Tx, it
@@ -147,9 +156,11 @@ var (
 	insertCustomer = customerColumnsNoID.insert(1) + " RETURNING id"
 	insertBalance  = balanceColumnsNoID.insert(1) + " RETURNING id"
 	// With an id handed out ahead (sqlstore.IDSource), which only PostgreSQL does.
-	insertCustomerWithID = withID(customerColumns.insert(1))
-	insertBalanceWithID  = withID(balanceColumns.insert(1))
-	insertParent         = compositeParentColumns.insert(1)
+	insertCustomerWithID = newRowsInsert(customerColumns, true)
+	insertBalanceWithID  = newRowsInsert(balanceColumns, true)
+	insertParent         = newRowsInsert(compositeParentColumns, false)
+	insertTokens         = newRowsInsert(tokenColumns, false)
+	insertEvents         = newRowsInsert(eventColumns, false)
 	duplicatesQuery      = customerDuplicatesQuery(dollar)
 
 	selectPartner            = partnerColumns.selectWhere("id = $1")
@@ -160,16 +171,16 @@ var (
 	selectCompositeParentOf  = compositeParentColumns.selectWhere("customer_id = $1 AND ecommerce_id = $2 ORDER BY created_at, id LIMIT 1")
 )
 
-// withID lets an INSERT set a GENERATED ALWAYS identity column.
-func withID(insert string) string {
-	return strings.Replace(insert, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES ", 1)
-}
-
 func (t *tx) ReserveIDs(ctx context.Context, n saldo.IDCounts) error {
 	if t.ids == nil {
 		return nil
 	}
-	ids, err := t.ids.Take(ctx, t.conn, n)
+	conn := t.conn
+	if t.held != nil {
+		// Taking ids reads no row a held insert writes: they stay held.
+		conn = t.held.Conn
+	}
+	ids, err := t.ids.Take(ctx, conn, n)
 	if err != nil {
 		return t.d.Translate(err)
 	}
@@ -249,14 +260,25 @@ func (t *tx) PartnerByTokenHash(ctx context.Context, hash []byte) (*saldo.Partne
 	return t.partnerWhere(ctx, selectPartnerByTokenHash, hash)
 }
 
+// CheckPartnerToken checks a partner's token once a transaction: the writes of a batch that
+// share a partner share its check (a failed check fails the transaction).
 func (t *tx) CheckPartnerToken(ctx context.Context, id int64, hash []byte) error {
+	token := checkedToken{id: id, hash: string(hash)}
+	if t.checked == token {
+		return nil
+	}
 	if t.d.CheckPartnerToken != "" {
-		return t.d.Translate(t.conn.Send(ctx, t.d.CheckPartnerToken, id, hash))
+		t.checked = token
+		// It reads the partner's row, which no held insert writes.
+		return t.sendAhead(ctx, t.d.CheckPartnerToken, id, hash)
 	}
 	var one int
 	err := t.conn.QueryRow(ctx, "SELECT 1 FROM ecommerces WHERE id = $1 AND token_hash = $2", id, hash).Scan(&one)
 	if t.d.IsNoRows(err) {
 		return &saldo.Error{Code: saldo.EUNAUTHORIZED, Err: saldo.ErrPartnerTokenChanged}
+	}
+	if err == nil {
+		t.checked = token
 	}
 	return t.d.Translate(err)
 }
@@ -287,7 +309,7 @@ func (t *tx) CustomerDuplicates(ctx context.Context, c *saldo.Customer) ([]strin
 func (t *tx) InsertCustomer(ctx context.Context, c *saldo.Customer) error {
 	if id := nextID(&t.reserved.Customers); id != 0 {
 		c.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertCustomerWithID, customerColumns.args(c, t.d.Times)...))
+		return t.insertRows(ctx, insertCustomerWithID, 1, customerColumns.args(c, t.d.Times))
 	}
 	return t.d.Translate(t.conn.QueryRow(ctx, insertCustomer, customerColumnsNoID.args(c, t.d.Times)...).Scan(&c.ID))
 }
@@ -304,7 +326,7 @@ func (t *tx) Customer(ctx context.Context, partnerID, id int64) (*saldo.Customer
 func (t *tx) InsertBalance(ctx context.Context, b *saldo.Balance) error {
 	if id := nextID(&t.reserved.Balances); id != 0 {
 		b.ID = id
-		return t.d.Translate(t.conn.Send(ctx, insertBalanceWithID, balanceColumns.args(b, t.d.Times)...))
+		return t.insertRows(ctx, insertBalanceWithID, 1, balanceColumns.args(b, t.d.Times))
 	}
 	return t.d.Translate(t.conn.QueryRow(ctx, insertBalance, balanceColumnsNoID.args(b, t.d.Times)...).Scan(&b.ID))
 }
@@ -323,11 +345,11 @@ func (t *tx) InsertTokens(ctx context.Context, tokens []saldo.Token) error {
 	for i := range tokens {
 		args = tokenColumns.appendArgs(args, &tokens[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, tokenColumns.insert(len(tokens)), args...))
+	return t.insertRows(ctx, insertTokens, len(tokens), args)
 }
 
 func (t *tx) InsertCompositeParent(ctx context.Context, p *saldo.CompositeParent) error {
-	return t.d.Translate(t.conn.Send(ctx, insertParent, compositeParentColumns.args(p, t.d.Times)...))
+	return t.insertRows(ctx, insertParent, 1, compositeParentColumns.args(p, t.d.Times))
 }
 
 func (t *tx) CompositeParentOf(ctx context.Context, partnerID, customerID int64) (*saldo.CompositeParent, error) {
@@ -344,7 +366,7 @@ func (t *tx) InsertEvents(ctx context.Context, events []saldo.Event) error {
 	for i := range events {
 		args = eventColumns.appendArgs(args, &events[i], t.d.Times)
 	}
-	return t.d.Translate(t.conn.Send(ctx, eventColumns.insert(len(events)), args...))
+	return t.insertRows(ctx, insertEvents, len(events), args)
 }
 
 // Savepoint queues SAVEPOINT name; name is the caller's, never a request's.

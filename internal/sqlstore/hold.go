@@ -1,0 +1,194 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+)
+
+// Held inserts (saldo.Tx.HoldInserts). A batch of group commit writes the same few tables once
+// a member: nine rows of six tables a create, four rows of three tables a transfer. Sent a
+// statement a member, a batch of 16 creates is 96 statements, and PostgreSQL pays its
+// per-statement work (a portal, a snapshot, the executor's start and end, the deferred
+// triggers' queue) for each; held, it is six, one multi-row INSERT a table.
+
+// rowsInsert is a plain INSERT of rows of one table's columns: one without ON CONFLICT or
+// RETURNING, so rows of several can go as one statement.
+type rowsInsert struct {
+	head string // "INSERT INTO t (a, b) [OVERRIDING SYSTEM VALUE] VALUES "
+	cols int
+	// stmts[n] is the statement of n rows, for the row counts built ahead.
+	stmts []string
+}
+
+// newRowsInsert is the insert of cs; withID writes their first column, an identity, as given.
+func newRowsInsert[T any](cs *columns[T], withID bool) *rowsInsert {
+	head := "INSERT INTO " + cs.table + " (" + cs.names + ") VALUES "
+	if withID {
+		// An identity column GENERATED ALWAYS takes a given id only so.
+		head = "INSERT INTO " + cs.table + " (" + cs.names + ") OVERRIDING SYSTEM VALUE VALUES "
+	}
+	r := &rowsInsert{head: head, cols: len(cs.list)}
+	r.stmts = make([]string, 5)
+	for n := 1; n < len(r.stmts); n++ {
+		r.stmts[n] = r.build(n)
+	}
+	return r
+}
+
+// statement is the INSERT of rows rows.
+func (r *rowsInsert) statement(rows int) string {
+	if rows < len(r.stmts) {
+		return r.stmts[rows]
+	}
+	return r.build(rows)
+}
+
+func (r *rowsInsert) build(rows int) string {
+	var b strings.Builder
+	b.Grow(len(r.head) + rows*r.cols*6)
+	b.WriteString(r.head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range r.cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(dollar(i*r.cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// maxHeldArgs bounds the arguments of one held statement, under SQLite's 32,766 and
+// PostgreSQL's 65,535: more rows go as another statement.
+const maxHeldArgs = 30000
+
+// holding is a Conn that holds back the rows of plain inserts and sends them, one statement a
+// table in the order the tables first came, before any other statement, and when the caller of
+// HoldInserts is done. A transaction's inserts follow their own order of foreign keys, so
+// the first rows of each table came in that order too.
+type holding struct {
+	Conn
+	held []*heldRows
+}
+
+// heldRows are the rows held for one insert.
+type heldRows struct {
+	insert *rowsInsert
+	rows   int
+	args   []any
+}
+
+// hold holds rows rows of insert, whose arguments are args.
+func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args []any) error {
+	for _, r := range h.held {
+		if r.insert != insert {
+			continue
+		}
+		if len(r.args)+len(args) > maxHeldArgs {
+			if err := h.release(ctx); err != nil {
+				return err
+			}
+			break
+		}
+		r.rows += rows
+		r.args = append(r.args, args...)
+		return nil
+	}
+	h.held = append(h.held, &heldRows{insert: insert, rows: rows, args: args})
+	return nil
+}
+
+// release sends what is held.
+func (h *holding) release(ctx context.Context) error {
+	held := h.held
+	h.held = nil
+	for _, r := range held {
+		if err := h.Conn.Send(ctx, r.insert.statement(r.rows), r.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *holding) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	if err := h.release(ctx); err != nil {
+		return 0, err
+	}
+	return h.Conn.Exec(ctx, sql, args...)
+}
+
+func (h *holding) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	if err := h.release(ctx); err != nil {
+		return errRow{err}
+	}
+	return h.Conn.QueryRow(ctx, sql, args...)
+}
+
+func (h *holding) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	if err := h.release(ctx); err != nil {
+		return nil, err
+	}
+	return h.Conn.Query(ctx, sql, args...)
+}
+
+func (h *holding) Send(ctx context.Context, sql string, args ...any) error {
+	if err := h.release(ctx); err != nil {
+		return err
+	}
+	return h.Conn.Send(ctx, sql, args...)
+}
+
+func (h *holding) Flush(ctx context.Context) error {
+	if err := h.release(ctx); err != nil {
+		return err
+	}
+	return h.Conn.Flush(ctx)
+}
+
+func (h *holding) Queries(ctx context.Context, qs ...Query) error {
+	if err := h.release(ctx); err != nil {
+		return err
+	}
+	return h.Conn.Queries(ctx, qs...)
+}
+
+// errRow is a Row whose statement was not sent.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// HoldInserts runs fn with the transaction's plain inserts held back (saldo.Tx.HoldInserts).
+func (t *tx) HoldInserts(ctx context.Context, fn func() error) error {
+	if t.held != nil {
+		return fn()
+	}
+	t.held = &holding{Conn: t.conn}
+	t.conn = t.held
+	defer func() { t.conn, t.held = t.held.Conn, nil }()
+	if err := fn(); err != nil {
+		return err
+	}
+	return t.d.Translate(t.held.release(ctx))
+}
+
+// insertRows sends rows rows of insert, or holds them while the transaction holds its inserts.
+func (t *tx) insertRows(ctx context.Context, insert *rowsInsert, rows int, args []any) error {
+	if t.held != nil {
+		return t.d.Translate(t.held.hold(ctx, insert, rows, args))
+	}
+	return t.d.Translate(t.conn.Send(ctx, insert.statement(rows), args...))
+}
+
+// sendAhead sends a statement nothing waits for that reads no row a held insert writes: it may
+// go before them, so that they stay held.
+func (t *tx) sendAhead(ctx context.Context, sql string, args ...any) error {
+	if t.held != nil {
+		return t.d.Translate(t.held.Conn.Send(ctx, sql, args...))
+	}
+	return t.d.Translate(t.conn.Send(ctx, sql, args...))
+}
