@@ -17,7 +17,8 @@
 # (BENCHMARKS.md), BENCH_RESULTS (bench/results.json) and BENCH_CHART (bench/chart.svg): the
 # files the figures are written to (point them elsewhere for a smoke run), BENCH_RAW_OUT (unset:
 # a file to keep the raw measurements in, one JSON object a line), BENCH_WAL_SETTLE (10.5:
-# seconds to wait after each timed saldo run before reading pg_stat_wal; see below).
+# seconds to wait after each timed saldo run before reading pg_stat_wal; see below),
+# BENCH_VACUUM (1: VACUUM and CHECKPOINT before every run; 0 skips them).
 #
 # Group commit: two servers run on the same database, `saldo serve` with its default group
 # commit and `saldo serve --group-commit-members 1` (every write commits alone); each saldo
@@ -75,6 +76,7 @@ md_out=${BENCH_MD:-BENCHMARKS.md}
 results_out=${BENCH_RESULTS:-bench/results.json}
 chart_out=${BENCH_CHART:-bench/chart.svg}
 wal_settle=${BENCH_WAL_SETTLE:-10.5}
+vacuum=${BENCH_VACUUM:-1}
 pg_warmup=${BENCH_PGBENCH_WARMUP:-2} # seconds of each pgbench run not counted
 sqlite_c=${BENCH_SQLITE_CONCURRENCY:-8}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
@@ -192,6 +194,15 @@ settle() {
   esac
 }
 
+# steady runs VACUUM and CHECKPOINT before a timed run (BENCH_VACUUM=1, the default; 0 skips
+# them), so that every run starts in the same state: no autovacuum of what the run before
+# inserted comes due during it, and each pays the same full-page writes after a checkpoint,
+# instead of a checkpoint landing in one run and not another.
+steady() {
+  [ "$vacuum" = 1 ] || return 0
+  psql -q -d "$db" -c "VACUUM" -c "CHECKPOINT" >/dev/null
+}
+
 # wal_sync prints the cluster's WAL flushes so far (pg_stat_wal.wal_sync, PostgreSQL 14+).
 wal_sync() { psql -Atq -d "$db" -c "SELECT wal_sync FROM pg_stat_wal"; }
 # group_stats KIND prints the server's saldo_group_commits_total, saldo_group_writes_total and
@@ -219,6 +230,7 @@ saldo_run() {
   local kind=$1 c=$2 r=$3
   shift 3
   local out="$work/load.json" t0 t1 b0 b1 g0 g1 w0 w1 m0 m1 status=0
+  steady
   wait_quiet
   w0=$(wal_sync)
   m0=$(group_stats create)
@@ -251,6 +263,7 @@ ref_run() {
   shift 3
   local out="$work/pgbench.out" b0 b1 g0 g1 w0 w1 status=0
   run_no=$((run_no + 1))
+  steady
   wait_quiet
   w0=$(wal_sync)
   g0=$(child_ticks)
@@ -297,6 +310,7 @@ transfer_run() {
   local kind=$1 c=$2 r=$3
   shift 3
   local out="$work/load.json" t0 t1 b0 b1 g0 g1 w0 w1 m0 m1 status=0
+  steady
   wait_quiet
   w0=$(wal_sync)
   m0=$(group_stats movement)
