@@ -195,8 +195,10 @@ func (q TransferQuery) same(o *TransferQuery) bool {
 // makes them on what was read, and a refusal rolls the move back with the rest of the write.
 // When nothing moved, Move moves it, or says why not.
 type TransferRead struct {
-	Token   *Token          // nil: no token has the hash
-	Wallets []WalletAccount // as found before the move, in no particular order
+	Token *Token // nil: no token has the hash
+	// As found before the moves (of every transfer read together), in no particular order:
+	// their amounts are not the ones the move saw.
+	Wallets []WalletAccount
 	Moved   bool
 	// The balances after the move, when Moved.
 	SourceAfter, TargetAfter BalanceAmounts

@@ -313,6 +313,8 @@ var dialect = sqlstore.Dialect{
 	CheckPartnerToken: "SELECT saldo_check_ecommerce_token($1, $2)",
 	// Migration 0010, for the same reason.
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
+	AddDeposits: "SELECT saldo_add_deposit(w, m, a, c)" +
+		" FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS d(w, m, a, c)",
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
 	SkipLocked:  " FOR UPDATE SKIP LOCKED",

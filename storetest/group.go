@@ -24,6 +24,7 @@ func testGroupCommit(t *testing.T, h Harness) {
 	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
 	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
 	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
+	t.Run("ConcurrentTransfersIntoOneWalletKeepItsMonthlyDepositLimit", func(t *testing.T) { testGroupMonthlyDeposits(t, h) })
 	t.Run("AMemberThatPanicsIsAnInternalErrorAndTheOthersCommit", func(t *testing.T) { testGroupMemberPanic(t, h) })
 }
 
@@ -305,6 +306,44 @@ func testGroupHotWallet(t *testing.T, h Harness) {
 	if _, moves := f.Service.GroupCommitStats(); moves.Writes <= moves.Commits || moves.Ahead == 0 {
 		t.Errorf("group commit stats %+v: 160 concurrent transfers never shared a commit, or never one with their reads sent ahead", moves)
 	}
+}
+
+// 40 transfers of 20,000 at once into one wallet of level 1, whose deposits may add up to 750
+// UDIs a month (637,500 cents): exactly 31 fit, whatever the batches (a batch holds its
+// deposits and sends their sums together), the other 9 are refused naming the limit, and the
+// month's count is what moved.
+func testGroupMonthlyDeposits(t *testing.T, h Harness) {
+	f := newLedgerFixture(t, h)
+	target := f.customer(t)
+	sources := []*saldo.CreatedCustomer{f.customer(t), f.customer(t), f.customer(t), f.customer(t)}
+	for _, s := range sources {
+		f.fund(t, s, 200_000)
+	}
+	errs := concurrently(40, func(i int) error {
+		_, err := f.transfer(sources[i%len(sources)], target, 20_000)
+		return err
+	})
+	moved, refused := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			moved++
+		case saldo.ErrorCode(err) == saldo.ELIMIT && slices.Contains(saldo.ErrorHints(err), "amount:monthly_deposit_limit"):
+			refused++
+		default:
+			t.Errorf("transfer %d: %v", i, err)
+		}
+	}
+	if moved != 31 || refused != 9 {
+		t.Errorf("%d moved and %d refused, want 31 and 9", moved, refused)
+	}
+	if got := f.amount(t, target); got != int64(20_000*moved) {
+		t.Errorf("the target holds %d after %d transfers of 20,000", got, moved)
+	}
+	if got := f.count(t, "SELECT amount FROM wallet_deposits WHERE balance_id = $1", target.Wallet.ID); got != int64(20_000*moved) {
+		t.Errorf("the target's month counts %d deposited, want %d", got, 20_000*moved)
+	}
+	f.verify(t)
 }
 
 // checkRunningBalances checks that a balance's entries, in id order, each move it from the

@@ -74,6 +74,32 @@ const maxHeldArgs = 30000
 type holding struct {
 	Conn
 	held []*heldRows
+	// deposits are the monthly deposits held (Dialect.AddDeposits), a wallet's month once.
+	deposits []heldDeposit
+	d        *Dialect
+}
+
+// heldDeposit is what the deposits held add to one wallet's month, within the lowest of
+// their ceilings (a wallet's ceiling is the same for every transfer of a batch).
+type heldDeposit struct {
+	wallet          int64
+	month           string
+	amount, ceiling int64
+}
+
+// deposit holds amount added to a wallet's month, within ceiling: sent as one statement with
+// the other deposits held, their sums checked against the ceiling. A sum over it fails the
+// statement, whichever deposit brought it there.
+func (h *holding) deposit(wallet int64, month string, amount, ceiling int64) {
+	for i := range h.deposits {
+		d := &h.deposits[i]
+		if d.wallet == wallet && d.month == month {
+			d.amount += amount
+			d.ceiling = min(d.ceiling, ceiling)
+			return
+		}
+	}
+	h.deposits = append(h.deposits, heldDeposit{wallet: wallet, month: month, amount: amount, ceiling: ceiling})
 }
 
 // heldRows are the rows held for one insert.
@@ -105,14 +131,21 @@ func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args [
 
 // release sends what is held.
 func (h *holding) release(ctx context.Context) error {
-	held := h.held
-	h.held = nil
+	held, deposits := h.held, h.deposits
+	h.held, h.deposits = nil, nil
 	for _, r := range held {
 		if err := h.Conn.Send(ctx, r.insert.statement(r.rows), r.args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(deposits) == 0 {
+		return nil
+	}
+	wallets, months, amounts, ceilings := make([]int64, len(deposits)), make([]string, len(deposits)), make([]int64, len(deposits)), make([]int64, len(deposits))
+	for i, d := range deposits {
+		wallets[i], months[i], amounts[i], ceilings[i] = d.wallet, d.month, d.amount, d.ceiling
+	}
+	return h.Conn.Send(ctx, h.d.AddDeposits, wallets, months, amounts, ceilings)
 }
 
 func (h *holding) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
@@ -167,7 +200,7 @@ func (t *tx) HoldInserts(ctx context.Context, fn func() error) error {
 	if t.held != nil {
 		return fn()
 	}
-	t.held = &holding{Conn: t.conn}
+	t.held = &holding{Conn: t.conn, d: t.d}
 	t.conn = t.held
 	defer func() { t.conn, t.held = t.held.Conn, nil }()
 	if err := fn(); err != nil {

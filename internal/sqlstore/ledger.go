@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -312,8 +313,8 @@ var transferMove = [2]string{
 		" RETURNING balances.id, balances.customer_id, balances.amount, balances.held",
 }
 
-// ReadTransfers sends each transfer's token lookup, wallets' read and speculative move, all
-// of them together.
+// ReadTransfers sends the transfers' token lookup (one for all), their wallets' read (one a
+// partner and day) and each one's speculative move, all of them together.
 func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]saldo.TransferRead, error) {
 	lock := ""
 	if t.d.ForUpdate != "" {
@@ -321,47 +322,64 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 	}
 	reads := make([]saldo.TransferRead, len(qs))
 	moved := make([][]movedBalance, len(qs))
-	queries := make([]Query, 0, 3*len(qs))
-	for i, q := range qs {
-		read := &reads[i]
-		queries = append(queries,
-			Query{SQL: selectTokenByHash, Args: []any{q.TokenHash}, Scan: func(rows Rows) error {
-				if !rows.Next() {
-					return nil
-				}
+	queries := make([]Query, 0, 2+len(qs))
+	tokens := map[string]*saldo.Token{}
+	hashes := transferTokenHashes(qs)
+	queries = append(queries, Query{SQL: tokenRead.selectWhere("hash IN (" + placeholders(1, len(hashes)) + ")"),
+		Args: hashes, Scan: func(rows Rows) error {
+			for rows.Next() {
 				var r tokenRow
 				if err := rows.Scan(tokenRead.dests(&r, t.d.Times)...); err != nil {
 					return err
 				}
-				read.Token = r.token()
-				return nil
-			}},
-			Query{SQL: walletAccountsQuery + "b.customer_id IN ($3, $4)", Args: []any{q.PartnerID, q.Day, q.Source, q.Target}, Scan: func(rows Rows) error {
+				tokens[string(r.Hash)] = r.token()
+			}
+			return nil
+		}})
+	type walletKey struct {
+		partner, customer int64
+		day               string
+	}
+	wallets := map[walletKey]saldo.WalletAccount{}
+	for _, w := range transferWalletReads(qs) {
+		queries = append(queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + placeholders(3, len(w.customers)) + ")",
+			Args: w.args(), Scan: func(rows Rows) error {
 				for rows.Next() {
-					var w saldo.WalletAccount
-					if err := rows.Scan(walletAccountDests(&w)...); err != nil {
+					var a saldo.WalletAccount
+					if err := rows.Scan(walletAccountDests(&a)...); err != nil {
 						return err
 					}
-					read.Wallets = append(read.Wallets, w)
+					wallets[walletKey{a.PartnerID, a.CustomerID, w.day}] = a
 				}
 				return nil
-			}},
-			Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
-				for rows.Next() {
-					var b movedBalance
-					if err := rows.Scan(&b.ID, &b.owner, &b.Amount, &b.Held); err != nil {
-						return err
-					}
-					moved[i] = append(moved[i], b)
+			}})
+	}
+	for i, q := range qs {
+		queries = append(queries, Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
+			for rows.Next() {
+				var b movedBalance
+				if err := rows.Scan(&b.ID, &b.owner, &b.Amount, &b.Held); err != nil {
+					return err
 				}
-				return nil
-			}},
-		)
+				moved[i] = append(moved[i], b)
+			}
+			return nil
+		}})
 	}
 	if err := t.conn.Queries(ctx, queries...); err != nil {
 		return nil, t.d.Translate(err)
 	}
 	for i, q := range qs {
+		reads[i].Token = tokens[string(q.TokenHash)]
+		customers := []int64{q.Source, q.Target}
+		if q.Source == q.Target {
+			customers = customers[:1]
+		}
+		for _, c := range customers {
+			if w, ok := wallets[walletKey{q.PartnerID, c, q.Day}]; ok {
+				reads[i].Wallets = append(reads[i].Wallets, w)
+			}
+		}
 		switch len(moved[i]) {
 		case 0:
 		case 2:
@@ -400,6 +418,10 @@ func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amou
 		return refused
 	}
 	cents := limit.Cents
+	if t.held != nil && t.d.AddDeposits != "" {
+		t.held.deposit(balanceID, month, amount, cents)
+		return nil
+	}
 	if t.d.AddDeposit != "" {
 		// It reads the wallet's month and the wallet, which no held insert writes.
 		return t.sendAhead(ctx, t.d.AddDeposit, balanceID, month, amount, cents)
@@ -651,4 +673,63 @@ func (t *tx) Event(ctx context.Context, partnerID, id int64) (*saldo.Event, erro
 		return nil, t.notFound(err, "after")
 	}
 	return &ev, nil
+}
+
+// transferTokenHashes are the token hashes of qs, each once, for ReadTransfers' lookup.
+func transferTokenHashes(qs []saldo.TransferQuery) []any {
+	var args []any
+	seen := map[string]bool{}
+	for _, q := range qs {
+		if !seen[string(q.TokenHash)] {
+			seen[string(q.TokenHash)] = true
+			args = append(args, q.TokenHash)
+		}
+	}
+	return args
+}
+
+// walletRead is one read of a partner's wallets on a day, for the customers of transfers.
+type walletRead struct {
+	partner   int64
+	day       string
+	customers []int64
+}
+
+// args are the read's arguments: the partner, the day, then the customers.
+func (w walletRead) args() []any {
+	args := []any{w.partner, w.day}
+	for _, c := range w.customers {
+		args = append(args, c)
+	}
+	return args
+}
+
+// transferWalletReads groups the wallets qs read by partner and day, each customer once.
+func transferWalletReads(qs []saldo.TransferQuery) []walletRead {
+	var reads []walletRead
+	for _, q := range qs {
+		i := slices.IndexFunc(reads, func(w walletRead) bool { return w.partner == q.PartnerID && w.day == q.Day })
+		if i < 0 {
+			reads = append(reads, walletRead{partner: q.PartnerID, day: q.Day})
+			i = len(reads) - 1
+		}
+		for _, c := range []int64{q.Source, q.Target} {
+			if !slices.Contains(reads[i].customers, c) {
+				reads[i].customers = append(reads[i].customers, c)
+			}
+		}
+	}
+	return reads
+}
+
+// placeholders is "$first, …" for n arguments.
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(dollar(first + i))
+	}
+	return b.String()
 }

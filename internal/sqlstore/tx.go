@@ -94,6 +94,9 @@ type Dialect struct {
 	// the monthly deposit limit; it goes through Conn.Send. Without it, the upsert is a
 	// query, answered at once.
 	AddDeposit string
+	// AddDeposits, when set, is AddDeposit for many: a statement of the arrays ($1 wallets,
+	// $2 months, $3 amounts, $4 ceilings), for the deposits a transaction holds (HoldInserts).
+	AddDeposits string
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
 	// is commit order on an engine whose writers are serialized.
