@@ -124,6 +124,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(env.Getenv)
 	var handler slog.Handler = slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	if cfg.LogFormat == "json" {
 		handler = slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
@@ -259,6 +260,20 @@ func withConsole(api, web http.Handler) http.Handler {
 
 // serveConsole serves the console on a listener of its own, "/" sending to /console/, until
 // the returned function stops it.
+// serveGCPercent is Go's GOGC for saldo serve when the environment sets none. The server's
+// live heap is a few MiB, so at Go's default of 100 it is collected every few hundred
+// requests: profiled on 2 CPUs under 8 clients' creates, 17 % of the server's CPU went to the
+// collector (marking, sweeping, assists). At 400 that falls to 3 %, and peak RSS grows from
+// about 30 to 42 MiB.
+const serveGCPercent = 400
+
+// tuneGC sets serveGCPercent unless GOGC is set, which keeps its own meaning.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+}
+
 func serveConsole(addr string, web http.Handler, handler slog.Handler, log *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
