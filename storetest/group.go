@@ -21,10 +21,12 @@ import (
 func testGroupCommit(t *testing.T, h Harness) {
 	t.Run("CreatesCommitWholeEachWithItsOwnRows", func(t *testing.T) { testGroupCreatesWhole(t, h) })
 	t.Run("HeldInsertsAreSeenByTheStatementsAfterThem", func(t *testing.T) { testHeldInserts(t, h) })
+	t.Run("HeldDepositsKeepTheMonthlyLimitTogether", func(t *testing.T) { testHeldDeposits(t, h) })
 	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
 	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
 	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
 	t.Run("ConcurrentTransfersIntoOneWalletKeepItsMonthlyDepositLimit", func(t *testing.T) { testGroupMonthlyDeposits(t, h) })
+	t.Run("ConcurrentWritesWithARotatedTokenAreAllRefused", func(t *testing.T) { testGroupRotatedToken(t, h) })
 	t.Run("AMemberThatPanicsIsAnInternalErrorAndTheOthersCommit", func(t *testing.T) { testGroupMemberPanic(t, h) })
 }
 
@@ -201,6 +203,55 @@ func testHeldInserts(t *testing.T, h Harness) {
 	}
 }
 
+// Monthly deposits held in one transaction keep the month's limit together: two that go over
+// it together are refused, in a month not counted yet as in one counted already, and
+// deposits that fit are counted whole.
+func testHeldDeposits(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := newLedgerFixture(t, h)
+	wallet := f.customer(t).Wallet.ID
+	limit := saldo.Limit{Set: true, Cents: 1_000}
+	counted := func() int64 {
+		rows := h.Query(t, f.Store, "SELECT amount FROM wallet_deposits WHERE balance_id = $1", wallet)
+		if len(rows) == 0 {
+			return 0
+		}
+		return toInt64(t, rows[0][0])
+	}
+	for _, step := range []struct {
+		name    string
+		amounts []int64
+		refused bool
+		after   int64
+	}{
+		{"a month not counted yet, over the limit together", []int64{600, 600}, true, 0},
+		{"a month not counted yet, within it", []int64{300, 300}, false, 600},
+		{"a month counted, over the limit together", []int64{200, 201}, true, 600},
+		{"a month counted, up to the limit", []int64{200, 200}, false, 1_000},
+	} {
+		err := f.Store.Update(ctx, func(tx saldo.Tx) error {
+			return tx.HoldInserts(ctx, func() error {
+				for _, a := range step.amounts {
+					if err := tx.AddDeposit(ctx, wallet, "2026-11", a, limit); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		if step.refused {
+			if saldo.ErrorCode(err) != saldo.ELIMIT || !slices.Contains(saldo.ErrorHints(err), "amount:monthly_deposit_limit") {
+				t.Errorf("%s: %v, want the monthly deposit limit", step.name, err)
+			}
+		} else if err != nil {
+			t.Errorf("%s: %v", step.name, err)
+		}
+		if got := counted(); got != step.after {
+			t.Errorf("%s: the month counts %d, want %d", step.name, got, step.after)
+		}
+	}
+}
+
 // memberFaultStore fails, after its row is in the transaction, the create of every customer
 // whose email starts with "fail".
 type memberFaultStore struct{ saldo.Store }
@@ -344,6 +395,44 @@ func testGroupMonthlyDeposits(t *testing.T, h Harness) {
 		t.Errorf("the target's month counts %d deposited, want %d", got, 20_000*moved)
 	}
 	f.verify(t)
+}
+
+// 32 top-ups at once from a partner answered from the cache after another process rotated
+// its token: every one is refused 401 and none moves money, however they are batched (each
+// write of a batch checks the token again after a refused one's savepoint is undone).
+func testGroupRotatedToken(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := newLedgerFixture(t, h)
+	f.unlimited(t)
+	e, token, err := f.Service.CreatePartner(ctx, saldo.NewPartner{Name: "rotada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Service.CreateCustomer(ctx, e, gen.Customer("", 14000), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second answers from the cache
+		if e, err = f.Service.AuthenticatePartnerForWrite(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := saldo.NewService(f.Store, f.Clock).RotatePartnerToken(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	errs := concurrently(32, func(i int) error {
+		_, err := f.Service.TopUp(ctx, e, saldo.TopUpRequest{ExternalTransactionID: fmt.Sprintf("rot-%d", i),
+			BalanceID: c.Wallet.ID, Amount: 100, CustomerID: c.Customer.ID}, nil)
+		return err
+	})
+	for i, err := range errs {
+		if saldo.ErrorCode(err) != saldo.EUNAUTHORIZED {
+			t.Errorf("top-up %d with the rotated token: %v, want unauthorized", i, err)
+		}
+	}
+	if got := f.count(t, "SELECT amount FROM balances WHERE id = $1", c.Wallet.ID); got != 0 {
+		t.Errorf("the wallet holds %d after top-ups with a rotated token", got)
+	}
 }
 
 // checkRunningBalances checks that a balance's entries, in id order, each move it from the

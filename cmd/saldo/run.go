@@ -258,8 +258,6 @@ func withConsole(api, web http.Handler) http.Handler {
 	})
 }
 
-// serveConsole serves the console on a listener of its own, "/" sending to /console/, until
-// the returned function stops it.
 // serveGCPercent is Go's GOGC for saldo serve when the environment sets none. The server's
 // live heap is a few MiB, so at Go's default of 100 it is collected every few hundred
 // requests: profiled on 2 CPUs under 8 clients' creates, 17 % of the server's CPU went to the
@@ -274,6 +272,8 @@ func tuneGC(getenv func(string) string) {
 	}
 }
 
+// serveConsole serves the console on a listener of its own, "/" sending to /console/, until
+// the returned function stops it.
 func serveConsole(addr string, web http.Handler, handler slog.Handler, log *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -64,7 +64,8 @@ func (r *rowsInsert) build(rows int) string {
 }
 
 // maxHeldArgs bounds the arguments of one held statement, under SQLite's 32,766 and
-// PostgreSQL's 65,535: more rows go as another statement.
+// PostgreSQL's 65,535 (one write's rows of a table add a few hundred at most): reaching it
+// sends what is held.
 const maxHeldArgs = 30000
 
 // holding is a Conn that holds back the rows of plain inserts and sends them, one statement a
@@ -87,19 +88,21 @@ type heldDeposit struct {
 	amount, ceiling int64
 }
 
-// deposit holds amount added to a wallet's month, within ceiling: sent as one statement with
-// the other deposits held, their sums checked against the ceiling. A sum over it fails the
-// statement, whichever deposit brought it there.
-func (h *holding) deposit(wallet int64, month string, amount, ceiling int64) {
+// deposit holds amount added to a wallet's month, within ceiling, and reports whether the
+// month's held sum stays within it: the deposits held go as one statement that adds each
+// sum to its month, refused (Dialect.AddDeposits) when the month's count so far and the sum
+// together go over.
+func (h *holding) deposit(wallet int64, month string, amount, ceiling int64) bool {
 	for i := range h.deposits {
 		d := &h.deposits[i]
 		if d.wallet == wallet && d.month == month {
 			d.amount += amount
 			d.ceiling = min(d.ceiling, ceiling)
-			return
+			return d.amount <= d.ceiling
 		}
 	}
 	h.deposits = append(h.deposits, heldDeposit{wallet: wallet, month: month, amount: amount, ceiling: ceiling})
+	return amount <= ceiling
 }
 
 // heldRows are the rows held for one insert.
@@ -111,22 +114,25 @@ type heldRows struct {
 
 // hold holds rows rows of insert, whose arguments are args.
 func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args []any) error {
+	held := (*heldRows)(nil)
 	for _, r := range h.held {
-		if r.insert != insert {
-			continue
-		}
-		if len(r.args)+len(args) > maxHeldArgs {
-			if err := h.release(ctx); err != nil {
-				return err
-			}
+		if r.insert == insert {
+			held = r
 			break
 		}
-		r.rows += rows
-		r.args = append(r.args, args...)
+	}
+	if held == nil {
+		held = &heldRows{insert: insert}
+		h.held = append(h.held, held)
+	}
+	held.rows += rows
+	held.args = append(held.args, args...)
+	if len(held.args) < maxHeldArgs {
 		return nil
 	}
-	h.held = append(h.held, &heldRows{insert: insert, rows: rows, args: args})
-	return nil
+	// Everything goes, this row with the rest: what comes next starts afresh, in its own
+	// order of tables.
+	return h.release(ctx)
 }
 
 // release sends what is held.

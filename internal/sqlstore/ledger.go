@@ -419,12 +419,13 @@ func (t *tx) AddDeposit(ctx context.Context, balanceID int64, month string, amou
 	}
 	cents := limit.Cents
 	if t.held != nil && t.d.AddDeposits != "" {
-		t.held.deposit(balanceID, month, amount, cents)
+		if !t.held.deposit(balanceID, month, amount, cents) {
+			return refused
+		}
 		return nil
 	}
 	if t.d.AddDeposit != "" {
-		// It reads the wallet's month and the wallet, which no held insert writes.
-		return t.sendAhead(ctx, t.d.AddDeposit, balanceID, month, amount, cents)
+		return t.d.Translate(t.conn.Send(ctx, t.d.AddDeposit, balanceID, month, amount, cents))
 	}
 	var total int64
 	err := t.conn.QueryRow(ctx, addDeposit, balanceID, month, amount, cents).Scan(&total)

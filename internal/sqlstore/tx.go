@@ -95,7 +95,10 @@ type Dialect struct {
 	// query, answered at once.
 	AddDeposit string
 	// AddDeposits, when set, is AddDeposit for many: a statement of the arrays ($1 wallets,
-	// $2 months, $3 amounts, $4 ceilings), for the deposits a transaction holds (HoldInserts).
+	// $2 months, $3 amounts, $4 ceilings), each wallet's month once, for the deposits a
+	// transaction holds (HoldInserts). Like AddDeposit, it refuses a month already counted
+	// whose count would go over its ceiling; an amount over the ceiling by itself is the
+	// caller's to refuse.
 	AddDeposits string
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
@@ -263,8 +266,9 @@ func (t *tx) PartnerByTokenHash(ctx context.Context, hash []byte) (*saldo.Partne
 	return t.partnerWhere(ctx, selectPartnerByTokenHash, hash)
 }
 
-// CheckPartnerToken checks a partner's token once a transaction: the writes of a batch that
-// share a partner share its check (a failed check fails the transaction).
+// CheckPartnerToken checks a partner's token once for writes of one partner that follow one
+// another in a transaction: the writes of a batch share the check (a failed check fails the
+// transaction, or the write a savepoint undoes, after which the check is made again).
 func (t *tx) CheckPartnerToken(ctx context.Context, id int64, hash []byte) error {
 	token := checkedToken{id: id, hash: string(hash)}
 	if t.checked == token {
@@ -380,6 +384,8 @@ func (t *tx) Savepoint(ctx context.Context, name string) error {
 // RollbackTo goes back to savepoint name, sending first what is queued: a failure of that
 // fails it, and the savepoint is then not there to go back to.
 func (t *tx) RollbackTo(ctx context.Context, name string) error {
+	// A token check sent since may be what failed, and is undone: the next write checks again.
+	t.checked = checkedToken{}
 	_, err := t.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
 	return t.d.Translate(err)
 }
