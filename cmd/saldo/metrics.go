@@ -12,36 +12,37 @@ import (
 	"github.com/saldo-mx/saldo/webhooks"
 )
 
+// groupCommitCounters are the counters of group commit, each a field of saldo.GroupStats.
+var groupCommitCounters = []struct {
+	name, help string
+	stat       func(saldo.GroupStats) int64
+}{
+	{"saldo_group_commits_total", "Transactions that committed writes of a kind that group-commits.",
+		func(g saldo.GroupStats) int64 { return g.Commits }},
+	{"saldo_group_writes_total", "Writes committed by those transactions: over saldo_group_commits_total, the writes a commit.",
+		func(g saldo.GroupStats) int64 { return g.Writes }},
+	{"saldo_group_splits_total", "Batches that failed whole and whose writes ran again one by one.",
+		func(g saldo.GroupStats) int64 { return g.Split }},
+	{"saldo_group_whole_total", "Batches committed whole, without savepoints, their rows sent as one INSERT a table.",
+		func(g saldo.GroupStats) int64 { return g.Whole }},
+	{"saldo_group_ahead_total", "Batches of transfers committed with the reads of all their writes sent ahead, together.",
+		func(g saldo.GroupStats) int64 { return g.Ahead }},
+}
+
 // registerGroupCommitMetrics exports what group commit has done, by kind of write.
 func registerGroupCommitMetrics(reg prometheus.Registerer, svc *saldo.Service) {
-	stat := func(kind string, f func(saldo.GroupStats) int64) func() float64 {
-		return func() float64 {
-			creates, movements := svc.GroupCommitStats()
-			if kind == "create" {
-				return float64(f(creates))
-			}
-			return float64(f(movements))
-		}
-	}
 	for _, kind := range []string{"create", "movement"} {
-		labels := prometheus.Labels{"kind": kind}
-		reg.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_commits_total", ConstLabels: labels,
-				Help: "Transactions that committed writes of a kind that group-commits."},
-				stat(kind, func(g saldo.GroupStats) int64 { return g.Commits })),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_writes_total", ConstLabels: labels,
-				Help: "Writes committed by those transactions: over saldo_group_commits_total, the writes a commit."},
-				stat(kind, func(g saldo.GroupStats) int64 { return g.Writes })),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_splits_total", ConstLabels: labels,
-				Help: "Batches that failed whole and whose writes ran again one by one."},
-				stat(kind, func(g saldo.GroupStats) int64 { return g.Split })),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_whole_total", ConstLabels: labels,
-				Help: "Batches committed whole, without savepoints, their rows sent as one INSERT a table."},
-				stat(kind, func(g saldo.GroupStats) int64 { return g.Whole })),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "saldo_group_ahead_total", ConstLabels: labels,
-				Help: "Batches of transfers committed with the reads of all their writes sent ahead, together."},
-				stat(kind, func(g saldo.GroupStats) int64 { return g.Ahead })),
-		)
+		for _, c := range groupCommitCounters {
+			reg.MustRegister(prometheus.NewCounterFunc(
+				prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: prometheus.Labels{"kind": kind}},
+				func() float64 {
+					creates, movements := svc.GroupCommitStats()
+					if kind == "create" {
+						return float64(c.stat(creates))
+					}
+					return float64(c.stat(movements))
+				}))
+		}
 	}
 }
 
