@@ -492,6 +492,28 @@ func TestMetricsShowTheDatabasePool(t *testing.T) {
 	}
 }
 
+// /metrics counts group commit by kind of write: one create is one create commit and write,
+// and no movement.
+func TestMetricsCountGroupCommitsByKind(t *testing.T) {
+	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)})
+	c := partner(r.addr, tokenRE.FindString(r.stdout.String()))
+	if _, err := c.CreateAccount(context.Background(), customerRequest(1)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + r.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`saldo_group_commits_total{kind="create"} 1`, `saldo_group_writes_total{kind="create"} 1`,
+		`saldo_group_commits_total{kind="movement"} 0`, `saldo_group_whole_total{kind="movement"} 0`} {
+		if !strings.Contains(string(text), want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
 // After a rotation of the server secret key, a retry of a write made before it replays only
 // while the old key is configured as retired, from the environment or from a file; without
 // it, the retry is a 409.
