@@ -22,12 +22,12 @@ type rowsInsert struct {
 
 // newRowsInsert is the insert of cs; withID writes their first column, an identity, as given.
 func newRowsInsert[T any](cs *columns[T], withID bool) *rowsInsert {
-	head := "INSERT INTO " + cs.table + " (" + cs.names + ") VALUES "
+	head := "INSERT INTO " + cs.table + " (" + cs.names + ") "
 	if withID {
 		// An identity column GENERATED ALWAYS takes a given id only so.
-		head = "INSERT INTO " + cs.table + " (" + cs.names + ") OVERRIDING SYSTEM VALUE VALUES "
+		head += "OVERRIDING SYSTEM VALUE "
 	}
-	r := &rowsInsert{head: head, cols: len(cs.list)}
+	r := &rowsInsert{head: head + "VALUES ", cols: len(cs.list)}
 	r.stmts = make([]string, 5)
 	for n := 1; n < len(r.stmts); n++ {
 		r.stmts[n] = r.build(n)
@@ -45,20 +45,12 @@ func (r *rowsInsert) statement(rows int) string {
 
 func (r *rowsInsert) build(rows int) string {
 	var b strings.Builder
-	b.Grow(len(r.head) + rows*r.cols*6)
 	b.WriteString(r.head)
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteByte('(')
-		for c := range r.cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(dollar(i*r.cols + c + 1))
-		}
-		b.WriteByte(')')
+		b.WriteString("(" + inList(i*r.cols+1, r.cols) + ")")
 	}
 	return b.String()
 }
@@ -223,11 +215,11 @@ func (t *tx) insertRows(ctx context.Context, insert *rowsInsert, rows int, args 
 	return t.d.Translate(t.conn.Send(ctx, insert.statement(rows), args...))
 }
 
-// sendAhead sends a statement nothing waits for that reads no row a held insert writes: it may
-// go before them, so that they stay held.
-func (t *tx) sendAhead(ctx context.Context, sql string, args ...any) error {
+// ahead is the Conn for a statement that reads no row a held insert writes: it goes before
+// them, and they stay held.
+func (t *tx) ahead() Conn {
 	if t.held != nil {
-		return t.d.Translate(t.held.Conn.Send(ctx, sql, args...))
+		return t.held.Conn
 	}
-	return t.d.Translate(t.conn.Send(ctx, sql, args...))
+	return t.conn
 }

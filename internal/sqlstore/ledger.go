@@ -325,7 +325,7 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 	queries := make([]Query, 0, 2+len(qs))
 	tokens := map[string]*saldo.Token{}
 	hashes := transferTokenHashes(qs)
-	queries = append(queries, Query{SQL: tokenRead.selectWhere("hash IN (" + placeholders(1, len(hashes)) + ")"),
+	queries = append(queries, Query{SQL: tokenRead.selectWhere("hash IN (" + inList(1, len(hashes)) + ")"),
 		Args: hashes, Scan: func(rows Rows) error {
 			for rows.Next() {
 				var r tokenRow
@@ -342,7 +342,7 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 	}
 	wallets := map[walletKey]saldo.WalletAccount{}
 	for _, w := range transferWalletReads(qs) {
-		queries = append(queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + placeholders(3, len(w.customers)) + ")",
+		queries = append(queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + inList(3, len(w.customers)) + ")",
 			Args: w.args(), Scan: func(rows Rows) error {
 				for rows.Next() {
 					var a saldo.WalletAccount
@@ -721,16 +721,4 @@ func transferWalletReads(qs []saldo.TransferQuery) []walletRead {
 		}
 	}
 	return reads
-}
-
-// placeholders is "$first, …" for n arguments.
-func placeholders(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(dollar(first + i))
-	}
-	return b.String()
 }

@@ -181,12 +181,8 @@ func (t *tx) ReserveIDs(ctx context.Context, n saldo.IDCounts) error {
 	if t.ids == nil {
 		return nil
 	}
-	conn := t.conn
-	if t.held != nil {
-		// Taking ids reads no row a held insert writes: they stay held.
-		conn = t.held.Conn
-	}
-	ids, err := t.ids.Take(ctx, conn, n)
+	// Taking ids reads no row a held insert writes.
+	ids, err := t.ids.Take(ctx, t.ahead(), n)
 	if err != nil {
 		return t.d.Translate(err)
 	}
@@ -277,7 +273,7 @@ func (t *tx) CheckPartnerToken(ctx context.Context, id int64, hash []byte) error
 	if t.d.CheckPartnerToken != "" {
 		t.checked = token
 		// It reads the partner's row, which no held insert writes.
-		return t.sendAhead(ctx, t.d.CheckPartnerToken, id, hash)
+		return t.d.Translate(t.ahead().Send(ctx, t.d.CheckPartnerToken, id, hash))
 	}
 	var one int
 	err := t.conn.QueryRow(ctx, "SELECT 1 FROM ecommerces WHERE id = $1 AND token_hash = $2", id, hash).Scan(&one)
