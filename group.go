@@ -95,8 +95,6 @@ type member struct {
 	run func(Tx) error // the write in a transaction; it resets what an earlier run left
 	// reads, when set, is the transfer the write makes first: a batch may read it ahead.
 	reads *TransferQuery
-	// whole: the member may run in a batch that commits whole (commitWhole).
-	whole bool
 	done  chan error
 }
 
@@ -121,7 +119,7 @@ func (s *Service) update(ctx context.Context, g *group, reads *TransferQuery, fn
 
 // update runs fn in a transaction with the other writes queued with it.
 func (g *group) update(ctx context.Context, reads *TransferQuery, fn func(Tx) error) error {
-	m := &member{ctx: ctx, run: recovered(fn), reads: reads, whole: g.whole || reads != nil, done: make(chan error, 1)}
+	m := &member{ctx: ctx, run: recovered(fn), reads: reads, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, m)
 	lead := g.running < g.o.Batches
@@ -197,7 +195,7 @@ func (g *group) commit(batch []*member) {
 	if len(batch) == 1 {
 		m := batch[0]
 		err := g.store.Update(m.ctx, func(tx Tx) error {
-			if !m.whole {
+			if !g.runsWhole(m) {
 				return m.run(tx)
 			}
 			// Alone, a write fails whole anyway: its rows of one table may go together.
@@ -273,14 +271,14 @@ func (g *group) commit(batch []*member) {
 
 // commitWhole commits batch as one, its members' inserts held and sent together
 // (Tx.HoldInserts), and reports whether it did. It does not unless every member may run so
-// (member.whole) and its request goes on, and it rolls back, having committed nothing, when
+// (runsWhole) and its request goes on, and it rolls back, having committed nothing, when
 // any member fails: the members then run with savepoints. A batch whose members are all
 // transfers reads ahead: their reads and speculative moves go first, together (a batch of
 // other movements too would write its entries out of the order of its moves).
 func (g *group) commitWhole(ctx context.Context, batch []*member) bool {
 	var qs []TransferQuery
 	for _, m := range batch {
-		if m.ctx.Err() != nil || !m.whole {
+		if m.ctx.Err() != nil || !g.runsWhole(m) {
 			return false
 		}
 		if m.reads != nil {
@@ -324,6 +322,10 @@ func (g *group) commitWhole(ctx context.Context, batch []*member) bool {
 	}
 	return true
 }
+
+// runsWhole reports whether m may run in a batch that commits whole: every write of a group
+// whose writes are rarely refused, and transfers, which read ahead.
+func (g *group) runsWhole(m *member) bool { return g.whole || m.reads != nil }
 
 // readTx is a member's transaction in a batch whose reads went ahead: the member's transfer
 // reads what the batch read for it, once.
