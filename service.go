@@ -36,7 +36,8 @@ type options struct {
 }
 
 // WithGroupCommit tunes the group commit of account creates and of ledger movements (top-ups,
-// transfers, SPEI, cash-outs, charges and payments); Members 1 turns it off for that kind.
+// transfers, SPEI, cash-outs, charges and payments, and the credit-line writes of a composite
+// parent: new children and their lines); Members 1 turns it off for that kind.
 func WithGroupCommit(creates, movements GroupCommit) Option {
 	return func(o *options) { o.creates, o.movements = creates, movements }
 }

@@ -36,20 +36,24 @@ func (o *hotParentOutcome) record(took time.Duration, err error) {
 	o.byError[fmt.Sprintf("%s %v", saldo.ErrorCode(err), saldo.ErrorHints(err))]++
 }
 
-// At SERIALIZABLE, writers on one parent abort one another (40001) whenever one commits its
-// allocation while the others wait for the row: 24 of them at once, each creating children and
-// raising their credit lines, all succeed within the store's retries, and the parent's
-// allocation is the sum of its children's credit lines.
+// At SERIALIZABLE, 24 writers at once on one parent, each creating children and raising their
+// credit lines, all succeed, and the parent's allocation is the sum of its children's credit
+// lines. They are split between two services on one database, as two replicas would be: each
+// service's writes of the parent queue in its movements group, and the two groups' batches
+// abort one another (40001) whenever one commits while the other waits for the row, so the
+// store's retries are at work too.
 func TestHotParentWritersAtSerializable(t *testing.T) {
 	f := serializableFixture(t, 24)
-	s, svc, e, ctx := f.store, f.svc, f.partner, context.Background()
+	s, e, ctx := f.store, f.partner, context.Background()
+	replicas := []*saldo.Service{f.svc, saldo.NewService(s, saldo.NewManualClock(storetest.Now))}
 	owner := f.owner(t, "100000000")
 	const writers, rounds = 24, 40
 	out := &hotParentOutcome{byError: map[string]int{}}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	began := time.Now()
-	for range writers {
+	for w := range writers {
+		svc := replicas[w%len(replicas)]
 		wg.Go(func() {
 			<-start
 			var child int64
