@@ -315,6 +315,7 @@ var dialect = sqlstore.Dialect{
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
 	AddDeposits: "SELECT saldo_add_deposit(w, m, a, c)" +
 		" FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS d(w, m, a, c)",
+	InsertsTogether: true,
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
 	SkipLocked:  " FOR UPDATE SKIP LOCKED",

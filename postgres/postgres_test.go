@@ -193,10 +193,12 @@ func TestTransferTakesTwoRoundTrips(t *testing.T) {
 	}
 }
 
-// statements counts the statements of each INSERT sent in batches, by table.
+// statements counts the INSERTs sent in batches, by table.
 type statements struct {
 	mu      sync.Mutex
 	inserts map[string]int
+	// withCustomers counts, by table, the INSERTs in statements that also insert customers.
+	withCustomers map[string]int
 }
 
 func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
@@ -207,21 +209,23 @@ func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 	return ctx
 }
 func (s *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	table, ok := strings.CutPrefix(d.SQL, "INSERT INTO ")
-	if !ok {
-		return
-	}
-	table, _, _ = strings.Cut(table, " ")
+	parts := strings.Split(d.SQL, "INSERT INTO ")[1:]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.inserts[table]++
+	for _, p := range parts {
+		table, _, _ := strings.Cut(p, " ")
+		s.inserts[table]++
+		if strings.Contains(d.SQL, "INSERT INTO customers ") {
+			s.withCustomers[table]++
+		}
+	}
 }
 func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
-// Creates batched by group commit send one INSERT a table a transaction, whatever the number
-// of creates in it: their rows are held and go together.
-func TestBatchedCreatesSendOneInsertATable(t *testing.T) {
-	sent := &statements{inserts: map[string]int{}}
+// Creates batched by group commit send one statement of inserts a transaction, with one INSERT
+// a table, whatever the number of creates in it: their rows are held and go together.
+func TestBatchedCreatesSendTheirInsertsAsOneStatement(t *testing.T) {
+	sent := &statements{inserts: map[string]int{}, withCustomers: map[string]int{}}
 	s := testdb.OpenPostgres(t, postgres.Options{Tracer: sent})
 	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
 	ctx := context.Background()
@@ -252,6 +256,9 @@ func TestBatchedCreatesSendOneInsertATable(t *testing.T) {
 	for _, table := range []string{"customers", "balances", "customer_tokens", "composite_parents", "events"} {
 		if got := sent.inserts[table]; got != int(creates.Commits) {
 			t.Errorf("%d creates in %d commits sent %d INSERTs into %s, want one a commit", n, creates.Commits, got, table)
+		}
+		if got := sent.withCustomers[table]; got != int(creates.Commits) {
+			t.Errorf("%d creates in %d commits sent %d INSERTs into %s with those of customers, want all", n, creates.Commits, got, table)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strconv"
 	"strings"
 )
 
@@ -9,7 +10,9 @@ import (
 // a member: nine rows of six tables a create, four rows of three tables a transfer. Sent a
 // statement a member, a batch of 16 creates is 96 statements, and PostgreSQL pays its
 // per-statement work (a portal, a snapshot, the executor's start and end, the deferred
-// triggers' queue) for each; held, it is six, one multi-row INSERT a table.
+// triggers' queue) for each; held, it is six, one multi-row INSERT a table, and on PostgreSQL
+// one statement: the INSERTs but the last go in WITH queries (Dialect.InsertsTogether), and
+// the foreign keys between them are checked at the statement's end.
 
 // rowsInsert is a plain INSERT of rows of one table's columns: one without ON CONFLICT or
 // RETURNING, so rows of several can go as one statement.
@@ -45,19 +48,50 @@ func (r *rowsInsert) statement(rows int) string {
 
 func (r *rowsInsert) build(rows int) string {
 	var b strings.Builder
+	r.write(&b, rows, 1)
+	return b.String()
+}
+
+// write writes the INSERT of rows rows to b, its placeholders from $first.
+func (r *rowsInsert) write(b *strings.Builder, rows, first int) {
 	b.WriteString(r.head)
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(" + inList(i*r.cols+1, r.cols) + ")")
+		b.WriteString("(" + inList(first+i*r.cols, r.cols) + ")")
 	}
-	return b.String()
 }
 
-// maxHeldArgs bounds the arguments of one held statement, under SQLite's 32,766 and
-// PostgreSQL's 65,535 (one write's rows of a table add a few hundred at most): reaching it
-// sends what is held.
+// together is the statement that inserts all of held, each table's rows but the last's in a
+// WITH query of its own (Dialect.InsertsTogether), and its arguments.
+func together(held []*heldRows) (string, []any) {
+	var b strings.Builder
+	var args []any
+	for i, r := range held {
+		switch {
+		case i == 0:
+			b.WriteString("WITH ")
+		case i < len(held)-1:
+			b.WriteString(", ")
+		default:
+			b.WriteString(" ")
+		}
+		if i < len(held)-1 {
+			b.WriteString("h" + strconv.Itoa(i) + " AS (")
+		}
+		r.insert.write(&b, r.rows, len(args)+1)
+		if i < len(held)-1 {
+			b.WriteString(")")
+		}
+		args = append(args, r.args...)
+	}
+	return b.String(), args
+}
+
+// maxHeldArgs bounds the arguments of what is held, which may go as one statement
+// (Dialect.InsertsTogether), under SQLite's 32,766 and PostgreSQL's 65,535 (one write's rows
+// add a few hundred at most): reaching it sends what is held.
 const maxHeldArgs = 30000
 
 // holding is a Conn that holds back the rows of plain inserts and sends them, one statement a
@@ -67,6 +101,7 @@ const maxHeldArgs = 30000
 type holding struct {
 	Conn
 	held []*heldRows
+	args int // the arguments of held, together
 	// deposits are the monthly deposits held (Dialect.AddDeposits), a wallet's month once.
 	deposits []heldDeposit
 	d        *Dialect
@@ -119,7 +154,8 @@ func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args [
 	}
 	held.rows += rows
 	held.args = append(held.args, args...)
-	if len(held.args) < maxHeldArgs {
+	h.args += len(args)
+	if h.args < maxHeldArgs {
 		return nil
 	}
 	// Everything goes, this row with the rest: what comes next starts afresh, in its own
@@ -130,7 +166,14 @@ func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args [
 // release sends what is held.
 func (h *holding) release(ctx context.Context) error {
 	held, deposits := h.held, h.deposits
-	h.held, h.deposits = nil, nil
+	h.held, h.deposits, h.args = nil, nil, 0
+	if len(held) > 1 && h.d.InsertsTogether {
+		sql, args := together(held)
+		held = nil
+		if err := h.Conn.Send(ctx, sql, args...); err != nil {
+			return err
+		}
+	}
 	for _, r := range held {
 		if err := h.Conn.Send(ctx, r.insert.statement(r.rows), r.args...); err != nil {
 			return err

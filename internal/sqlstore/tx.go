@@ -100,6 +100,10 @@ type Dialect struct {
 	// whose count would go over its ceiling; an amount over the ceiling by itself is the
 	// caller's to refuse.
 	AddDeposits string
+	// InsertsTogether: the engine takes several INSERTs as one statement, each but the last a
+	// data-modifying WITH query, whose constraints are checked at its end (PostgreSQL). The
+	// rows held for several tables then go as that one statement.
+	InsertsTogether bool
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
 	// is commit order on an engine whose writers are serialized.
