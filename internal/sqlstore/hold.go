@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Held inserts (saldo.Tx.HoldInserts). A batch of group commit writes the same few tables once
@@ -17,6 +20,7 @@ import (
 // rowsInsert is a plain INSERT of rows of one table's columns: one without ON CONFLICT or
 // RETURNING, so rows of several can go as one statement.
 type rowsInsert struct {
+	id   uint16 // names it in the key of statements built together (togetherStatements)
 	head string // "INSERT INTO t (a, b) [OVERRIDING SYSTEM VALUE] VALUES "
 	cols int
 	// stmts[n] is the statement of n rows, for the row counts built ahead.
@@ -30,7 +34,7 @@ func newRowsInsert[T any](cs *columns[T], withID bool) *rowsInsert {
 		// An identity column GENERATED ALWAYS takes a given id only so.
 		head += "OVERRIDING SYSTEM VALUE "
 	}
-	r := &rowsInsert{head: head + "VALUES ", cols: len(cs.list)}
+	r := &rowsInsert{id: uint16(rowsInserts.Add(1)), head: head + "VALUES ", cols: len(cs.list)}
 	r.stmts = make([]string, 5)
 	for n := 1; n < len(r.stmts); n++ {
 		r.stmts[n] = r.build(n)
@@ -63,11 +67,49 @@ func (r *rowsInsert) write(b *strings.Builder, rows, first int) {
 	}
 }
 
+// rowsInserts counts the inserts made by newRowsInsert, which are package variables.
+var rowsInserts atomic.Uint32
+
+// togetherStatements keeps the statements built by together: a kind of write holds the same
+// tables in the same order, and their row counts repeat. Past maxTogetherStatements shapes
+// (mixed batches of movements make more), the others are built each time.
+var togetherStatements = struct {
+	sync.Mutex
+	m map[string]string // key of the held tables and row counts → statement
+}{m: map[string]string{}}
+
+const maxTogetherStatements = 1024
+
 // together is the statement that inserts all of held, each table's rows but the last's in a
 // WITH query of its own (Dialect.InsertsTogether), and its arguments.
 func together(held []*heldRows) (string, []any) {
+	key := make([]byte, 0, 6*len(held))
+	n := 0
+	for _, r := range held {
+		key = binary.LittleEndian.AppendUint16(key, r.insert.id)
+		key = binary.LittleEndian.AppendUint32(key, uint32(r.rows))
+		n += len(r.args)
+	}
+	args := make([]any, 0, n)
+	for _, r := range held {
+		args = append(args, r.args...)
+	}
+	cache := &togetherStatements
+	cache.Lock()
+	defer cache.Unlock()
+	sql, ok := cache.m[string(key)]
+	if !ok {
+		sql = buildTogether(held)
+		if len(cache.m) < maxTogetherStatements {
+			cache.m[string(key)] = sql
+		}
+	}
+	return sql, args
+}
+
+func buildTogether(held []*heldRows) string {
 	var b strings.Builder
-	var args []any
+	first := 1
 	for i, r := range held {
 		switch {
 		case i == 0:
@@ -80,13 +122,13 @@ func together(held []*heldRows) (string, []any) {
 		if i < len(held)-1 {
 			b.WriteString("h" + strconv.Itoa(i) + " AS (")
 		}
-		r.insert.write(&b, r.rows, len(args)+1)
+		r.insert.write(&b, r.rows, first)
 		if i < len(held)-1 {
 			b.WriteString(")")
 		}
-		args = append(args, r.args...)
+		first += len(r.args)
 	}
-	return b.String(), args
+	return b.String()
 }
 
 // maxHeldArgs bounds the arguments of what is held, which may go as one statement
