@@ -29,8 +29,8 @@ import (
 // statements of their own, and PostgreSQL does a statement's fixed work (and a
 // subtransaction's) for each. Writes that are rarely refused (account creates) therefore
 // first run their batch whole: no savepoints, and their rows held back and sent as one
-// multi-row INSERT a table (Tx.HoldInserts), so that a batch of any size writes each of a
-// create's tables with one statement. Such a batch commits only when every member succeeds;
+// multi-row INSERT a table (Tx.HoldInserts; on PostgreSQL all of them one statement), so that
+// a batch of any size writes each of a create's tables once. Such a batch commits only when every member succeeds;
 // otherwise it is rolled back and runs again member by member with savepoints, as above, so
 // a refusal costs one transaction thrown away.
 //
