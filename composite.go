@@ -127,7 +127,7 @@ func (s *Service) CreateChild(ctx context.Context, e *Partner, n NewChild, idem 
 	if !validParentID(n.ParentID) {
 		return nil, Errorf(ENOTFOUND, "parent_id:not_found")
 	}
-	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
+	return write(ctx, s, s.creditLines, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
 		tx, now := w.Tx, w.now
 		p, err := tx.CompositeParent(ctx, e.ID, n.ParentID)
 		if err != nil {
@@ -173,7 +173,7 @@ func (s *Service) UpdateChildCreditLine(ctx context.Context, e *Partner, u Credi
 	if err := h.Err(EINVALID); err != nil {
 		return nil, err
 	}
-	return write(ctx, s, s.movements, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
+	return write(ctx, s, s.creditLines, e, idem, s.clock.Now(), func(w writeTx) (*ChildView, error) {
 		tx, now := w.Tx, w.now
 		// The child is locked first and the parent second, in every transaction that takes
 		// both, so concurrent updates cannot deadlock.

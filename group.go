@@ -80,9 +80,15 @@ type GroupStats struct {
 	Commits, Writes, Split, Whole, Ahead int64
 }
 
-// GroupCommitStats is what group commit has done for account creates and ledger movements.
-func (s *Service) GroupCommitStats() (creates, movements GroupStats) {
-	return s.creates.stats(), s.movements.stats()
+// GroupStatsByKind is what group commit has done for each kind of write that group-commits.
+type GroupStatsByKind struct {
+	Creates, Movements, CreditLines GroupStats
+}
+
+// GroupCommitStats is what group commit has done for account creates, ledger movements and
+// the credit-line writes of composite parents.
+func (s *Service) GroupCommitStats() GroupStatsByKind {
+	return GroupStatsByKind{Creates: s.creates.stats(), Movements: s.movements.stats(), CreditLines: s.creditLines.stats()}
 }
 
 func (g *group) stats() GroupStats {

@@ -20,8 +20,9 @@ type Service struct {
 	inFlight       inFlight
 	partners       partnerCache
 	webhooks       WebhookPolicy
-	// creates and movements group-commit account creates and ledger movements.
-	creates, movements *group
+	// creates, movements and creditLines group-commit account creates, ledger movements and
+	// the credit-line writes of composite parents (new children, their lines).
+	creates, movements, creditLines *group
 }
 
 // Option configures a Service.
@@ -36,8 +37,9 @@ type options struct {
 }
 
 // WithGroupCommit tunes the group commit of account creates and of ledger movements (top-ups,
-// transfers, SPEI, cash-outs, charges and payments, and the credit-line writes of a composite
-// parent: new children and their lines); Members 1 turns it off for that kind.
+// transfers, SPEI, cash-outs, charges and payments; the credit-line writes of composite
+// parents, new children and their lines, are tuned as movements but batched apart); Members 1
+// turns it off for that kind.
 func WithGroupCommit(creates, movements GroupCommit) Option {
 	return func(o *options) { o.creates, o.movements = creates, movements }
 }
@@ -76,7 +78,7 @@ func NewService(store Store, clock Clock, opts ...Option) *Service {
 	return &Service{store: store, clock: clock, passwordHashes: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		sealer: newSealer(*o.secretKey, o.retiredKeys...), inFlight: inFlight{keys: map[inFlightKey]struct{}{}},
 		webhooks: o.webhooks, creates: newGroup(store, o.creates, true),
-		movements: newGroup(store, o.movements, false)}
+		movements: newGroup(store, o.movements, false), creditLines: newGroup(store, o.movements, false)}
 }
 
 // Now is the service's clock reading.

@@ -39,7 +39,7 @@ func (o *hotParentOutcome) record(took time.Duration, err error) {
 // At SERIALIZABLE, 24 writers at once on one parent, each creating children and raising their
 // credit lines, all succeed, and the parent's allocation is the sum of its children's credit
 // lines. They are split between two services on one database, as two replicas would be: each
-// service's writes of the parent queue in its movements group, and the two groups' batches
+// service's writes of the parent queue in its credit-line group, and the two groups' batches
 // abort one another (40001) whenever one commits while the other waits for the row, so the
 // store's retries are at work too.
 func TestHotParentWritersAtSerializable(t *testing.T) {

@@ -354,6 +354,13 @@ func testConcurrentDraws(t *testing.T, h Harness) {
 	if succeeded != 50 || refused != 100 || len(unexpected) > 0 {
 		t.Errorf("%d succeeded, %d refused, unexpected errors %v; want 50 and 100", succeeded, refused, unexpected)
 	}
+	// They group-commit, apart from ledger movements.
+	if lines := f.Service.GroupCommitStats().CreditLines; lines.Writes != 100 || lines.Commits >= lines.Writes {
+		t.Errorf("credit-line group commit %+v: want the 100 writes that succeeded in fewer commits", lines)
+	}
+	if moves := f.Service.GroupCommitStats().Movements; moves.Writes != 0 {
+		t.Errorf("movement group commit %+v: want no credit-line write among them", moves)
+	}
 	v := f.parent(t)
 	if v.Parent.AvailableCredit() != 0 {
 		t.Errorf("available credit %d, want 0", v.Parent.AvailableCredit())

@@ -493,7 +493,7 @@ func TestMetricsShowTheDatabasePool(t *testing.T) {
 }
 
 // /metrics counts group commit by kind of write: one create is one create commit and write,
-// and no movement.
+// and no movement or credit-line write.
 func TestMetricsCountGroupCommitsByKind(t *testing.T) {
 	r := start(t, map[string]string{"SALDO_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t)})
 	c := partner(r.addr, tokenRE.FindString(r.stdout.String()))
@@ -507,7 +507,8 @@ func TestMetricsCountGroupCommitsByKind(t *testing.T) {
 	defer resp.Body.Close()
 	text, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{`saldo_group_commits_total{kind="create"} 1`, `saldo_group_writes_total{kind="create"} 1`,
-		`saldo_group_commits_total{kind="movement"} 0`, `saldo_group_whole_total{kind="movement"} 0`} {
+		`saldo_group_commits_total{kind="movement"} 0`, `saldo_group_whole_total{kind="movement"} 0`,
+		`saldo_group_commits_total{kind="credit_line"} 0`} {
 		if !strings.Contains(string(text), want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -31,17 +31,19 @@ var groupCommitCounters = []struct {
 
 // registerGroupCommitMetrics exports what group commit has done, by kind of write.
 func registerGroupCommitMetrics(reg prometheus.Registerer, svc *saldo.Service) {
-	for _, kind := range []string{"create", "movement"} {
+	kinds := []struct {
+		label string
+		stats func(saldo.GroupStatsByKind) saldo.GroupStats
+	}{
+		{"create", func(k saldo.GroupStatsByKind) saldo.GroupStats { return k.Creates }},
+		{"movement", func(k saldo.GroupStatsByKind) saldo.GroupStats { return k.Movements }},
+		{"credit_line", func(k saldo.GroupStatsByKind) saldo.GroupStats { return k.CreditLines }},
+	}
+	for _, kind := range kinds {
 		for _, c := range groupCommitCounters {
 			reg.MustRegister(prometheus.NewCounterFunc(
-				prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: prometheus.Labels{"kind": kind}},
-				func() float64 {
-					creates, movements := svc.GroupCommitStats()
-					if kind == "create" {
-						return float64(c.stat(creates))
-					}
-					return float64(c.stat(movements))
-				}))
+				prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: prometheus.Labels{"kind": kind.label}},
+				func() float64 { return float64(c.stat(kind.stats(svc.GroupCommitStats()))) }))
 		}
 	}
 }
