@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +35,11 @@ func newRowsInsert[T any](cs *columns[T], withID bool) *rowsInsert {
 		// An identity column GENERATED ALWAYS takes a given id only so.
 		head += "OVERRIDING SYSTEM VALUE "
 	}
-	r := &rowsInsert{id: uint16(rowsInserts.Add(1)), head: head + "VALUES ", cols: len(cs.list)}
+	id := rowsInserts.Add(1)
+	if id > math.MaxUint16 {
+		panic("sqlstore: more inserts than a statement's key can name")
+	}
+	r := &rowsInsert{id: uint16(id), head: head + "VALUES ", cols: len(cs.list)}
 	r.stmts = make([]string, 5)
 	for n := 1; n < len(r.stmts); n++ {
 		r.stmts[n] = r.build(n)
@@ -70,19 +75,25 @@ func (r *rowsInsert) write(b *strings.Builder, rows, first int) {
 // rowsInserts counts the inserts made by newRowsInsert, which are package variables.
 var rowsInserts atomic.Uint32
 
-// togetherStatements keeps the statements built by together: a kind of write holds the same
-// tables in the same order, and their row counts repeat. Past maxTogetherStatements shapes
-// (mixed batches of movements make more), the others are built each time.
+// togetherStatements are the shapes (the held tables in their order, and each one's row
+// count) whose rows go as one statement, with that statement. Each shape is a statement that
+// the driver and the server prepare on every connection, and mixed batches make many shapes
+// (creates with and without idempotency keys, of partners with and without composite
+// balances, at every batch size). So only the first maxTogetherStatements shapes go together;
+// the rows of a later shape go one statement a table, as on an engine without
+// Dialect.InsertsTogether. The common shapes come first: a kind of write holds the same
+// tables in the same order, at each batch size.
 var togetherStatements = struct {
 	sync.Mutex
-	m map[string]string // key of the held tables and row counts → statement
+	m map[string]string
 }{m: map[string]string{}}
 
-const maxTogetherStatements = 1024
+const maxTogetherStatements = 256
 
 // together is the statement that inserts all of held, each table's rows but the last's in a
-// WITH query of its own (Dialect.InsertsTogether), and its arguments.
-func together(held []*heldRows) (string, []any) {
+// WITH query of its own (Dialect.InsertsTogether), and its arguments; ok is false when held's
+// shape is not among togetherStatements and there is no room left for it.
+func together(held []*heldRows) (sql string, args []any, ok bool) {
 	key := make([]byte, 0, 6*len(held))
 	n := 0
 	for _, r := range held {
@@ -90,21 +101,27 @@ func together(held []*heldRows) (string, []any) {
 		key = binary.LittleEndian.AppendUint32(key, uint32(r.rows))
 		n += len(r.args)
 	}
-	args := make([]any, 0, n)
-	for _, r := range held {
-		args = append(args, r.args...)
-	}
 	cache := &togetherStatements
 	cache.Lock()
-	defer cache.Unlock()
-	sql, ok := cache.m[string(key)]
+	sql, ok = cache.m[string(key)]
+	full := len(cache.m) >= maxTogetherStatements
+	cache.Unlock()
 	if !ok {
+		if full {
+			return "", nil, false
+		}
 		sql = buildTogether(held)
+		cache.Lock()
 		if len(cache.m) < maxTogetherStatements {
 			cache.m[string(key)] = sql
 		}
+		cache.Unlock()
 	}
-	return sql, args
+	args = make([]any, 0, n)
+	for _, r := range held {
+		args = append(args, r.args...)
+	}
+	return sql, args, true
 }
 
 func buildTogether(held []*heldRows) string {
@@ -136,10 +153,11 @@ func buildTogether(held []*heldRows) string {
 // add a few hundred at most): reaching it sends what is held.
 const maxHeldArgs = 30000
 
-// holding is a Conn that holds back the rows of plain inserts and sends them, one statement a
-// table in the order the tables first came, before any other statement, and when the caller of
-// HoldInserts is done. A transaction's inserts follow their own order of foreign keys, so
-// the first rows of each table came in that order too.
+// holding is a Conn that holds back the rows of plain inserts and sends them, one INSERT a
+// table in the order the tables first came (on PostgreSQL all in one statement, see together),
+// before any other statement, and when the caller of HoldInserts is done. A transaction's
+// inserts follow their own order of foreign keys, so the first rows of each table came in
+// that order too.
 type holding struct {
 	Conn
 	held []*heldRows
@@ -210,10 +228,11 @@ func (h *holding) release(ctx context.Context) error {
 	held, deposits := h.held, h.deposits
 	h.held, h.deposits, h.args = nil, nil, 0
 	if len(held) > 1 && h.d.InsertsTogether {
-		sql, args := together(held)
-		held = nil
-		if err := h.Conn.Send(ctx, sql, args...); err != nil {
-			return err
+		if sql, args, ok := together(held); ok {
+			held = nil
+			if err := h.Conn.Send(ctx, sql, args...); err != nil {
+				return err
+			}
 		}
 	}
 	for _, r := range held {
@@ -294,6 +313,9 @@ func (t *tx) HoldInserts(ctx context.Context, fn func() error) error {
 
 // insertRows sends rows rows of insert, or holds them while the transaction holds its inserts.
 func (t *tx) insertRows(ctx context.Context, insert *rowsInsert, rows int, args []any) error {
+	if rows == 0 {
+		return nil
+	}
 	if t.held != nil {
 		return t.d.Translate(t.held.hold(ctx, insert, rows, args))
 	}

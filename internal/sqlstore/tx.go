@@ -101,8 +101,8 @@ type Dialect struct {
 	// caller's to refuse.
 	AddDeposits string
 	// InsertsTogether: the engine takes several INSERTs as one statement, each but the last a
-	// data-modifying WITH query, whose constraints are checked at its end (PostgreSQL). The
-	// rows held for several tables then go as that one statement.
+	// data-modifying WITH query, whose foreign keys are checked at its end (PostgreSQL). The
+	// rows held for several tables then go as that one statement (see together).
 	InsertsTogether bool
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
