@@ -156,7 +156,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_GROUP_COMMIT_MEMBERS: %w", err))
 		}
 		fs.IntVar(&c.GroupCommitMembers, "group-commit-members", members,
-			"the most concurrent account creates, or ledger movements, committed in one transaction; 1 commits each alone (env SALDO_GROUP_COMMIT_MEMBERS)")
+			"the most concurrent writes of one kind (account creates, ledger movements, credit-line changes) committed in one transaction; 1 commits each alone (env SALDO_GROUP_COMMIT_MEMBERS)")
 		busyRate, err := strconv.ParseFloat(env("SALDO_WEBHOOKS_BUSY_RATE", strconv.Itoa(webhooks.DefaultBusyRate)), 64)
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_BUSY_RATE: %w", err))
