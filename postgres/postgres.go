@@ -44,6 +44,8 @@ type Store struct {
 	pool    *pgxpool.Pool
 	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
 	ids     idBlocks
+	// shapes: PostgreSQL takes the INSERTs of the rows a transaction holds as one statement.
+	shapes sqlstore.Shapes
 }
 
 var _ saldo.Store = (*Store)(nil)
@@ -165,7 +167,7 @@ func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // Autocommit runs fn's statements on pooled connections, outside any transaction.
 func (s *Store) Autocommit(ctx context.Context, fn func(saldo.Tx) error) error {
-	return fn(sqlstore.New(pgConn{s.pool}, &dialect, nil))
+	return fn(sqlstore.New(pgConn{s.pool}, &dialect, nil, nil))
 }
 
 // run runs fn in a transaction begun by begin (at the session's default isolation), again
@@ -230,7 +232,7 @@ func (s *Store) runOnce(ctx context.Context, begin string, fn func(saldo.Tx) err
 	p := newPipeline(conn.Conn(), begin)
 	// fn's errors are domain errors already (the Tx translates its own); only those of
 	// committing come from the driver here.
-	if err := fn(sqlstore.New(p, &dialect, &s.ids)); err != nil {
+	if err := fn(sqlstore.New(p, &dialect, &s.ids, &s.shapes)); err != nil {
 		p.rollback(ctx)
 		return err
 	}
@@ -315,7 +317,6 @@ var dialect = sqlstore.Dialect{
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
 	AddDeposits: "SELECT saldo_add_deposit(w, m, a, c)" +
 		" FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS d(w, m, a, c)",
-	InsertsTogether: true,
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
 	SkipLocked:  " FOR UPDATE SKIP LOCKED",

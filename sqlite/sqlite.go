@@ -161,7 +161,7 @@ func (s *Store) View(ctx context.Context, fn func(saldo.Tx) error) error {
 
 // Autocommit runs fn's statements on the read pool, outside any transaction.
 func (s *Store) Autocommit(ctx context.Context, fn func(saldo.Tx) error) error {
-	return fn(sqlstore.New(sqlConn{s.read}, &dialect, nil))
+	return fn(sqlstore.New(sqlConn{s.read}, &dialect, nil, nil))
 }
 
 // run runs fn in a transaction. fn's errors are domain errors already (the Tx translates its
@@ -171,7 +171,8 @@ func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return translate(err)
 	}
-	if err := fn(sqlstore.New(sqlConn{tx}, &dialect, nil)); err != nil {
+	// SQLite has no INSERT in a WITH query: held rows go a statement a table (no Shapes).
+	if err := fn(sqlstore.New(sqlConn{tx}, &dialect, nil, nil)); err != nil {
 		tx.Rollback()
 		return err
 	}

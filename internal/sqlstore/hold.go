@@ -2,12 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/binary"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Held inserts (saldo.Tx.HoldInserts). A batch of group commit writes the same few tables once
@@ -15,13 +12,11 @@ import (
 // statement a member, a batch of 16 creates is 96 statements, and PostgreSQL pays its
 // per-statement work (a portal, a snapshot, the executor's start and end, the deferred
 // triggers' queue) for each; held, it is six, one multi-row INSERT a table, and on PostgreSQL
-// one statement: the INSERTs but the last go in WITH queries (Dialect.InsertsTogether), and
-// the foreign keys between them are checked at the statement's end.
+// one statement (Shapes).
 
 // rowsInsert is a plain INSERT of rows of one table's columns: one without ON CONFLICT or
 // RETURNING, so rows of several can go as one statement.
 type rowsInsert struct {
-	id   uint16 // names it in the key of statements built together (togetherStatements)
 	head string // "INSERT INTO t (a, b) [OVERRIDING SYSTEM VALUE] VALUES "
 	cols int
 	// stmts[n] is the statement of n rows, for the row counts built ahead.
@@ -35,11 +30,7 @@ func newRowsInsert[T any](cs *columns[T], withID bool) *rowsInsert {
 		// An identity column GENERATED ALWAYS takes a given id only so.
 		head += "OVERRIDING SYSTEM VALUE "
 	}
-	id := rowsInserts.Add(1)
-	if id > math.MaxUint16 {
-		panic("sqlstore: more inserts than a statement's key can name")
-	}
-	r := &rowsInsert{id: uint16(id), head: head + "VALUES ", cols: len(cs.list)}
+	r := &rowsInsert{head: head + "VALUES ", cols: len(cs.list)}
 	r.stmts = make([]string, 5)
 	for n := 1; n < len(r.stmts); n++ {
 		r.stmts[n] = r.build(n)
@@ -72,58 +63,65 @@ func (r *rowsInsert) write(b *strings.Builder, rows, first int) {
 	}
 }
 
-// rowsInserts counts the inserts made by newRowsInsert, which are package variables.
-var rowsInserts atomic.Uint32
-
-// togetherStatements are the shapes (the held tables in their order, and each one's row
-// count) whose rows go as one statement, with that statement. Each shape is a statement that
-// the driver and the server prepare on every connection, and mixed batches make many shapes
-// (creates with and without idempotency keys, of partners with and without composite
-// balances, at every batch size). So only the first maxTogetherStatements shapes go together;
-// the rows of a later shape go one statement a table, as on an engine without
-// Dialect.InsertsTogether. The common shapes come first: a kind of write holds the same
-// tables in the same order, at each batch size.
-var togetherStatements = struct {
-	sync.Mutex
-	m map[string]string
-}{m: map[string]string{}}
-
-const maxTogetherStatements = 256
-
-// together is the statement that inserts all of held, each table's rows but the last's in a
-// WITH query of its own (Dialect.InsertsTogether), and its arguments; ok is false when held's
-// shape is not among togetherStatements and there is no room left for it.
-func together(held []*heldRows) (sql string, args []any, ok bool) {
-	key := make([]byte, 0, 6*len(held))
-	n := 0
-	for _, r := range held {
-		key = binary.LittleEndian.AppendUint16(key, r.insert.id)
-		key = binary.LittleEndian.AppendUint32(key, uint32(r.rows))
-		n += len(r.args)
-	}
-	cache := &togetherStatements
-	cache.Lock()
-	sql, ok = cache.m[string(key)]
-	full := len(cache.m) >= maxTogetherStatements
-	cache.Unlock()
-	if !ok {
-		if full {
-			return "", nil, false
-		}
-		sql = buildTogether(held)
-		cache.Lock()
-		if len(cache.m) < maxTogetherStatements {
-			cache.m[string(key)] = sql
-		}
-		cache.Unlock()
-	}
-	args = make([]any, 0, n)
-	for _, r := range held {
-		args = append(args, r.args...)
-	}
-	return sql, args, true
+// Shapes are the statements that send the rows held for several tables as one, each table's
+// INSERT but the last in a data-modifying WITH query, for an engine that takes them so
+// (PostgreSQL, which checks the foreign keys between them at the statement's end): such an
+// engine's store keeps one Shapes and passes it to New. A shape is the held tables in their
+// order and each one's row count, and each is a statement that the driver and the server
+// prepare on every connection; mixed batches make many (creates with and without idempotency
+// keys, of partners with and without composite balances, at every batch size). So only the
+// first maxShapes shapes go together, and the rows of a later one go a statement a table, as
+// on an engine without Shapes. The common shapes come first: a kind of write holds the same
+// tables in the same order, at each batch size. The zero Shapes is ready to use.
+type Shapes struct {
+	mu sync.Mutex
+	m  map[shapeKey]string
 }
 
+const (
+	maxShapes = 256
+	// maxShapeTables is the most tables of a shape that goes together: a create holds six,
+	// a transfer four.
+	maxShapeTables = 8
+)
+
+// shapeKey names a shape: its inserts in their order, with their row counts.
+type shapeKey [maxShapeTables]struct {
+	insert *rowsInsert
+	rows   int
+}
+
+// statement is the statement that inserts all of held together, and whether its shape goes
+// together: one of the first maxShapes, of at most maxShapeTables tables.
+func (s *Shapes) statement(held []*heldRows) (string, bool) {
+	if len(held) > maxShapeTables {
+		return "", false
+	}
+	var key shapeKey
+	for i, r := range held {
+		key[i].insert, key[i].rows = r.insert, r.rows
+	}
+	s.mu.Lock()
+	sql, ok := s.m[key]
+	full := len(s.m) >= maxShapes
+	s.mu.Unlock()
+	if ok || full {
+		return sql, ok
+	}
+	sql = buildTogether(held)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[shapeKey]string{}
+	}
+	if len(s.m) < maxShapes {
+		s.m[key] = sql
+	}
+	return sql, true
+}
+
+// buildTogether is the statement that inserts all of held, each table's rows but the last's in
+// a WITH query of its own, its placeholders running on from one table's rows to the next.
 func buildTogether(held []*heldRows) string {
 	var b strings.Builder
 	first := 1
@@ -148,13 +146,13 @@ func buildTogether(held []*heldRows) string {
 	return b.String()
 }
 
-// maxHeldArgs bounds the arguments of what is held, which may go as one statement
-// (Dialect.InsertsTogether), under SQLite's 32,766 and PostgreSQL's 65,535 (one write's rows
+// maxHeldArgs bounds the arguments of what is held, which may go as one statement (Shapes),
+// under SQLite's 32,766 and PostgreSQL's 65,535 (one write's rows
 // add a few hundred at most): reaching it sends what is held.
 const maxHeldArgs = 30000
 
 // holding is a Conn that holds back the rows of plain inserts and sends them, one INSERT a
-// table in the order the tables first came (on PostgreSQL all in one statement, see together),
+// table in the order the tables first came (with Shapes, all in one statement),
 // before any other statement, and when the caller of HoldInserts is done. A transaction's
 // inserts follow their own order of foreign keys, so the first rows of each table came in
 // that order too.
@@ -165,6 +163,7 @@ type holding struct {
 	// deposits are the monthly deposits held (Dialect.AddDeposits), a wallet's month once.
 	deposits []heldDeposit
 	d        *Dialect
+	shapes   *Shapes // nil: each table's rows go as a statement of their own
 }
 
 // heldDeposit is what the deposits held add to one wallet's month, within the lowest of
@@ -225,10 +224,14 @@ func (h *holding) hold(ctx context.Context, insert *rowsInsert, rows int, args [
 
 // release sends what is held.
 func (h *holding) release(ctx context.Context) error {
-	held, deposits := h.held, h.deposits
+	held, deposits, n := h.held, h.deposits, h.args
 	h.held, h.deposits, h.args = nil, nil, 0
-	if len(held) > 1 && h.d.InsertsTogether {
-		if sql, args, ok := together(held); ok {
+	if len(held) > 1 && h.shapes != nil {
+		if sql, ok := h.shapes.statement(held); ok {
+			args := make([]any, 0, n)
+			for _, r := range held {
+				args = append(args, r.args...)
+			}
 			held = nil
 			if err := h.Conn.Send(ctx, sql, args...); err != nil {
 				return err
@@ -302,7 +305,7 @@ func (t *tx) HoldInserts(ctx context.Context, fn func() error) error {
 	if t.held != nil {
 		return fn()
 	}
-	t.held = &holding{Conn: t.conn, d: t.d}
+	t.held = &holding{Conn: t.conn, d: t.d, shapes: t.shapes}
 	t.conn = t.held
 	defer func() { t.conn, t.held = t.held.Conn, nil }()
 	if err := fn(); err != nil {

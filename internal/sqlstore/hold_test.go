@@ -1,18 +1,30 @@
 package sqlstore
 
 import (
+	"context"
 	"slices"
 	"testing"
 )
 
-// Rows held for several tables go as one statement whose placeholders run on from one table's
-// rows to the next, with the arguments in the same order; each shape (the tables, their order,
-// their row counts) is its own statement.
-func TestTogetherNumbersEveryTablesRowsInTurn(t *testing.T) {
-	// Ids past those of the package's inserts, so that these shapes are the test's own.
-	a := &rowsInsert{id: 60001, head: "INSERT INTO a (x, y) VALUES ", cols: 2}
-	b := &rowsInsert{id: 60002, head: "INSERT INTO b (p, q, r) VALUES ", cols: 3}
-	c := &rowsInsert{id: 60003, head: "INSERT INTO c (z) VALUES ", cols: 1}
+// sent is a Conn that records the statements sent to it; nothing else of it may be called.
+type sent struct {
+	Conn
+	sql  []string
+	args [][]any
+}
+
+func (s *sent) Send(_ context.Context, sql string, args ...any) error {
+	s.sql, s.args = append(s.sql, sql), append(s.args, args)
+	return nil
+}
+
+// Rows held for several tables go as one statement whose placeholders and arguments run on from
+// one table's rows to the next; each shape (the tables, their order, their row counts) is its
+// own statement.
+func TestHeldRowsOfSeveralTablesGoAsOneStatement(t *testing.T) {
+	a := &rowsInsert{head: "INSERT INTO a (x, y) VALUES ", cols: 2}
+	b := &rowsInsert{head: "INSERT INTO b (p, q, r) VALUES ", cols: 3}
+	c := &rowsInsert{head: "INSERT INTO c (z) VALUES ", cols: 1}
 	tests := []struct {
 		name     string
 		held     []*heldRows
@@ -39,47 +51,48 @@ func TestTogetherNumbersEveryTablesRowsInTurn(t *testing.T) {
 			wantArgs: []any{"z", 1, 2, 3, 4, 5},
 		},
 	}
+	var shapes Shapes
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// The second time, the statement comes from those already built.
 			for range 2 {
-				sql, args, ok := together(tt.held)
-				if !ok || sql != tt.sql || !slices.Equal(args, tt.wantArgs) {
-					t.Fatalf("together = %q, %v, %v; want %q, %v", sql, args, ok, tt.sql, tt.wantArgs)
+				conn := &sent{}
+				h := &holding{Conn: conn, shapes: &shapes}
+				for _, r := range tt.held {
+					if err := h.hold(context.Background(), r.insert, r.rows, r.args); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := h.release(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(conn.sql, []string{tt.sql}) || !slices.Equal(conn.args[0], tt.wantArgs) {
+					t.Fatalf("sent %q with %v; want %q with %v", conn.sql, conn.args, tt.sql, tt.wantArgs)
 				}
 			}
 		})
 	}
 }
 
-// Past maxTogetherStatements shapes, a new shape's rows do not go together (each table's go
-// as a statement of their own), and the shapes already built still do.
-func TestTogetherStopsAtItsBoundOfShapes(t *testing.T) {
-	a := &rowsInsert{id: 60011, head: "INSERT INTO a (x) VALUES ", cols: 1}
-	b := &rowsInsert{id: 60012, head: "INSERT INTO b (y) VALUES ", cols: 1}
+// Past maxShapes shapes, a new shape's rows do not go together (each table's go as a
+// statement of their own), and the shapes already built still do.
+func TestShapesStopAtTheirBound(t *testing.T) {
+	a := &rowsInsert{head: "INSERT INTO a (x) VALUES ", cols: 1}
+	b := &rowsInsert{head: "INSERT INTO b (y) VALUES ", cols: 1}
 	shape := func(rows int) []*heldRows {
 		args := make([]any, rows)
 		return []*heldRows{{insert: a, rows: rows, args: args}, {insert: b, rows: rows, args: args}}
 	}
-	cache := &togetherStatements
-	cache.Lock()
-	saved := cache.m
-	cache.m = map[string]string{}
-	cache.Unlock()
-	t.Cleanup(func() {
-		cache.Lock()
-		cache.m = saved
-		cache.Unlock()
-	})
-	for rows := 1; rows <= maxTogetherStatements; rows++ {
-		if _, _, ok := together(shape(rows)); !ok {
-			t.Fatalf("shape %d of %d did not go together", rows, maxTogetherStatements)
+	var shapes Shapes
+	for rows := 1; rows <= maxShapes; rows++ {
+		if _, ok := shapes.statement(shape(rows)); !ok {
+			t.Fatalf("shape %d of %d did not go together", rows, maxShapes)
 		}
 	}
-	if sql, _, ok := together(shape(maxTogetherStatements + 1)); ok {
+	if sql, ok := shapes.statement(shape(maxShapes + 1)); ok {
 		t.Errorf("a shape past the bound went together: %.60q…", sql)
 	}
-	if _, _, ok := together(shape(1)); !ok {
+	if _, ok := shapes.statement(shape(1)); !ok {
 		t.Error("a shape built before the bound was reached no longer goes together")
 	}
 }

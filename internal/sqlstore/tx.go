@@ -100,10 +100,6 @@ type Dialect struct {
 	// whose count would go over its ceiling; an amount over the ceiling by itself is the
 	// caller's to refuse.
 	AddDeposits string
-	// InsertsTogether: the engine takes several INSERTs as one statement, each but the last a
-	// data-modifying WITH query, whose foreign keys are checked at its end (PostgreSQL). The
-	// rows held for several tables then go as that one statement (see together).
-	InsertsTogether bool
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
 	// is commit order on an engine whose writers are serialized.
@@ -143,6 +139,8 @@ type tx struct {
 	conn Conn
 	d    *Dialect
 	ids  IDSource // nil: inserts return their ids
+	// shapes, when set, sends the rows held for several tables as one statement.
+	shapes *Shapes
 	// Ids reserved for the next inserts.
 	reserved IDs
 	// held holds back plain inserts while set (HoldInserts); conn is then held.
@@ -157,9 +155,11 @@ type checkedToken struct {
 	hash string
 }
 
-// New returns the saldo.Tx for a transaction of an engine; ids may be nil. Besides saldo.Tx, it
-// has Flush.
-func New(conn Conn, d *Dialect, ids IDSource) saldo.Tx { return &tx{conn: conn, d: d, ids: ids} }
+// New returns the saldo.Tx for a transaction of an engine; ids and shapes may be nil. Besides
+// saldo.Tx, it has Flush.
+func New(conn Conn, d *Dialect, ids IDSource, shapes *Shapes) saldo.Tx {
+	return &tx{conn: conn, d: d, ids: ids, shapes: shapes}
+}
 
 var (
 	insertPartner  = partnerColumnsNoID.insert(1) + " RETURNING id"
