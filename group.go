@@ -30,9 +30,9 @@ import (
 // subtransaction's) for each. Writes that are rarely refused (account creates) therefore
 // first run their batch whole: no savepoints, and their rows held back and sent as one
 // multi-row INSERT a table (Tx.HoldInserts; on PostgreSQL all of them one statement), so that
-// a batch of any size writes each of a create's tables once. Such a batch commits only when every member succeeds;
-// otherwise it is rolled back and runs again member by member with savepoints, as above, so
-// a refusal costs one transaction thrown away.
+// a batch of any size writes each of a create's tables once. Such a batch commits only when
+// every member succeeds; otherwise it is rolled back and runs again member by member with
+// savepoints, as above, so a refusal costs one transaction thrown away.
 //
 // Reads ahead. A member runs its statements, then waits for their answers, before the next
 // member starts: a batch takes a round trip a member that waits. A transfer's only wait is

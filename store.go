@@ -86,9 +86,9 @@ type Tx interface {
 	// were reserved, and rows that return nothing) held back, and sends them as one
 	// multi-row INSERT a table (an engine may send those together as one statement) before
 	// the next other statement and when fn is done (group commit: a batch that commits
-	// whole). A row refused then fails every held row and the
-	// transaction with it, and the error names no write. When fn fails, what it held is
-	// dropped: the caller rolls the transaction back.
+	// whole). A row refused then fails every held row and the transaction with it, and the
+	// error names no write. When fn fails, what it held is dropped: the caller rolls the
+	// transaction back.
 	HoldInserts(ctx context.Context, fn func() error) error
 
 	TokenTx

@@ -210,12 +210,13 @@ func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 }
 func (s *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
 	parts := strings.Split(d.SQL, "INSERT INTO ")[1:]
+	withCustomers := strings.Contains(d.SQL, "INSERT INTO customers ")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range parts {
 		table, _, _ := strings.Cut(p, " ")
 		s.inserts[table]++
-		if strings.Contains(d.SQL, "INSERT INTO customers ") {
+		if withCustomers {
 			s.withCustomers[table]++
 		}
 	}
