@@ -16,3 +16,15 @@ type IDBlocks = idBlocks
 func (b *idBlocks) TakeFrom(ctx context.Context, pool *pgxpool.Pool, n saldo.IDCounts) (sqlstore.IDs, error) {
 	return b.Take(ctx, pgConn{pool}, n)
 }
+
+// IDBlocksAhead is an idBlocks that takes its next blocks on ahead before they run out.
+func IDBlocksAhead(ahead sqlstore.Conn) *IDBlocks { return &idBlocks{ahead: ahead} }
+
+// PoolConn is the pool as a sqlstore.Conn, outside any transaction.
+func PoolConn(pool *pgxpool.Pool) sqlstore.Conn { return pgConn{pool} }
+
+// WaitRefills waits for the refill ahead in flight, if any.
+func (b *idBlocks) WaitRefills() { b.refills.Wait() }
+
+// IDBlock is how many ids of a sequence a block holds.
+const IDBlock = idBlock

@@ -3,13 +3,15 @@ package postgres
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/saldo-mx/saldo"
 	"github.com/saldo-mx/saldo/internal/sqlstore"
 )
 
-// idBlock is how many ids of each sequence one round trip takes.
-const idBlock = 32
+// idBlock is how many ids of a sequence one round trip takes; a block is taken in the
+// background once fewer than half a block are left.
+const idBlock = 1024
 
 // idBlocks hands out customer, balance and ledger transaction ids from blocks taken from the
 // identity columns' sequences, as a sequence's own CACHE does within a session: a write then
@@ -17,9 +19,18 @@ const idBlock = 32
 // it leaves gaps (a block's ids not used before the process stops, and those of a rolled-back
 // write), and several processes hand out ids out of creation order. Ids are unique; that is
 // all they promise.
+//
+// The next block of a sequence is taken before the last runs out, on a connection of its own
+// (ahead): a transaction that had to take it itself would wait a round trip, and a batch of
+// group commit would hold every write in it waiting. Only the first take of a sequence, or a
+// burst that outruns the refill, waits.
 type idBlocks struct {
-	mu   sync.Mutex
-	left sqlstore.IDs
+	ahead sqlstore.Conn // nil: no refill ahead
+
+	mu        sync.Mutex
+	left      sqlstore.IDs
+	refilling bool
+	refills   sync.WaitGroup
 }
 
 var _ sqlstore.IDSource = (*idBlocks)(nil)
@@ -28,26 +39,21 @@ const takeIDs = "SELECT ARRAY(SELECT nextval('customers_id_seq') FROM generate_s
 	"ARRAY(SELECT nextval('balances_id_seq') FROM generate_series(1, $2::int)), " +
 	"ARRAY(SELECT nextval('ledger_transactions_id_seq') FROM generate_series(1, $3::int))"
 
+// refillTimeout bounds a refill ahead; one that fails is simply taken again later.
+const refillTimeout = 5 * time.Second
+
 func (b *idBlocks) Take(ctx context.Context, conn sqlstore.Conn, n saldo.IDCounts) (sqlstore.IDs, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l := &b.left
-	if len(l.Customers) < n.Customers || len(l.Balances) < n.Balances || len(l.Transactions) < n.Transactions {
+	if want := shortOf(l, n, func(have, need int) bool { return have < need }); want != (saldo.IDCounts{}) {
 		// Sequences are not transactional: the ids are taken for good even if the transaction
 		// that asked rolls back. Only the sequences running short are asked for more.
-		want := func(have []int64, need int) int {
-			if len(have) >= need {
-				return 0
-			}
-			return max(idBlock, need)
-		}
-		var c, bal, tr []int64
-		err := conn.QueryRow(ctx, takeIDs, want(l.Customers, n.Customers), want(l.Balances, n.Balances),
-			want(l.Transactions, n.Transactions)).Scan(&c, &bal, &tr)
+		ids, err := takeBlocks(ctx, conn, want)
 		if err != nil {
 			return sqlstore.IDs{}, err
 		}
-		l.Customers, l.Balances, l.Transactions = append(l.Customers, c...), append(l.Balances, bal...), append(l.Transactions, tr...)
+		b.add(ids)
 	}
 	out := sqlstore.IDs{
 		Customers:    l.Customers[:n.Customers:n.Customers],
@@ -55,5 +61,49 @@ func (b *idBlocks) Take(ctx context.Context, conn sqlstore.Conn, n saldo.IDCount
 		Transactions: l.Transactions[:n.Transactions:n.Transactions],
 	}
 	l.Customers, l.Balances, l.Transactions = l.Customers[n.Customers:], l.Balances[n.Balances:], l.Transactions[n.Transactions:]
+	// The sequences this take drew from, when running low, are refilled before they run out.
+	low := shortOf(l, n, func(have, need int) bool { return need > 0 && have < idBlock/2 })
+	if b.ahead != nil && !b.refilling && low != (saldo.IDCounts{}) {
+		b.refilling = true
+		b.refills.Go(func() { b.refill(low) })
+	}
 	return out, nil
+}
+
+// shortOf is a block's count of each sequence for which short(ids left, ids wanted) holds,
+// and 0 for the others; need is at least a block.
+func shortOf(l *sqlstore.IDs, n saldo.IDCounts, short func(have, need int) bool) saldo.IDCounts {
+	want := func(have []int64, need int) int {
+		if !short(len(have), need) {
+			return 0
+		}
+		return max(idBlock, need)
+	}
+	return saldo.IDCounts{Customers: want(l.Customers, n.Customers), Balances: want(l.Balances, n.Balances),
+		Transactions: want(l.Transactions, n.Transactions)}
+}
+
+// refill takes the blocks want on b.ahead and adds them. A failure leaves them to a later take.
+func (b *idBlocks) refill(want saldo.IDCounts) {
+	ctx, cancel := context.WithTimeout(context.Background(), refillTimeout)
+	defer cancel()
+	ids, err := takeBlocks(ctx, b.ahead, want)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refilling = false
+	if err == nil {
+		b.add(ids)
+	}
+}
+
+func (b *idBlocks) add(ids sqlstore.IDs) {
+	l := &b.left
+	l.Customers, l.Balances, l.Transactions = append(l.Customers, ids.Customers...), append(l.Balances, ids.Balances...), append(l.Transactions, ids.Transactions...)
+}
+
+// takeBlocks takes the counts of ids of n from the sequences, in one round trip on conn.
+func takeBlocks(ctx context.Context, conn sqlstore.Conn, n saldo.IDCounts) (sqlstore.IDs, error) {
+	var ids sqlstore.IDs
+	err := conn.QueryRow(ctx, takeIDs, n.Customers, n.Balances, n.Transactions).Scan(&ids.Customers, &ids.Balances, &ids.Transactions)
+	return ids, err
 }

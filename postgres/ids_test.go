@@ -3,17 +3,20 @@ package postgres_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/sqlstore"
 	"github.com/saldo-mx/saldo/internal/testdb"
 	"github.com/saldo-mx/saldo/postgres"
 )
 
-// Concurrent takes get every id once, in the counts asked, across block refills.
-func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
+// tempSequences is a pool of one connection with session-local copies of the id sequences.
+func tempSequences(t *testing.T) *pgxpool.Pool {
+	t.Helper()
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(testdb.PostgresURL(t))
 	if err != nil {
@@ -24,18 +27,69 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
 	if _, err := pool.Exec(ctx, "CREATE TEMP SEQUENCE customers_id_seq; CREATE TEMP SEQUENCE balances_id_seq; CREATE TEMP SEQUENCE ledger_transactions_id_seq"); err != nil {
 		t.Fatal(err)
 	}
+	return pool
+}
+
+// countedConn counts the statements that wait for their rows.
+type countedConn struct {
+	sqlstore.Conn
+	rows atomic.Int64
+}
+
+func (c *countedConn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	c.rows.Add(1)
+	return c.Conn.QueryRow(ctx, sql, args...)
+}
+
+// Once a sequence has been taken from, its next block is taken ahead, on a connection of its
+// own, before the ids run out: a transaction that takes ids waits only for the first block.
+func TestIDBlocksAreTakenAheadOfTheTransactions(t *testing.T) {
+	ctx := context.Background()
+	pool := tempSequences(t)
+	ahead := &countedConn{Conn: postgres.PoolConn(pool)}
+	tx := &countedConn{Conn: postgres.PoolConn(pool)}
+	blocks := postgres.IDBlocksAhead(ahead)
+	seen := map[[2]int64]bool{}        // {0 customer / 1 balance, id}
+	const takes = 4 * postgres.IDBlock // the customers' blocks run out 3 times, the balances' 7
+	for range takes {
+		ids, err := blocks.Take(ctx, tx, saldo.IDCounts{Customers: 1, Balances: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq, list := range [][]int64{ids.Customers, ids.Balances} {
+			for _, id := range list {
+				seen[[2]int64{int64(seq), id}] = true
+			}
+		}
+		blocks.WaitRefills() // as when the refill answers before the ids run out
+	}
+	if got := tx.rows.Load(); got != 1 {
+		t.Errorf("the transactions took ids from the database %d times, want once, for the first block", got)
+	}
+	if got := ahead.rows.Load(); got < 10 {
+		t.Errorf("%d blocks taken ahead, want at least 10", got)
+	}
+	if len(seen) != 3*takes {
+		t.Errorf("%d distinct ids handed out, want %d", len(seen), 3*takes)
+	}
+}
+
+// Concurrent takes get every id once, in the counts asked, across block refills.
+func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
+	ctx := context.Background()
+	pool := tempSequences(t)
 
 	var (
-		blocks     postgres.IDBlocks
+		blocks     = postgres.IDBlocksAhead(postgres.PoolConn(pool)) // refills ahead race the takes
 		mu         sync.Mutex
 		seen       = map[[2]int64]int{} // {0 customer / 1 balance / 2 transaction, id} → times handed out
 		wg         sync.WaitGroup
 		workers    = 8
-		takes      = 50 // 400 takes of 1 customer, 2 balances and 3 transactions: many refills of 32
+		takes      = postgres.IDBlock / 4 // 1 customer, 2 balances and 3 transactions a take: 6 blocks of transactions
 		wantCounts = map[int]int{0: workers * takes, 1: 2 * workers * takes, 2: 3 * workers * takes}
 	)
 	for range workers {
@@ -61,6 +115,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	blocks.WaitRefills()
 	counts := map[int]int{}
 	for k, n := range seen {
 		if n != 1 {

@@ -79,12 +79,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.ids.ahead = pgConn{pool}
+	return s, nil
 }
 
 // Close closes every connection.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.ids.refills.Wait()
 	return nil
 }
 
