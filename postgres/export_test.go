@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,8 +18,11 @@ func (b *idBlocks) TakeFrom(ctx context.Context, pool *pgxpool.Pool, n saldo.IDC
 	return b.Take(ctx, pgConn{pool}, n)
 }
 
-// IDBlocksAhead is an idBlocks that takes its next blocks on ahead before they run out.
-func IDBlocksAhead(ahead sqlstore.Conn) *IDBlocks { return &idBlocks{ahead: ahead} }
+// IDBlocksAhead is an idBlocks that takes its next blocks on ahead before they run out, and
+// waits pause after a failed refill before the next.
+func IDBlocksAhead(ahead sqlstore.Conn, pause time.Duration) *IDBlocks {
+	return &idBlocks{ahead: ahead, pause: pause}
+}
 
 // PoolConn is the pool as a sqlstore.Conn, outside any transaction.
 func PoolConn(pool *pgxpool.Pool) sqlstore.Conn { return pgConn{pool} }

@@ -2,16 +2,20 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saldo-mx/saldo"
+	"github.com/saldo-mx/saldo/internal/gen"
 	"github.com/saldo-mx/saldo/internal/sqlstore"
 	"github.com/saldo-mx/saldo/internal/testdb"
 	"github.com/saldo-mx/saldo/postgres"
+	"github.com/saldo-mx/saldo/storetest"
 )
 
 // tempSequences is a pool of one connection with session-local copies of the id sequences.
@@ -34,16 +38,24 @@ func tempSequences(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-// countedConn counts the statements that wait for their rows.
+// countedConn counts the statements that wait for their rows, and fails the first fail of
+// them.
 type countedConn struct {
 	sqlstore.Conn
 	rows atomic.Int64
+	fail int64
 }
 
 func (c *countedConn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
-	c.rows.Add(1)
+	if c.rows.Add(1) <= c.fail {
+		return failedRow{}
+	}
 	return c.Conn.QueryRow(ctx, sql, args...)
 }
+
+type failedRow struct{}
+
+func (failedRow) Scan(...any) error { return errors.New("the database is down") }
 
 // Once a sequence has been taken from, its next block is taken ahead, on a connection of its
 // own, before the ids run out: a transaction that takes ids waits only for the first block.
@@ -52,9 +64,11 @@ func TestIDBlocksAreTakenAheadOfTheTransactions(t *testing.T) {
 	pool := tempSequences(t)
 	ahead := &countedConn{Conn: postgres.PoolConn(pool)}
 	tx := &countedConn{Conn: postgres.PoolConn(pool)}
-	blocks := postgres.IDBlocksAhead(ahead)
-	seen := map[[2]int64]bool{}        // {0 customer / 1 balance, id}
-	const takes = 4 * postgres.IDBlock // the customers' blocks run out 3 times, the balances' 7
+	blocks := postgres.IDBlocksAhead(ahead, time.Hour)
+	seen := map[[2]int64]bool{} // {0 customer / 1 balance, id}
+	// 4 blocks of customer ids and 8 of balance ids: past the first of each, 3 and 7 refills,
+	// and one more of each as the last block passes its half.
+	const takes = 4 * postgres.IDBlock
 	for range takes {
 		ids, err := blocks.Take(ctx, tx, saldo.IDCounts{Customers: 1, Balances: 2})
 		if err != nil {
@@ -70,11 +84,73 @@ func TestIDBlocksAreTakenAheadOfTheTransactions(t *testing.T) {
 	if got := tx.rows.Load(); got != 1 {
 		t.Errorf("the transactions took ids from the database %d times, want once, for the first block", got)
 	}
-	if got := ahead.rows.Load(); got < 10 {
-		t.Errorf("%d blocks taken ahead, want at least 10", got)
+	if got := ahead.rows.Load(); got != 12 {
+		t.Errorf("%d refills ahead, want 12", got)
 	}
 	if len(seen) != 3*takes {
 		t.Errorf("%d distinct ids handed out, want %d", len(seen), 3*takes)
+	}
+}
+
+// A refill that fails (the database down) leaves the ids to the transactions, and after a
+// pause the refills go on.
+func TestIDBlocksRefillAgainAfterAFailedRefill(t *testing.T) {
+	ctx := context.Background()
+	pool := tempSequences(t)
+	ahead := &countedConn{Conn: postgres.PoolConn(pool), fail: 1}
+	tx := &countedConn{Conn: postgres.PoolConn(pool)}
+	const pause = 50 * time.Millisecond
+	blocks := postgres.IDBlocksAhead(ahead, pause)
+	take := func() {
+		t.Helper()
+		if _, err := blocks.Take(ctx, tx, saldo.IDCounts{Customers: 1}); err != nil {
+			t.Fatal(err)
+		}
+		blocks.WaitRefills()
+	}
+	for range postgres.IDBlock/2 + 1 { // the first block, past its half: the refill fails
+		take()
+	}
+	if got := ahead.rows.Load(); got != 1 {
+		t.Fatalf("%d refills tried past the first block's half, want 1", got)
+	}
+	take() // within the pause: no refill
+	if got := ahead.rows.Load(); got != 1 {
+		t.Errorf("%d refills tried within the pause after a failure, want 1", got)
+	}
+	time.Sleep(pause)
+	take()
+	if got := ahead.rows.Load(); got != 2 {
+		t.Errorf("%d refills tried after the pause, want 2", got)
+	}
+	for range postgres.IDBlock {
+		take()
+	}
+	if got := tx.rows.Load(); got != 1 {
+		t.Errorf("the transactions took ids from the database %d times, want once: the refill after the pause covers them", got)
+	}
+}
+
+// A store on one connection, which its transaction holds while it takes ids, still refills
+// ahead: the refill waits for the connection and never holds up the take.
+func TestIDBlocksRefillOnAStoreOfOneConnection(t *testing.T) {
+	s := testdb.OpenPostgres(t, postgres.Options{MaxConns: 1})
+	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
+	ctx := context.Background()
+	_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.AuthenticatePartnerForWrite(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each create takes a customer id and a balance id: past a block's half, and past the
+	// first block, with refills between.
+	for i := range postgres.IDBlock + postgres.IDBlock/2 {
+		if _, err := svc.CreateCustomer(ctx, e, gen.Customer("", uint64(i+1)), nil); err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
 	}
 }
 
@@ -84,7 +160,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	pool := tempSequences(t)
 
 	var (
-		blocks     = postgres.IDBlocksAhead(postgres.PoolConn(pool)) // refills ahead race the takes
+		blocks     = postgres.IDBlocksAhead(postgres.PoolConn(pool), 0) // refills ahead race the takes
 		mu         sync.Mutex
 		seen       = map[[2]int64]int{} // {0 customer / 1 balance / 2 transaction, id} → times handed out
 		wg         sync.WaitGroup

@@ -43,7 +43,7 @@ const (
 type Store struct {
 	pool    *pgxpool.Pool
 	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
-	ids     idBlocks
+	ids     *idBlocks
 	// shapes: PostgreSQL takes the INSERTs of the rows a transaction holds as one statement.
 	shapes sqlstore.Shapes
 }
@@ -79,15 +79,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
-	s.ids.ahead = pgConn{pool}
-	return s, nil
+	return &Store{pool: pool, ids: newIDBlocks(pgConn{pool})}, nil
 }
 
 // Close closes every connection.
 func (s *Store) Close() error {
+	s.ids.close()
 	s.pool.Close()
-	s.ids.refills.Wait()
 	return nil
 }
 
@@ -235,7 +233,7 @@ func (s *Store) runOnce(ctx context.Context, begin string, fn func(saldo.Tx) err
 	p := newPipeline(conn.Conn(), begin)
 	// fn's errors are domain errors already (the Tx translates its own); only those of
 	// committing come from the driver here.
-	if err := fn(sqlstore.New(p, &dialect, &s.ids, &s.shapes)); err != nil {
+	if err := fn(sqlstore.New(p, &dialect, s.ids, &s.shapes)); err != nil {
 		p.rollback(ctx)
 		return err
 	}
