@@ -53,8 +53,10 @@ const (
 	refillPause = time.Second
 )
 
-// newIDBlocks returns blocks refilled ahead on ahead.
-func newIDBlocks(ahead sqlstore.Conn) *idBlocks { return &idBlocks{ahead: ahead, pause: refillPause} }
+// newIDBlocks returns blocks refilled ahead on ahead, waiting pause after a failed refill.
+func newIDBlocks(ahead sqlstore.Conn, pause time.Duration) *idBlocks {
+	return &idBlocks{ahead: ahead, pause: pause}
+}
 
 func (b *idBlocks) Take(ctx context.Context, conn sqlstore.Conn, n saldo.IDCounts) (sqlstore.IDs, error) {
 	b.mu.Lock()

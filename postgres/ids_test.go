@@ -64,7 +64,7 @@ func TestIDBlocksAreTakenAheadOfTheTransactions(t *testing.T) {
 	pool := tempSequences(t)
 	ahead := &countedConn{Conn: postgres.PoolConn(pool)}
 	tx := &countedConn{Conn: postgres.PoolConn(pool)}
-	blocks := postgres.IDBlocksAhead(ahead, time.Hour)
+	blocks := postgres.NewIDBlocks(ahead, time.Hour)
 	seen := map[[2]int64]bool{} // {0 customer / 1 balance, id}
 	// 4 blocks of customer ids and 8 of balance ids: past the first of each, 3 and 7 refills,
 	// and one more of each as the last block passes its half.
@@ -100,7 +100,7 @@ func TestIDBlocksRefillAgainAfterAFailedRefill(t *testing.T) {
 	ahead := &countedConn{Conn: postgres.PoolConn(pool), fail: 1}
 	tx := &countedConn{Conn: postgres.PoolConn(pool)}
 	const pause = 50 * time.Millisecond
-	blocks := postgres.IDBlocksAhead(ahead, pause)
+	blocks := postgres.NewIDBlocks(ahead, pause)
 	take := func() {
 		t.Helper()
 		if _, err := blocks.Take(ctx, tx, saldo.IDCounts{Customers: 1}); err != nil {
@@ -160,7 +160,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	pool := tempSequences(t)
 
 	var (
-		blocks     = postgres.IDBlocksAhead(postgres.PoolConn(pool), 0) // refills ahead race the takes
+		blocks     = postgres.NewIDBlocks(postgres.PoolConn(pool), 0) // refills ahead race the takes
 		mu         sync.Mutex
 		seen       = map[[2]int64]int{} // {0 customer / 1 balance / 2 transaction, id} → times handed out
 		wg         sync.WaitGroup
@@ -171,7 +171,7 @@ func TestIDBlocksHandOutEachIDOnce(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range takes {
-				ids, err := blocks.TakeFrom(ctx, pool, saldo.IDCounts{Customers: 1, Balances: 2, Transactions: 3})
+				ids, err := blocks.Take(ctx, postgres.PoolConn(pool), saldo.IDCounts{Customers: 1, Balances: 2, Transactions: 3})
 				if err != nil {
 					t.Error(err)
 					return

@@ -79,7 +79,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool, ids: newIDBlocks(pgConn{pool})}, nil
+	return &Store{pool: pool, ids: newIDBlocks(pgConn{pool}, refillPause)}, nil
 }
 
 // Close closes every connection.
