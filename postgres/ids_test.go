@@ -136,7 +136,9 @@ func TestIDBlocksRefillAgainAfterAFailedRefill(t *testing.T) {
 func TestIDBlocksRefillOnAStoreOfOneConnection(t *testing.T) {
 	s := testdb.OpenPostgres(t, postgres.Options{MaxConns: 1})
 	svc := saldo.NewService(s, saldo.NewManualClock(storetest.Now))
-	ctx := context.Background()
+	// A take that waited for its refill would wait for ever: the deadline fails it instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	_, token, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "tienda"})
 	if err != nil {
 		t.Fatal(err)
