@@ -1,8 +1,10 @@
 package saldo
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,10 +38,14 @@ import (
 //
 // Reads ahead. A member runs its statements, then waits for their answers, before the next
 // member starts: a batch takes a round trip a member that waits. A transfer's only wait is
-// its reads and speculative move (Tx.ReadTransfers), so a batch of transfers sends those of
-// all its members first, together, and the members then run on what was read without
-// waiting; the batch then runs whole, as above (a member's writes follow the later members'
-// reads, which savepoints could not undo).
+// its reads and move (Tx.ReadTransfers), so a batch of transfers first sends the reads of all
+// its members together, locking their wallets (Tx.LockTransfers), and the members then run on
+// what was read without waiting: each moves its money in memory, on the wallets as locked
+// and as the members before it left them, and the batch writes each wallet once at the end
+// (Tx.ApplyMoves). A batch of transfers out of one hot wallet so writes one version of its
+// row, not one a transfer. The batch then runs whole, as above: a member whose move breaks
+// a rule fails it, and the members run again with savepoints, where the database's own
+// conditional move answers each.
 
 // GroupCommit tunes a group of writes; zero fields take the defaults.
 type GroupCommit struct {
@@ -296,21 +302,27 @@ func (g *group) commitWhole(ctx context.Context, batch []*member) bool {
 	}
 	err := g.store.Update(ctx, func(tx Tx) error {
 		var reads []TransferRead
+		var moves *batchMoves
 		if qs != nil {
+			var locked []LockedBalance
 			var err error
-			if reads, err = tx.ReadTransfers(ctx, qs...); err != nil {
+			if reads, locked, err = tx.LockTransfers(ctx, qs...); err != nil {
 				return err
 			}
+			moves = newBatchMoves(locked)
 		}
 		return tx.HoldInserts(ctx, func() error {
 			for i, m := range batch {
 				mtx := tx
 				if reads != nil {
-					mtx = &readTx{Tx: tx, q: m.reads, read: &reads[i]}
+					mtx = &readTx{Tx: tx, q: m.reads, read: &reads[i], moves: moves}
 				}
 				if err := m.run(mtx); err != nil {
 					return err
 				}
+			}
+			if moves != nil {
+				return tx.ApplyMoves(ctx, moves.changes())
 			}
 			return nil
 		})
@@ -334,11 +346,12 @@ func (g *group) commitWhole(ctx context.Context, batch []*member) bool {
 func (g *group) runsWhole(m *member) bool { return g.whole || m.reads != nil }
 
 // readTx is a member's transaction in a batch whose reads went ahead: the member's transfer
-// reads what the batch read for it, once.
+// reads what the batch read for it, once, and moves its money in the batch's memory.
 type readTx struct {
 	Tx
-	q    *TransferQuery
-	read *TransferRead // nil once taken
+	q     *TransferQuery
+	read  *TransferRead // nil once taken
+	moves *batchMoves
 }
 
 func (t *readTx) ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]TransferRead, error) {
@@ -350,13 +363,53 @@ func (t *readTx) ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]Tran
 	return t.Tx.ReadTransfers(ctx, qs...)
 }
 
-// errNotMovedAhead fails a batch that read ahead when a member's speculative move moved
-// nothing: moved now, after the later members' moves, its entries would come out of the
-// order of its wallets' balances. The batch runs member by member instead.
-var errNotMovedAhead = errors.New("group commit: a transfer read ahead moved nothing")
+func (t *readTx) Move(_ context.Context, from, to, amount int64, limit Limit) (BalanceAmounts, BalanceAmounts, error) {
+	return t.moves.move(from, to, amount, limit)
+}
 
-func (t *readTx) Move(context.Context, int64, int64, int64, Limit) (BalanceAmounts, BalanceAmounts, error) {
-	return BalanceAmounts{}, BalanceAmounts{}, errNotMovedAhead
+// errNotMovedAhead fails a batch that read ahead when a member's move breaks a rule on the
+// balances as the batch holds them (or names a balance it did not lock): the batch runs
+// member by member instead, where the database's conditional move says which rule.
+var errNotMovedAhead = errors.New("group commit: a transfer read ahead could not move")
+
+// batchMoves are the moves of a batch of transfers, made in memory on the wallets the batch
+// locked (Tx.LockTransfers), in its members' order, and written at its end (Tx.ApplyMoves).
+// A move keeps the rules of the database's own (Tx.Move): both balances active, the source
+// covering the amount above what it holds, the target within limit.
+type batchMoves struct {
+	balances map[int64]*LockedBalance
+	changed  map[int64]int64 // by balance id: what the moves added
+}
+
+func newBatchMoves(locked []LockedBalance) *batchMoves {
+	b := &batchMoves{balances: make(map[int64]*LockedBalance, len(locked)), changed: map[int64]int64{}}
+	for i := range locked {
+		b.balances[locked[i].ID] = &locked[i]
+	}
+	return b
+}
+
+func (b *batchMoves) move(from, to, amount int64, limit Limit) (BalanceAmounts, BalanceAmounts, error) {
+	f, t := b.balances[from], b.balances[to]
+	if f == nil || t == nil || from == to || !f.Active || !t.Active || f.Amount-amount < f.Held ||
+		(limit.Set && t.Amount+amount > limit.Cents) {
+		return BalanceAmounts{}, BalanceAmounts{}, errNotMovedAhead
+	}
+	f.Amount -= amount
+	t.Amount += amount
+	b.changed[from] -= amount
+	b.changed[to] += amount
+	return f.BalanceAmounts, t.BalanceAmounts, nil
+}
+
+// changes are what the moves added to each balance, in id order.
+func (b *batchMoves) changes() []BalanceChange {
+	changes := make([]BalanceChange, 0, len(b.changed))
+	for id, amount := range b.changed {
+		changes = append(changes, BalanceChange{ID: id, Amount: amount})
+	}
+	slices.SortFunc(changes, func(x, y BalanceChange) int { return cmp.Compare(x.ID, y.ID) })
+	return changes
 }
 
 // count counts a transaction of n writes that ended with err.

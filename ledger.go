@@ -204,6 +204,17 @@ type TransferRead struct {
 	SourceAfter, TargetAfter BalanceAmounts
 }
 
+// LockedBalance is a balance as Tx.LockTransfers locked it.
+type LockedBalance struct {
+	BalanceAmounts
+	Active bool // its status is active: it may be debited and credited
+}
+
+// BalanceChange is what Tx.ApplyMoves adds to a balance.
+type BalanceChange struct {
+	ID, Amount int64
+}
+
 // LedgerTx is what a transaction can do with the ledger. Balances are locked in one global
 // order: a movement that changes two balances changes the one of lower id first, and a
 // transaction whose status changes is locked before any balance.
@@ -243,6 +254,14 @@ type LedgerTx interface {
 	// ReadTransfers reads what each transfer of qs needs and moves its money speculatively
 	// (see TransferRead), in qs's order, in one round trip where the engine can.
 	ReadTransfers(ctx context.Context, qs ...TransferQuery) ([]TransferRead, error)
+	// LockTransfers reads what ReadTransfers reads, moving nothing, and locks the wallets of
+	// qs's customers until the transaction ends, in id order, returning them as locked: the
+	// moves may then be made in memory and written with ApplyMoves. One round trip where the
+	// engine can.
+	LockTransfers(ctx context.Context, qs ...TransferQuery) ([]TransferRead, []LockedBalance, error)
+	// ApplyMoves adds each change to its balance, unconditionally: the caller locked the
+	// balances and checked the moves' rules. The engine may send it with what follows.
+	ApplyMoves(ctx context.Context, changes []BalanceChange) error
 	// Return adds amount to balance id whatever its status: money coming back, such as a failed
 	// cash-out's, is never refused.
 	Return(ctx context.Context, id, amount int64) (BalanceAmounts, error)

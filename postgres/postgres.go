@@ -318,6 +318,7 @@ var dialect = sqlstore.Dialect{
 	AddDeposit: "SELECT saldo_add_deposit($1, $2, $3, $4)",
 	AddDeposits: "SELECT saldo_add_deposit(w, m, a, c)" +
 		" FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS d(w, m, a, c)",
+	ApplyMoves: "UPDATE balances SET amount = amount + ($2::bigint[])[array_position($1::bigint[], id)] WHERE id = ANY($1::bigint[])",
 	// Migration 0011: ids do not follow commit order here.
 	EventsAfter: sqlstore.EventsAfterByXID,
 	SkipLocked:  " FOR UPDATE SKIP LOCKED",

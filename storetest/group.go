@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ func testGroupCommit(t *testing.T, h Harness) {
 	t.Run("DuplicatesInOneBatchFailAloneAndTheRestCommit", func(t *testing.T) { testGroupDuplicates(t, h) })
 	t.Run("AMemberThatFailsLeavesNoRowAndTheOthersCommit", func(t *testing.T) { testGroupMemberFault(t, h) })
 	t.Run("HotWalletMovementsKeepTheirRules", func(t *testing.T) { testGroupHotWallet(t, h) })
+	t.Run("BatchedTransfersKeepEveryRuleOfAMove", func(t *testing.T) { testGroupTransferRules(t, h) })
 	t.Run("ConcurrentTransfersIntoOneWalletKeepItsMonthlyDepositLimit", func(t *testing.T) { testGroupMonthlyDeposits(t, h) })
 	t.Run("ConcurrentWritesWithARotatedTokenAreAllRefused", func(t *testing.T) { testGroupRotatedToken(t, h) })
 	t.Run("AMemberThatPanicsIsAnInternalErrorAndTheOthersCommit", func(t *testing.T) { testGroupMemberPanic(t, h) })
@@ -356,6 +358,71 @@ func testGroupHotWallet(t *testing.T, h Harness) {
 	checkRunningBalances(t, f, hot.Wallet.ID, 8000)
 	if moves := f.Service.GroupCommitStats().Movements; moves.Writes <= moves.Commits || moves.Ahead == 0 {
 		t.Errorf("group commit stats %+v: 160 concurrent transfers never shared a commit, or never one with their reads sent ahead", moves)
+	}
+}
+
+// Transfers at once, batched as they come, each answered as it would be alone: a batch moves
+// its transfers' money in memory (group.go), and each rule of a move holds there as in the
+// database's own move. In turn, each with transfers that move beside it (a batch with a
+// refused transfer in it is not committed whole, so each rule has batches of its own): into
+// a wallet whose balance is blocked (its owner active), all 8 are refused naming the target;
+// into a wallet whose level caps it at 8,500 cents, exactly 8 of 16 transfers of 1,000 fit
+// and the rest are refused naming the cap; out of a wallet of 2,500, exactly 2 of 4 move
+// (this rule is also the table's).
+func testGroupTransferRules(t *testing.T, h Harness) {
+	ctx := context.Background()
+	f := newLedgerFixture(t, h)
+	f.unlimited(t)
+	rich, poor, capped, blocked := f.customer(t), f.customer(t), f.customer(t), f.customer(t)
+	open := []*saldo.CreatedCustomer{f.customer(t), f.customer(t)}
+	f.fund(t, rich, 100_000)
+	f.fund(t, poor, 2_500)
+	f.h.Exec(t, f.Store, "UPDATE balances SET status = 2 WHERE id = $1", blocked.Wallet.ID)
+	for level := 1; level <= 4; level++ { // 10 UDIs at the fixture's 8.5 pesos
+		if _, err := f.Service.SetKYCLevel(ctx, level, func(l *saldo.KYCLevel) { l.BalanceCap = new(int64(10)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type send struct{ from, to *saldo.CreatedCustomer }
+	const moved = "moved"
+	for _, phase := range []struct {
+		name  string
+		sends []send
+		want  map[string]int
+	}{
+		{"blocked", slices.Repeat([]send{{rich, blocked}, {rich, open[0]}}, 8),
+			map[string]int{moved: 8, fmt.Sprint(saldo.ENOTACTIVE, []string{"targetID:not_active"}): 8}},
+		{"capped", slices.Repeat([]send{{rich, capped}}, 16),
+			map[string]int{moved: 8, fmt.Sprint(saldo.ELIMIT, []string{"amount:balance_cap"}): 8}},
+		{"poor", slices.Repeat([]send{{poor, open[1]}, {rich, open[1]}}, 4),
+			map[string]int{moved: 6, fmt.Sprint(saldo.EFUNDS, []string{"amount:insufficient_funds"}): 2}},
+	} {
+		errs := concurrently(len(phase.sends), func(i int) error {
+			_, err := f.transfer(phase.sends[i].from, phase.sends[i].to, 1_000)
+			return err
+		})
+		got := map[string]int{}
+		for _, err := range errs {
+			outcome := moved
+			if err != nil {
+				outcome = fmt.Sprint(saldo.ErrorCode(err), saldo.ErrorHints(err))
+			}
+			got[outcome]++
+		}
+		if !maps.Equal(got, phase.want) {
+			t.Errorf("%s: outcomes %v, want %v", phase.name, got, phase.want)
+		}
+	}
+	for c, amount := range map[*saldo.CreatedCustomer]int64{rich: 100_000 - 20_000, poor: 500, capped: 8_000, blocked: 0,
+		open[0]: 8_000, open[1]: 6_000} {
+		if got := f.amount(t, c); got != amount {
+			t.Errorf("customer %d's wallet holds %d, want %d", c.Customer.ID, got, amount)
+		}
+	}
+	f.verify(t)
+	checkRunningBalances(t, f, rich.Wallet.ID, 100_000)
+	if moves := f.Service.GroupCommitStats().Movements; moves.Writes <= moves.Commits {
+		t.Errorf("group commit stats %+v: the transfers never shared a commit", moves)
 	}
 }
 

@@ -563,6 +563,11 @@ func (t *faultTx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) 
 	return reads, t.after(ctx, "move", err)
 }
 
+// A batch of transfers moves its money in memory, then writes it with ApplyMoves.
+func (t *faultTx) ApplyMoves(ctx context.Context, changes []saldo.BalanceChange) error {
+	return t.after(ctx, "move", t.Tx.ApplyMoves(ctx, changes))
+}
+
 func (t *faultTx) ChargeChild(ctx context.Context, partnerID, childID, posted, hold, overlimit int64) (saldo.ChildCredit, error) {
 	c, err := t.Tx.ChargeChild(ctx, partnerID, childID, posted, hold, overlimit)
 	return c, t.after(ctx, "charge", err)

@@ -320,42 +320,10 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 	if t.d.ForUpdate != "" {
 		lock = t.d.ForUpdate + " OF b"
 	}
-	reads := make([]saldo.TransferRead, len(qs))
+	r := newTransferReads(t, qs)
 	moved := make([][]movedBalance, len(qs))
-	queries := make([]Query, 0, 2+len(qs))
-	tokens := map[string]*saldo.Token{}
-	hashes := transferTokenHashes(qs)
-	queries = append(queries, Query{SQL: tokenRead.selectWhere("hash IN (" + inList(1, len(hashes)) + ")"),
-		Args: hashes, Scan: func(rows Rows) error {
-			for rows.Next() {
-				var r tokenRow
-				if err := rows.Scan(tokenRead.dests(&r, t.d.Times)...); err != nil {
-					return err
-				}
-				tokens[string(r.Hash)] = r.token()
-			}
-			return nil
-		}})
-	type walletKey struct {
-		partner, customer int64
-		day               string
-	}
-	wallets := map[walletKey]saldo.WalletAccount{}
-	for _, w := range transferWalletReads(qs) {
-		queries = append(queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + inList(3, len(w.customers)) + ")",
-			Args: w.args(), Scan: func(rows Rows) error {
-				for rows.Next() {
-					var a saldo.WalletAccount
-					if err := rows.Scan(walletAccountDests(&a)...); err != nil {
-						return err
-					}
-					wallets[walletKey{a.PartnerID, a.CustomerID, w.day}] = a
-				}
-				return nil
-			}})
-	}
 	for i, q := range qs {
-		queries = append(queries, Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
+		r.queries = append(r.queries, Query{SQL: transferMove[0] + lock + transferMove[1], Args: []any{q.PartnerID, q.Source, q.Target, q.Day, q.Amount}, Scan: func(rows Rows) error {
 			for rows.Next() {
 				var b movedBalance
 				if err := rows.Scan(&b.ID, &b.owner, &b.Amount, &b.Held); err != nil {
@@ -366,20 +334,11 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 			return nil
 		}})
 	}
-	if err := t.conn.Queries(ctx, queries...); err != nil {
-		return nil, t.d.Translate(err)
+	reads, err := r.send(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for i, q := range qs {
-		reads[i].Token = tokens[string(q.TokenHash)]
-		customers := []int64{q.Source, q.Target}
-		if q.Source == q.Target {
-			customers = customers[:1]
-		}
-		for _, c := range customers {
-			if w, ok := wallets[walletKey{q.PartnerID, c, q.Day}]; ok {
-				reads[i].Wallets = append(reads[i].Wallets, w)
-			}
-		}
 		switch len(moved[i]) {
 		case 0:
 		case 2:
@@ -393,6 +352,131 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 			}
 		default:
 			return nil, saldo.WrapError(saldo.EINTERNAL, saldo.ErrLedger, "a transfer moved %d balances", len(moved[i]))
+		}
+	}
+	return reads, nil
+}
+
+// LockTransfers sends what ReadTransfers sends, with one lock of all the transfers' wallets
+// in id order instead of their moves.
+func (t *tx) LockTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]saldo.TransferRead, []saldo.LockedBalance, error) {
+	r := newTransferReads(t, qs)
+	var partners, customers []any
+	for _, q := range qs {
+		for _, c := range []int64{q.Source, q.Target} {
+			if !slices.Contains(customers, any(c)) {
+				customers = append(customers, c)
+			}
+		}
+		if !slices.Contains(partners, any(q.PartnerID)) {
+			partners = append(partners, q.PartnerID)
+		}
+	}
+	var locked []saldo.LockedBalance
+	r.queries = append(r.queries, Query{
+		SQL: "SELECT id, amount, held, status FROM balances WHERE kind = 'wallet' AND ecommerce_id IN (" + inList(1, len(partners)) +
+			") AND customer_id IN (" + inList(len(partners)+1, len(customers)) + ") ORDER BY id" + t.d.ForUpdate,
+		Args: append(partners, customers...), Scan: func(rows Rows) error {
+			for rows.Next() {
+				var b saldo.LockedBalance
+				var status int
+				if err := rows.Scan(&b.ID, &b.Amount, &b.Held, &status); err != nil {
+					return err
+				}
+				b.Active = status == saldo.BalanceStatusActive
+				locked = append(locked, b)
+			}
+			return nil
+		}})
+	reads, err := r.send(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reads, locked, nil
+}
+
+// applyMove is ApplyMoves' statement for one balance where the engine has no statement for
+// many (Dialect.ApplyMoves).
+const applyMove = "UPDATE balances SET amount = amount + $2 WHERE id = $1"
+
+func (t *tx) ApplyMoves(ctx context.Context, changes []saldo.BalanceChange) error {
+	if t.d.ApplyMoves != "" {
+		ids, amounts := make([]int64, len(changes)), make([]int64, len(changes))
+		for i, c := range changes {
+			ids[i], amounts[i] = c.ID, c.Amount
+		}
+		return t.d.Translate(t.conn.Send(ctx, t.d.ApplyMoves, ids, amounts))
+	}
+	for _, c := range changes {
+		if err := t.conn.Send(ctx, applyMove, c.ID, c.Amount); err != nil {
+			return t.d.Translate(err)
+		}
+	}
+	return nil
+}
+
+// transferReads are the reads every batch of transfers sends: the tokens' lookup (one for
+// all) and the wallets' read (one a partner and day). The caller appends its own queries,
+// then sends them all together.
+type transferReads struct {
+	t       *tx
+	qs      []saldo.TransferQuery
+	queries []Query
+	tokens  map[string]*saldo.Token
+	wallets map[walletKey]saldo.WalletAccount
+}
+
+type walletKey struct {
+	partner, customer int64
+	day               string
+}
+
+func newTransferReads(t *tx, qs []saldo.TransferQuery) *transferReads {
+	r := &transferReads{t: t, qs: qs, tokens: map[string]*saldo.Token{}, wallets: map[walletKey]saldo.WalletAccount{}}
+	hashes := transferTokenHashes(qs)
+	r.queries = append(r.queries, Query{SQL: tokenRead.selectWhere("hash IN (" + inList(1, len(hashes)) + ")"),
+		Args: hashes, Scan: func(rows Rows) error {
+			for rows.Next() {
+				var tr tokenRow
+				if err := rows.Scan(tokenRead.dests(&tr, t.d.Times)...); err != nil {
+					return err
+				}
+				r.tokens[string(tr.Hash)] = tr.token()
+			}
+			return nil
+		}})
+	for _, w := range transferWalletReads(qs) {
+		r.queries = append(r.queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + inList(3, len(w.customers)) + ")",
+			Args: w.args(), Scan: func(rows Rows) error {
+				for rows.Next() {
+					var a saldo.WalletAccount
+					if err := rows.Scan(walletAccountDests(&a)...); err != nil {
+						return err
+					}
+					r.wallets[walletKey{a.PartnerID, a.CustomerID, w.day}] = a
+				}
+				return nil
+			}})
+	}
+	return r
+}
+
+// send sends the queries together and returns each transfer's token and wallets.
+func (r *transferReads) send(ctx context.Context) ([]saldo.TransferRead, error) {
+	if err := r.t.conn.Queries(ctx, r.queries...); err != nil {
+		return nil, r.t.d.Translate(err)
+	}
+	reads := make([]saldo.TransferRead, len(r.qs))
+	for i, q := range r.qs {
+		reads[i].Token = r.tokens[string(q.TokenHash)]
+		customers := []int64{q.Source, q.Target}
+		if q.Source == q.Target {
+			customers = customers[:1]
+		}
+		for _, c := range customers {
+			if w, ok := r.wallets[walletKey{q.PartnerID, c, q.Day}]; ok {
+				reads[i].Wallets = append(reads[i].Wallets, w)
+			}
 		}
 	}
 	return reads, nil

@@ -100,6 +100,9 @@ type Dialect struct {
 	// whose count would go over its ceiling; an amount over the ceiling by itself is the
 	// caller's to refuse.
 	AddDeposits string
+	// ApplyMoves, when set, is Tx.ApplyMoves in one statement of the arrays ($1 balance ids,
+	// $2 amounts); else each balance's change is a statement of its own.
+	ApplyMoves string
 	// EventsAfter, when set, is the event feed's query: ($1 partner, $2 after, $3 limit),
 	// selecting eventRead's columns in commit order. Without it, the feed follows ids, which
 	// is commit order on an engine whose writers are serialized.
