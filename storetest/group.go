@@ -30,6 +30,7 @@ func testGroupCommit(t *testing.T, h Harness) {
 	t.Run("ConcurrentTransfersIntoOneWalletKeepItsMonthlyDepositLimit", func(t *testing.T) { testGroupMonthlyDeposits(t, h) })
 	t.Run("ConcurrentWritesWithARotatedTokenAreAllRefused", func(t *testing.T) { testGroupRotatedToken(t, h) })
 	t.Run("AMemberThatPanicsIsAnInternalErrorAndTheOthersCommit", func(t *testing.T) { testGroupMemberPanic(t, h) })
+	t.Run("ClientsThatComeBackAtOnceCommitTogether", func(t *testing.T) { testGroupGather(t, h) })
 }
 
 // concurrently runs fn(i) for i in [0, n) at once, and returns the errors in i's order.
@@ -516,6 +517,45 @@ func checkRunningBalances(t testing.TB, f *ledgerFixture, balanceID, first int64
 		if before+amount != after {
 			t.Errorf("balance %d: entry %v moves %d from %d, but records %d after", balanceID, rows[i][0], amount, before, after)
 		}
+	}
+}
+
+// 8 clients that each send 24 creates one after another, each waiting for its answer: with
+// the gather, the lane waits after each commit for the writes it answered, and nearly every
+// batch holds all 8; without it, they split into batches that take turns (about 4 each).
+// A generous gather keeps a slow machine from ending the wait early.
+func testGroupGather(t *testing.T, h Harness) {
+	ctx := context.Background()
+	const clients, each = 8, 24
+	perCommit := map[string]float64{}
+	for _, gather := range []time.Duration{-1, 200 * time.Millisecond} {
+		store := h.Open(t)
+		svc := saldo.NewService(store, saldo.NewManualClock(Now),
+			saldo.WithGroupCommit(saldo.GroupCommit{Gather: gather}, saldo.GroupCommit{Gather: gather}))
+		e, _, err := svc.CreatePartner(ctx, saldo.NewPartner{Name: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := concurrently(clients, func(i int) error {
+			for j := range each {
+				if _, err := svc.CreateCustomer(ctx, e, gen.Customer("", uint64(20000+i*each+j)), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		creates := svc.GroupCommitStats().Creates
+		if creates.Writes != clients*each {
+			t.Fatalf("gather %v: stats %+v, want %d writes", gather, creates, clients*each)
+		}
+		perCommit[gather.String()] = float64(creates.Writes) / float64(creates.Commits)
+	}
+	t.Logf("writes per commit, without the gather and with it: %v", perCommit)
+	if perCommit["200ms"] < 6 {
+		t.Errorf("writes per commit %v: with the gather, want at least 6 of the 8 clients' in a commit", perCommit)
 	}
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	// GroupCommitMembers is the most writes a group commit puts in one transaction; 1 turns
 	// group commit off.
 	GroupCommitMembers int
+	// GroupCommitGather is the most a group commit waits after a commit for the writes it
+	// answered to come back; 0 does not wait.
+	GroupCommitGather time.Duration
 	// WebhooksBusyRate is how many webhook attempts a second a process starts while its API
 	// is busy (on average as many requests in flight as CPUs); delivery catches up when it is not.
 	WebhooksBusyRate float64
@@ -157,6 +160,12 @@ func (c *Config) registerFlags(fs *flag.FlagSet, getenv func(string) string, ser
 		}
 		fs.IntVar(&c.GroupCommitMembers, "group-commit-members", members,
 			"the most concurrent writes of one kind (account creates, ledger movements, credit-line changes) committed in one transaction; 1 commits each alone (env SALDO_GROUP_COMMIT_MEMBERS)")
+		gather, err := time.ParseDuration(env("SALDO_GROUP_COMMIT_GATHER", saldo.DefaultGather.String()))
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_GROUP_COMMIT_GATHER: %w", err))
+		}
+		fs.DurationVar(&c.GroupCommitGather, "group-commit-gather", gather,
+			"the most a group commit waits after a commit for the writes it answered to come back, so that they commit together; 0 does not wait (env SALDO_GROUP_COMMIT_GATHER)")
 		busyRate, err := strconv.ParseFloat(env("SALDO_WEBHOOKS_BUSY_RATE", strconv.Itoa(webhooks.DefaultBusyRate)), 64)
 		if err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("SALDO_WEBHOOKS_BUSY_RATE: %w", err))
@@ -211,6 +220,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("webhooks workers %d: want at least 1", c.WebhooksWorkers)
 	case c.serve && (c.GroupCommitMembers < 1 || c.GroupCommitMembers > 64):
 		return fmt.Errorf("group commit members %d: want 1 to 64", c.GroupCommitMembers)
+	case c.serve && (c.GroupCommitGather < 0 || c.GroupCommitGather > time.Second):
+		return fmt.Errorf("group commit gather %v: want 0 to 1s", c.GroupCommitGather)
 	case c.serve && !(c.WebhooksBusyRate > 0):
 		return fmt.Errorf("webhooks busy rate %v: want a positive number of attempts a second", c.WebhooksBusyRate)
 	case c.serve && c.ShutdownTimeout <= 0:
@@ -427,4 +438,14 @@ func redactURL(s string) string {
 // shellQuote quotes s for a POSIX shell, so that a URL's ? and & survive a copy and paste.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// groupCommit is the group commit of both kinds of writes: a gather of 0 waits not at all,
+// which saldo.GroupCommit says with a negative one (its zero takes the default).
+func (c *Config) groupCommit() saldo.GroupCommit {
+	g := saldo.GroupCommit{Members: c.GroupCommitMembers, Gather: c.GroupCommitGather}
+	if g.Gather == 0 {
+		g.Gather = -1
+	}
+	return g
 }

@@ -155,7 +155,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	insecure, why := cfg.webhooksInsecure()
 	svc := saldo.NewService(store, saldo.SystemClock{}, saldo.WithSecretKey(secretKey), saldo.WithRetiredSecretKeys(retiredKeys...),
 		saldo.WithWebhookPolicy(saldo.WebhookPolicy{AllowInsecure: insecure}),
-		saldo.WithGroupCommit(saldo.GroupCommit{Members: cfg.GroupCommitMembers}, saldo.GroupCommit{Members: cfg.GroupCommitMembers}))
+		saldo.WithGroupCommit(cfg.groupCommit(), cfg.groupCommit()))
 	if err := rekeyCustomers(ctx, svc, log); err != nil {
 		return err
 	}
