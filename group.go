@@ -53,8 +53,9 @@ import (
 // for the other. After a commit, the lane therefore waits briefly (GroupCommit.Gather) for
 // as many writes as the batch just answered and those already queued, and commits them
 // together: one cohort, one batch, its fixed cost (a COMMIT's flush, its round trips) paid
-// once for all. A write that comes alone is not held back: the wait ends as soon as the
-// writes it waits for are there, and a lane with nothing queued leaves as it did.
+// once for all. The wait ends as soon as those writes are there, and a write that finds no
+// lane running is not held back at all; a lane whose clients do not all come back waits
+// the whole gather, once, then commits what came (or leaves, if nothing did).
 
 // GroupCommit tunes a group of writes; zero fields take the defaults.
 type GroupCommit struct {
