@@ -361,15 +361,16 @@ func (t *tx) ReadTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]sa
 // in id order instead of their moves.
 func (t *tx) LockTransfers(ctx context.Context, qs ...saldo.TransferQuery) ([]saldo.TransferRead, []saldo.LockedBalance, error) {
 	r := newTransferReads(t, qs)
+	// Every wallet the reads read, of whichever partner and day.
 	var partners, customers []any
-	for _, q := range qs {
-		for _, c := range []int64{q.Source, q.Target} {
+	for _, w := range r.walletReads {
+		if !slices.Contains(partners, any(w.partner)) {
+			partners = append(partners, w.partner)
+		}
+		for _, c := range w.customers {
 			if !slices.Contains(customers, any(c)) {
 				customers = append(customers, c)
 			}
-		}
-		if !slices.Contains(partners, any(q.PartnerID)) {
-			partners = append(partners, q.PartnerID)
 		}
 	}
 	var locked []saldo.LockedBalance
@@ -422,8 +423,10 @@ type transferReads struct {
 	t       *tx
 	qs      []saldo.TransferQuery
 	queries []Query
-	tokens  map[string]*saldo.Token
-	wallets map[walletKey]saldo.WalletAccount
+	// walletReads are the wallets' reads, a partner and day each.
+	walletReads []walletRead
+	tokens      map[string]*saldo.Token
+	wallets     map[walletKey]saldo.WalletAccount
 }
 
 type walletKey struct {
@@ -445,7 +448,8 @@ func newTransferReads(t *tx, qs []saldo.TransferQuery) *transferReads {
 			}
 			return nil
 		}})
-	for _, w := range transferWalletReads(qs) {
+	r.walletReads = transferWalletReads(qs)
+	for _, w := range r.walletReads {
 		r.queries = append(r.queries, Query{SQL: walletAccountsQuery + "b.customer_id IN (" + inList(3, len(w.customers)) + ")",
 			Args: w.args(), Scan: func(rows Rows) error {
 				for rows.Next() {
